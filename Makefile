@@ -1,0 +1,38 @@
+# SME Advisor. The two commands a newcomer needs: `make run` and `make test`.
+VENV      := .venv
+PY        := $(VENV)/bin/python
+CLI       := $(VENV)/bin/sme-advisor
+RASA      := .venv-rasa/bin/rasa
+
+.PHONY: setup run test test-unit test-rasa validate bench eval train index clean
+
+setup:  ## create .venv and .venv-rasa (idempotent)
+	@bash scripts/setup.sh
+
+run: setup  ## build the index, train if needed, start rasa + actions + gateway
+	$(CLI) run
+
+index: setup
+	$(CLI) index build
+
+train: setup  ## train the Rasa model if its data changed
+	$(CLI) train
+
+validate: setup  ## rasa data validate, failing on any warning
+	$(CLI) validate
+
+test: setup  ## every test: unit, integration through the running processes, browser, Rasa stories
+	$(CLI) index build
+	$(CLI) train
+	$(CLI) validate
+	$(PY) -m pytest -q -rs
+	$(CLI) test-stories
+
+bench: setup  ## speed and memory figures
+	$(PY) bench/run_all.py
+
+eval: setup  ## search and routing quality on the evaluation sets
+	$(CLI) eval
+
+clean:
+	rm -rf var test-artifacts

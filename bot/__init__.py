@@ -1,0 +1,1 @@
+"""SME Advisor gateway, channels, CLI and settings."""

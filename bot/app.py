@@ -1,0 +1,43 @@
+"""The gateway: wires the chat service, channels, widget, admin pages and health into one FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from bot.chat import ChatService
+from bot.records import Records
+from bot.routes import chat, health
+from bot.routes.chat import RateLimiter
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the gateway app for the given settings (the environment's by default)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.chat = ChatService(settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN)
+        try:
+            yield
+        finally:
+            await app.state.chat.aclose()
+
+    app = FastAPI(title="SME Advisor gateway", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.records = Records(settings.db_path)
+    app.state.rate_limiter = RateLimiter(settings.RATE_LIMIT_PER_MINUTE)
+    if settings.CORS_ORIGINS:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.CORS_ORIGINS, allow_methods=["GET", "POST"], allow_headers=["*"]
+        )
+    app.include_router(chat.router)
+    app.include_router(health.router)
+    return app

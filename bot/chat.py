@@ -1,0 +1,113 @@
+"""The one chat service every channel uses: send a user's message to Rasa, get shaped replies back.
+
+Rasa's REST channel returns a flat list of messages; our actions send a custom JSON payload
+`{"sources": [...]}` right after the text it belongs to. This module folds those into
+`BotMessage(text, buttons, sources)`, the shape of the HTTP contract (`POST /api/chat`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+
+def location_message(latitude: float, longitude: float) -> str:
+    """The user message a channel sends when the user shares a location (an intent with entities)."""
+    return f'/share_location{{"latitude": {latitude:.6f}, "longitude": {longitude:.6f}}}'
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa could not be reached or answered with an error."""
+
+
+@dataclass
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass
+class Source:
+    title: str
+    url: str | None
+    programme: str
+
+
+@dataclass
+class BotMessage:
+    text: str = ""
+    buttons: list[Button] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    # Channel hints from actions, e.g. {"request_location": True} when the trainer search needs a place.
+    hints: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "hints"}
+
+
+def shape_rasa_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:
+    """Fold Rasa REST output into contract messages (custom payloads attach to the text before them)."""
+    messages: list[BotMessage] = []
+    for item in raw:
+        custom = item.get("custom")
+        if isinstance(custom, dict) and not item.get("text"):
+            target = messages[-1] if messages else None
+            if target is None:
+                target = BotMessage()
+                messages.append(target)
+            for s in custom.get("sources") or []:
+                target.sources.append(Source(str(s.get("title", "")), s.get("url"), str(s.get("programme", ""))))
+            for b in custom.get("buttons") or []:
+                target.buttons.append(Button(str(b.get("title", "")), str(b.get("payload", ""))))
+            target.hints.update({k: v for k, v in custom.items() if k not in ("sources", "buttons")})
+            continue
+        buttons = [Button(str(b.get("title", "")), str(b.get("payload", ""))) for b in item.get("buttons") or []]
+        messages.append(BotMessage(text=str(item.get("text") or ""), buttons=buttons))
+    return [m for m in messages if m.text or m.buttons or m.sources]
+
+
+class ChatService:
+    """Talks to Rasa's REST channel. One instance per process; it owns an HTTP connection pool."""
+
+    def __init__(
+        self, rasa_url: str, timeout_s: float = 30.0, token: str = "", client: httpx.AsyncClient | None = None
+    ):
+        self._base = rasa_url.rstrip("/")
+        self._url = self._base + "/webhooks/rest/webhook"
+        self._token = token
+        self._client = client or httpx.AsyncClient(timeout=timeout_s)
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+        """Send one user message (text or a `/intent{...}` payload) and return the bot's replies."""
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata:
+            body["metadata"] = metadata
+        try:
+            response = await self._client.post(self._url, json=body)
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"the dialogue engine (Rasa) is not reachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"the dialogue engine (Rasa) answered HTTP {response.status_code}")
+        return shape_rasa_messages(response.json())
+
+    async def restart(self, sender: str) -> list[BotMessage]:
+        """Start a new conversation for this sender (Rasa's /restart)."""
+        return await self.send(sender, "/restart")
+
+    async def forget(self, sender: str) -> None:
+        """Erase the sender's conversation from Rasa's tracker store (replaces its events with none)."""
+        url = f"{self._base}/conversations/{sender}/tracker/events"
+        try:
+            response = await self._client.put(url, params={"token": self._token}, json=[])
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"the dialogue engine (Rasa) is not reachable: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"the dialogue engine (Rasa) answered HTTP {response.status_code}")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,45 @@
+"""Glue between settings and the plain index functions: which index folder, which model, one searcher."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+from index.builds import BuildReport, build_index
+from index.search import Searcher
+
+
+def index_dir_for(settings: Settings, knowledge_dir: Path | None = None) -> Path:
+    """The index folder of a knowledge folder: the default one, or one per other folder."""
+    knowledge_dir = Path(knowledge_dir or settings.KNOWLEDGE_DIR).resolve()
+    if knowledge_dir == Path(settings.KNOWLEDGE_DIR).resolve():
+        return settings.index_dir
+    return settings.STATE_DIR / "indexes" / hashlib.sha256(str(knowledge_dir).encode()).hexdigest()[:12]
+
+
+def encoder(settings: Settings):
+    """The embedding function for the configured model (loaded once per process)."""
+    from index.embedding import get_embedder
+
+    embedder = get_embedder(settings.EMBEDDING_MODEL)
+    return embedder
+
+
+def build(settings: Settings, knowledge_dir: Path | None = None, force: bool = False,
+          progress: bool | None = None) -> BuildReport:
+    """Build (incrementally) and publish the index of a knowledge folder."""
+    embedder = encoder(settings)
+    show = sys.stderr.isatty() if progress is None else progress
+    return build_index(
+        Path(knowledge_dir or settings.KNOWLEDGE_DIR), index_dir_for(settings, knowledge_dir),
+        model=settings.EMBEDDING_MODEL, embed=lambda texts: embedder.encode(texts, progress=show),
+        dimension=embedder.dimension, keep_builds=settings.INDEX_KEEP_BUILDS, force=force,
+    )
+
+
+def make_searcher(settings: Settings, knowledge_dir: Path | None = None) -> Searcher:
+    """A searcher over the published index (it loads lazily and follows new builds on reload)."""
+    embedder = encoder(settings)
+    return Searcher(index_dir_for(settings, knowledge_dir), embedder.encode, settings.ANSWERABLE_THRESHOLD)

@@ -1,0 +1,101 @@
+"""One typed settings object for every process, read from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "changethis"}
+
+
+class Settings(BaseSettings):
+    """Every knob of SME Advisor. Each field is overridable by the environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
+
+    ENVIRONMENT: Literal["local", "production"] = "local"
+
+    # Where things live
+    KNOWLEDGE_DIR: Path = PROJECT_ROOT / "knowledge"
+    STATE_DIR: Path = PROJECT_ROOT / "var"  # index builds, SQLite files, models, logs (git-ignored)
+
+    # Processes
+    HOST: str = "127.0.0.1"
+    RASA_PORT: int = 5005
+    ACTIONS_PORT: int = 5055
+    GATEWAY_PORT: int = 8000
+    RASA_URL: str | None = None  # default http://HOST:RASA_PORT
+    ACTIONS_URL: str | None = None  # default http://HOST:ACTIONS_PORT
+    RASA_TOKEN: str = "local-rasa-token"  # protects Rasa's HTTP API (model reload)
+    RASA_VENV: Path = PROJECT_ROOT / ".venv-rasa"
+    RASA_TIMEOUT_S: float = 30.0
+
+    # Knowledge search
+    EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"  # a sentence-transformers model name or a local folder
+    # Calibrated by `sme-advisor eval` on tests/eval/questions.yaml (see README): a result is
+    # "answerable" when its fused relevance is at least this.
+    ANSWERABLE_THRESHOLD: float = 0.42
+    INDEX_KEEP_BUILDS: int = 3
+
+    # Chat API limits
+    MAX_MESSAGE_CHARS: int = 2000
+    RATE_LIMIT_PER_MINUTE: int = 30
+    CORS_ORIGINS: list[str] = Field(default_factory=list)  # sites allowed to embed the widget
+
+    # Staff
+    ADMIN_TOKEN: str = "changethis"
+
+    # Telegram
+    TELEGRAM_TOKEN: str | None = None
+    TELEGRAM_SECRET_TOKEN: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    TELEGRAM_WEBHOOK_URL: str | None = None  # public https URL of POST /telegram/webhook
+    TELEGRAM_API_BASE: str = "https://api.telegram.org/bot"
+
+    @property
+    def rasa_url(self) -> str:
+        return self.RASA_URL or f"http://{self.HOST}:{self.RASA_PORT}"
+
+    @property
+    def actions_url(self) -> str:
+        return self.ACTIONS_URL or f"http://{self.HOST}:{self.ACTIONS_PORT}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.STATE_DIR / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.STATE_DIR / "models"
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite file for what the project itself stores (unanswered questions, feedback)."""
+        return self.STATE_DIR / "sme_advisor.db"
+
+    @property
+    def tracker_db_path(self) -> Path:
+        """SQLite file of Rasa's SQL tracker store."""
+        return self.STATE_DIR / "rasa_tracker.db"
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "Settings":
+        if self.ADMIN_TOKEN in PLACEHOLDER_SECRETS:
+            if self.ENVIRONMENT != "local":
+                raise ValueError("ADMIN_TOKEN must be set to a real secret outside ENVIRONMENT=local")
+            logger.debug("ADMIN_TOKEN is the local placeholder 'changethis'")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own `Settings(...)`)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Reading and validating `knowledge/`, chunking, embedding, FAISS + lexical search, index builds."""

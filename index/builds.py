@@ -1,0 +1,162 @@
+"""Versioned index builds with a manifest, incremental re-embedding and an atomic publish.
+
+Layout under the index folder (settings.index_dir):
+    builds/<version>/manifest.json   model, dimension, faiss factory, content hash of every document
+    builds/<version>/chunks.jsonl    one chunk per line, row i = vector i
+    builds/<version>/vectors.npy     float32, L2-normalised
+    builds/<version>/dense.faiss     FAISS inner-product index
+    builds/<version>/lexical/        BM25 index
+    CURRENT                          the published version's name (replaced atomically)
+
+A build is written under a temporary name and renamed into place; CURRENT is then swapped with
+os.replace, so a reader sees either the old or the new build, never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import faiss
+import numpy as np
+
+from index.chunking import Chunk, chunk_document
+from index.errors import KnowledgeInvalid
+from index.knowledge import load_knowledge
+from index.vectors import Lexical, build_dense, faiss_factory
+
+CURRENT = "CURRENT"
+
+
+@dataclass
+class BuildReport:
+    version: str
+    published: bool  # False when nothing changed and the current build was kept
+    chunks: int
+    embedded: int  # chunks whose vectors were computed in this build
+    reused: int  # chunks whose vectors were taken from the previous build
+    seconds: float
+    changed_documents: list[str]
+
+
+def current_version(index_dir: Path) -> str | None:
+    try:
+        return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def build_path(index_dir: Path, version: str) -> Path:
+    return Path(index_dir) / "builds" / version
+
+
+def read_manifest(index_dir: Path, version: str | None = None) -> dict | None:
+    version = version or current_version(index_dir)
+    if not version:
+        return None
+    try:
+        return json.loads((build_path(index_dir, version) / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def read_chunks(folder: Path) -> list[Chunk]:
+    with open(folder / "chunks.jsonl", encoding="utf-8") as f:
+        return [Chunk(**json.loads(line)) for line in f if line.strip()]
+
+
+def _previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
+    """content hash -> vector, from the published build if it used the same model."""
+    manifest = read_manifest(index_dir)
+    if not manifest or manifest.get("model") != model:
+        return {}
+    folder = build_path(index_dir, manifest["version"])
+    try:
+        chunks, vectors = read_chunks(folder), np.load(folder / "vectors.npy")
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {c.content_hash: vectors[i] for i, c in enumerate(chunks)}
+
+
+def _publish(index_dir: Path, version: str) -> None:
+    tmp = Path(index_dir) / f".{CURRENT}.tmp"
+    tmp.write_text(version, encoding="utf-8")
+    os.replace(tmp, Path(index_dir) / CURRENT)
+
+
+def _prune(index_dir: Path, keep: int) -> None:
+    builds = sorted(p for p in (Path(index_dir) / "builds").iterdir() if p.is_dir() and not p.name.startswith("."))
+    current = current_version(index_dir)
+    for old in builds[:-keep] if keep > 0 else []:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def build_index(
+    knowledge_dir: Path,
+    index_dir: Path,
+    model: str,
+    embed: Callable[[list[str]], np.ndarray],
+    dimension: int,
+    keep_builds: int = 3,
+    force: bool = False,
+) -> BuildReport:
+    """Validate the knowledge folder, build a new index version re-embedding only changed chunks, publish it.
+
+    Raises KnowledgeInvalid (and publishes nothing) when the folder has errors.
+    """
+    started = time.perf_counter()
+    knowledge = load_knowledge(knowledge_dir)
+    if knowledge.errors:
+        raise KnowledgeInvalid(knowledge.errors)
+    documents = {d.doc_id: d.content_hash for d in knowledge.documents}
+    knowledge_hash = hashlib.sha256(json.dumps(documents, sort_keys=True).encode()).hexdigest()[:16]
+    previous = read_manifest(index_dir)
+    changed = sorted(k for k, h in documents.items() if (previous or {}).get("documents", {}).get(k, {}).get("hash") != h)
+    if previous and not force and previous.get("knowledge_hash") == knowledge_hash and previous.get("model") == model:
+        return BuildReport(previous["version"], False, previous["chunk_count"], 0, previous["chunk_count"],
+                           time.perf_counter() - started, [])
+
+    chunks = [c for d in knowledge.documents for c in chunk_document(d)]
+    known = _previous_vectors(index_dir, model)
+    missing = [i for i, c in enumerate(chunks) if c.content_hash not in known]
+    fresh = embed([chunks[i].embed_text for i in missing]) if missing else np.zeros((0, dimension), np.float32)
+    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
+    fresh_rows = dict(zip(missing, fresh))
+    for i, c in enumerate(chunks):
+        vectors[i] = fresh_rows[i] if i in fresh_rows else known[c.content_hash]
+
+    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + knowledge_hash[:6]
+    (Path(index_dir) / "builds").mkdir(parents=True, exist_ok=True)
+    tmp = Path(index_dir) / "builds" / f".tmp-{version}"
+    tmp.mkdir()
+    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for c in chunks:
+            f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    np.save(tmp / "vectors.npy", vectors)
+    faiss.write_index(build_dense(vectors), str(tmp / "dense.faiss"))
+    Lexical.build([c.embed_text for c in chunks]).save(tmp / "lexical")
+    manifest = {
+        "version": version,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": model,
+        "dimension": dimension,
+        "faiss_factory": faiss_factory(len(chunks)),
+        "chunk_count": len(chunks),
+        "knowledge_hash": knowledge_hash,
+        "documents": {d.doc_id: {"hash": d.content_hash, "programme": d.programme, "title": d.title}
+                      for d in knowledge.documents},
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.rename(tmp, build_path(index_dir, version))
+    _publish(index_dir, version)
+    _prune(index_dir, keep_builds)
+    return BuildReport(version, True, len(chunks), len(missing), len(chunks) - len(missing),
+                       time.perf_counter() - started, changed)

@@ -1,0 +1,153 @@
+"""Answer-time search: dense (FAISS) and lexical (BM25) rankers fused, with an answerability verdict.
+
+The fused score of a passage is its cosine similarity to the question plus a bonus for lexical
+overlap (scaled to the best lexical match of that question), so names and acronyms the embedding
+model does not know (GYB, R204, SCORE4Climate) still pull their passages up. A question is
+answerable when its best passage scores at least the calibrated threshold (`sme-advisor eval`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+
+from index.builds import build_path, current_version, read_chunks, read_manifest
+from index.chunking import Chunk
+from index.vectors import Lexical, load_dense
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["dense", "lexical", "fused"]
+CANDIDATES = 40  # passages each ranker contributes before fusion
+LEXICAL_WEIGHT = 0.25  # bonus (in cosine units) for the best lexical match of a question
+LEXICAL_ONLY_SCALE = 12.0  # BM25 score that counts as a full match in lexical-only mode
+
+
+@dataclass
+class SearchResult:
+    programme: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    score: float
+    source_url: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SearchResponse:
+    question: str
+    results: list[SearchResult]
+    answerable: bool
+
+    def to_dict(self) -> dict:
+        return {"question": self.question, "results": [r.to_dict() for r in self.results], "answerable": self.answerable}
+
+
+@dataclass
+class LoadedIndex:
+    """One published build, fully in memory. Immutable once loaded: swapped whole on reload."""
+
+    version: str
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    dense: object
+    lexical: Lexical
+
+    @classmethod
+    def load(cls, index_dir: Path, version: str) -> "LoadedIndex":
+        folder = build_path(index_dir, version)
+        return cls(
+            version=version,
+            manifest=read_manifest(index_dir, version) or {},
+            chunks=read_chunks(folder),
+            vectors=np.load(folder / "vectors.npy"),
+            dense=load_dense(folder / "dense.faiss"),
+            lexical=Lexical.load(folder / "lexical"),
+        )
+
+
+class IndexNotReady(RuntimeError):
+    """No index has been published yet (run `sme-advisor index build`)."""
+
+
+class Searcher:
+    """Loads the published index once and swaps in newer builds when they are published."""
+
+    def __init__(self, index_dir: Path, encode: Callable[[list[str]], np.ndarray], threshold: float):
+        self.index_dir = Path(index_dir)
+        self.encode = encode
+        self.threshold = threshold
+        self._index: LoadedIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str | None:
+        return self._index.version if self._index else None
+
+    @property
+    def manifest(self) -> dict:
+        return self._index.manifest if self._index else {}
+
+    def reload_if_changed(self) -> bool:
+        """Load the published build if it differs from the one in memory. Returns True when swapped."""
+        version = current_version(self.index_dir)
+        if not version or (self._index and self._index.version == version):
+            return False
+        with self._lock:
+            if self._index and self._index.version == version:
+                return False
+            loaded = LoadedIndex.load(self.index_dir, version)
+            self._index = loaded  # a single reference swap: searches in flight keep the old build
+        logger.info("index %s loaded (%d chunks)", version, len(loaded.chunks))
+        return True
+
+    def _index_or_raise(self) -> LoadedIndex:
+        if self._index is None:
+            self.reload_if_changed()
+        if self._index is None:
+            raise IndexNotReady("no index is published yet: run 'sme-advisor index build'")
+        return self._index
+
+    def search(self, question: str, k: int = 5, mode: Mode = "fused") -> SearchResponse:
+        """The best `k` passages for a question, best first, and whether they answer it."""
+        index = self._index_or_raise()
+        scores = self._score(index, question, mode)
+        order = sorted(scores, key=scores.get, reverse=True)[:k]
+        results = [self._result(index.chunks[i], scores[i]) for i in order]
+        answerable = bool(results) and results[0].score >= self.threshold
+        return SearchResponse(question, results, answerable)
+
+    def _score(self, index: LoadedIndex, question: str, mode: Mode) -> dict[int, float]:
+        """Candidate row -> score for the chosen ranker."""
+        n = len(index.chunks)
+        lex_ids, lex_scores = index.lexical.search(question, min(CANDIDATES, n))
+        if mode == "lexical":
+            return {int(i): float(min(s / LEXICAL_ONLY_SCALE, 1.0)) for i, s in zip(lex_ids, lex_scores)}
+        query = self.encode([question])
+        _, dense_ids = index.dense.search(query, min(CANDIDATES, n))
+        candidates = {int(i) for i in dense_ids[0] if i >= 0}
+        if mode == "fused":
+            candidates |= {int(i) for i in lex_ids}
+        rows = np.fromiter(candidates, dtype=np.int64)
+        cosine = index.vectors[rows] @ query[0]  # exact cosine for every candidate, whichever ranker found it
+        scores = dict(zip(rows.tolist(), cosine.tolist()))
+        if mode == "fused" and len(lex_scores):
+            best = float(lex_scores.max())
+            for i, s in zip(lex_ids.tolist(), lex_scores.tolist()):
+                scores[i] += LEXICAL_WEIGHT * s / best
+        return scores
+
+    @staticmethod
+    def _result(chunk: Chunk, score: float) -> SearchResult:
+        return SearchResult(chunk.programme, chunk.doc_id, chunk.title, chunk.section, chunk.text,
+                            round(float(score), 4), chunk.source_url)

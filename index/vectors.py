@@ -1,0 +1,90 @@
+"""The dense and lexical rankers over chunk texts: FAISS inner product and BM25."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+
+FLAT_MAX = 50_000  # exact search up to here; HNSW graph beyond (stays fast past 100,000 chunks)
+HNSW_M = 32
+HNSW_EF_SEARCH = 96
+
+
+def faiss_factory(n: int) -> str:
+    """FAISS factory string for `n` vectors (inner product on normalised vectors = cosine)."""
+    return "Flat" if n <= FLAT_MAX else f"HNSW{HNSW_M}"
+
+
+def build_dense(vectors: np.ndarray) -> faiss.Index:
+    index = faiss.index_factory(vectors.shape[1], faiss_factory(len(vectors)), faiss.METRIC_INNER_PRODUCT)
+    index.add(vectors)
+    return index
+
+
+def load_dense(path: Path) -> faiss.Index:
+    index = faiss.read_index(str(path))
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    return index
+
+
+# --- lexical -------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+STOPWORDS = frozenset(
+    "a an and are as at be but by can could do does for from have how i if in into is it its me my no not of on "
+    "or our should so than that the their them then there these they this to was we what when where which who "
+    "why will with would you your".split()
+)
+
+
+def stem(word: str) -> str:
+    """A tiny English stemmer: enough to match plurals and common verb forms."""
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without stopwords; hyphenated names also give their parts."""
+    tokens = []
+    for word in _WORD.findall(text.lower()):
+        parts = [word] + (word.split("-") if "-" in word else [])
+        tokens += [stem(p) for p in parts if p not in STOPWORDS and len(p) > 1]
+    return tokens
+
+
+class Lexical:
+    """BM25 over chunk texts (bm25s sparse matrices)."""
+
+    def __init__(self, retriever: bm25s.BM25):
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "Lexical":
+        retriever = bm25s.BM25()
+        retriever.index([tokenize(t) or ["_"] for t in texts], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._retriever.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Lexical":
+        return cls(bm25s.BM25.load(str(folder)))
+
+    def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row ids, BM25 scores) of the best `k` rows; empty when no query word is known."""
+        vocab = self._retriever.vocab_dict
+        tokens = [t for t in tokenize(query) if t in vocab]
+        if not tokens:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        n = int(self._retriever.scores["num_docs"])
+        ids, scores = self._retriever.retrieve([tokens], k=min(k, n), show_progress=False, n_threads=1)
+        keep = scores[0] > 0
+        return ids[0][keep].astype(np.int64), scores[0][keep].astype(np.float32)
