@@ -11,8 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.chat import ChatService
 from bot.records import Records
-from bot.routes import chat, health
+from bot.routes import chat, health, telegram
 from bot.routes.chat import RateLimiter
+from bot.routes.telegram import start_telegram, stop_telegram
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -25,9 +26,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.chat = ChatService(settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN)
+        await start_telegram(app)
         try:
             yield
         finally:
+            await stop_telegram(app)
             await app.state.chat.aclose()
 
     app = FastAPI(title="SME Advisor gateway", lifespan=lifespan)
@@ -40,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(chat.router)
     app.include_router(health.router)
+    app.include_router(telegram.router)
     return app

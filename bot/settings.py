@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     RASA_TOKEN: str = "local-rasa-token"  # protects Rasa's HTTP API (model reload)
     RASA_VENV: Path = PROJECT_ROOT / ".venv-rasa"
     RASA_TIMEOUT_S: float = 30.0
+    RASA_MODEL_DIR: Path | None = None  # default STATE_DIR/models
 
     # Knowledge search
     EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"  # a sentence-transformers model name or a local folder
@@ -74,7 +75,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.STATE_DIR / "models"
+        return self.RASA_MODEL_DIR or self.STATE_DIR / "models"
 
     @property
     def db_path(self) -> Path:

@@ -21,6 +21,7 @@ from index.chunking import Chunk
 from index.vectors import Lexical, load_dense
 
 logger = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 Mode = Literal["dense", "lexical", "fused"]
 CANDIDATES = 40  # passages each ranker contributes before fusion

@@ -1,0 +1,64 @@
+"""The action server: rasa-sdk's app plus `GET /index`, loading the index at start and following new builds.
+
+Run with `python -m actions.server` (the `sme-advisor run` command does it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic, response
+
+from actions import runtime
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+
+
+def build_app() -> Sanic:
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor, cors_origins=[])
+    status = {"ready": False, "reason": "loading the embedding model and index"}
+
+    @app.get("/index")
+    async def index_status(_request):  # noqa: ANN001
+        searcher = runtime.searcher()
+        body = dict(status, version=searcher.version, chunks=searcher.manifest.get("chunk_count"),
+                    created=searcher.manifest.get("created"))
+        return response.json(body)
+
+    async def follow_builds(app: Sanic) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await loop.run_in_executor(None, runtime.searcher().reload_if_changed)
+                if runtime.searcher().version:
+                    status.update(ready=True, reason="")
+                else:
+                    status.update(ready=False, reason="no index published yet: run 'sme-advisor index build'")
+            except Exception as exc:  # keep serving the index in memory; report why the new one failed
+                logger.exception("could not load the published index")
+                status["reason"] = f"could not load the latest index: {exc}"
+                status["ready"] = runtime.searcher().version is not None
+            await asyncio.sleep(POLL_SECONDS)
+
+    @app.before_server_start
+    async def warm_up(app: Sanic) -> None:
+        app.add_task(follow_builds(app))
+
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = runtime.settings()
+    build_app().run(host=settings.HOST, port=settings.ACTIONS_PORT, single_process=True, access_log=False,
+                    motd=False)
+
+
+if __name__ == "__main__":
+    main()

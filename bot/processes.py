@@ -1,0 +1,158 @@
+"""Start, watch and stop the three processes (rasa, actions, gateway), and drive Rasa's own commands.
+
+One log stream: every child's output is prefixed with its name and also kept in STATE_DIR/logs/.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from bot.settings import PROJECT_ROOT, Settings
+
+MODEL_NAME = "sme-advisor"
+
+
+def rasa_env(settings: Settings) -> dict[str, str]:
+    """Environment for Rasa commands: endpoints.yml reads the action server URL and tracker DB from it."""
+    settings.STATE_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "SME_ACTION_ENDPOINT": f"{settings.actions_url}/webhook",
+        "SME_TRACKER_DB": str(settings.tracker_db_path),
+        "PYTHONPATH": str(PROJECT_ROOT),  # for rasa_addons (Rasa-side components only)
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+
+
+def rasa_command(settings: Settings, *args: str) -> list[str]:
+    return [str(settings.RASA_VENV / "bin" / "rasa"), *args]
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.models_dir / f"{MODEL_NAME}.tar.gz"
+
+
+def run_rasa(settings: Settings, *args: str) -> int:
+    """Run a one-off Rasa command in the project folder; returns its exit code."""
+    return subprocess.call(rasa_command(settings, *args), cwd=PROJECT_ROOT, env=rasa_env(settings))
+
+
+def train(settings: Settings) -> int:
+    """Train the Rasa model; Rasa itself skips training when data, domain and config are unchanged."""
+    return run_rasa(settings, "train", "--out", str(settings.models_dir), "--fixed-model-name", MODEL_NAME)
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    ready: Callable[[httpx.Client], bool]
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    ready_after: float | None = None
+
+
+def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200) -> Callable[[httpx.Client], bool]:
+    def ready(client: httpx.Client) -> bool:
+        try:
+            return check(client.get(url))
+        except httpx.HTTPError:
+            return False
+    return ready
+
+
+@dataclass
+class Stack:
+    """The three processes of SME Advisor, started together and stopped together."""
+
+    settings: Settings
+    echo: bool = True
+    children: list[Child] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "STATE_DIR": str(s.STATE_DIR), "HOST": s.HOST,
+               "KNOWLEDGE_DIR": str(s.KNOWLEDGE_DIR), "RASA_PORT": str(s.RASA_PORT),
+               "ACTIONS_PORT": str(s.ACTIONS_PORT), "GATEWAY_PORT": str(s.GATEWAY_PORT), "RASA_TOKEN": s.RASA_TOKEN}
+        py = sys.executable
+        self.children = [
+            Child("rasa", rasa_command(s, "run", "--enable-api", "--auth-token", s.RASA_TOKEN, "-i", s.HOST,
+                                       "--port", str(s.RASA_PORT), "--model", str(model_path(s)), "--cors", "*",
+                                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+                  rasa_env(s), _probe(f"{s.rasa_url}/status?token={s.RASA_TOKEN}")),
+            Child("actions", [py, "-m", "actions.server"], env,
+                  _probe(f"{s.actions_url}/index", lambda r: r.status_code == 200 and r.json().get("ready"))),
+            Child("gateway", [py, "-m", "uvicorn", "--factory", "bot.app:create_app", "--host", s.HOST,
+                              "--port", str(s.GATEWAY_PORT), "--no-access-log"], env,
+                  _probe(f"http://{s.HOST}:{s.GATEWAY_PORT}/healthz")),
+        ]
+
+    def start(self, only: list[str] | None = None) -> None:
+        logs = self.settings.STATE_DIR / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for child in self.children:
+            if only and child.name not in only:
+                continue
+            child.process = subprocess.Popen(
+                child.command, cwd=PROJECT_ROOT, env=child.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True, text=True, errors="replace", bufsize=1,
+            )
+            child.started, child.ready_after = time.monotonic(), None
+            threading.Thread(target=self._pump, args=(child, logs / f"{child.name}.log"), daemon=True).start()
+
+    def _pump(self, child: Child, log_file: Path) -> None:
+        with open(log_file, "a", encoding="utf-8") as log:
+            for line in child.process.stdout:  # type: ignore[union-attr]
+                log.write(line)
+                log.flush()
+                if self.echo:
+                    sys.stdout.write(f"[{child.name:<7}] {line}")
+                    sys.stdout.flush()
+
+    def wait_ready(self, timeout_s: float = 240.0, only: list[str] | None = None) -> dict[str, float]:
+        """Wait until every (selected) child answers its readiness probe; returns seconds to ready."""
+        deadline = time.monotonic() + timeout_s
+        pending = [c for c in self.children if not only or c.name in only]
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for child in list(pending):
+                    if child.process and child.process.poll() is not None:
+                        raise RuntimeError(f"{child.name} exited with code {child.process.returncode}; "
+                                           f"see {self.settings.STATE_DIR / 'logs' / (child.name + '.log')}")
+                    if child.ready(client):
+                        child.ready_after = time.monotonic() - child.started
+                        pending.remove(child)
+                if pending and time.monotonic() > deadline:
+                    raise TimeoutError(f"not ready after {timeout_s:.0f}s: {', '.join(c.name for c in pending)}")
+                time.sleep(0.3)
+        return {c.name: round(c.ready_after or 0.0, 1) for c in self.children if not only or c.name in only}
+
+    def stop(self, only: list[str] | None = None, timeout_s: float = 15.0) -> None:
+        """SIGTERM each child's process group, then SIGKILL what is left after `timeout_s`."""
+        chosen = [c for c in self.children if c.process and (not only or c.name in only)]
+        for child in chosen:
+            if child.process.poll() is None:
+                os.killpg(child.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for child in chosen:
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.process.pid, signal.SIGKILL)
+                child.process.wait()
+
+    def pids(self) -> dict[str, int]:
+        return {c.name: c.process.pid for c in self.children if c.process}

@@ -1,0 +1,95 @@
+"""`POST /telegram/webhook`: updates Telegram pushes to the gateway, plus the bot's start/stop hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+from bot.telegram import build_application
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/telegram", tags=["telegram"])
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1_000_000  # real updates are a few KB
+
+
+async def _ensure_started(app: FastAPI) -> bool:
+    """Initialize and start the bot once (retried on the next update if Telegram was unreachable)."""
+    application: Application = app.state.telegram
+    async with app.state.telegram_lock:
+        if application.running:
+            return True
+        try:
+            await application.initialize()  # asks Telegram who the bot is (getMe)
+            await application.start()
+        except InvalidToken:  # its message contains the token: keep it out of the logs
+            logger.error("Telegram rejected TELEGRAM_TOKEN; the Telegram channel is not available")
+            return False
+        except TelegramError as exc:
+            logger.error("Telegram is not reachable yet (%s); will retry on the next update", exc)
+            return False
+    logger.info("Telegram bot @%s is ready for webhook updates", application.bot.username)
+    return True
+
+
+async def start_telegram(app: FastAPI) -> None:
+    """Create and start the Telegram bot when TELEGRAM_TOKEN is set (call it from the lifespan)."""
+    settings = app.state.settings
+    app.state.telegram = None
+    app.state.telegram_lock = asyncio.Lock()
+    if not settings.TELEGRAM_TOKEN:
+        logger.info("Telegram is disabled: TELEGRAM_TOKEN is not set")
+        return
+    if "TELEGRAM_SECRET_TOKEN" not in settings.model_fields_set:
+        logger.warning("TELEGRAM_SECRET_TOKEN is not set: a random one is used, so Telegram's webhook calls "
+                       "will be refused until it is set to the value given to `sme-advisor telegram set-webhook`")
+    app.state.telegram = build_application(settings, app.state.chat, app.state.records)
+    await _ensure_started(app)
+
+
+async def stop_telegram(app: FastAPI) -> None:
+    """Stop the Telegram bot and release its connections (call it from the lifespan)."""
+    application: Application | None = getattr(app.state, "telegram", None)
+    if application is None:
+        return
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    app.state.telegram = None
+
+
+@router.post("/webhook")
+async def receive_update(request: Request) -> Response:
+    """Check Telegram's secret token and let the bot handle one update."""
+    settings = request.app.state.settings
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), settings.TELEGRAM_SECRET_TOKEN.encode()):
+        raise HTTPException(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
+    if getattr(request.app.state, "telegram", None) is None:
+        raise HTTPException(404, "Telegram is not configured on this gateway (TELEGRAM_TOKEN is not set)")
+    if not await _ensure_started(request.app):
+        raise HTTPException(503, "the Telegram bot is not ready: Telegram could not be reached")
+    body = await request.body()
+    if len(body) > MAX_UPDATE_BYTES:
+        raise HTTPException(413, "update is too large")
+    try:
+        data = json.loads(body)
+        application: Application = request.app.state.telegram
+        update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
+    except (ValueError, TypeError, KeyError) as exc:  # invalid UTF-8/JSON, or JSON that is not an update
+        logger.info("refused a webhook body: %s", exc.__class__.__name__)
+        raise HTTPException(400, "body is not a valid Telegram update (JSON object)") from None
+    if update is None:
+        raise HTTPException(400, "body is not a valid Telegram update (JSON object)")
+    # Handled inline: Telegram waits, and handler errors go to the bot's error handler (still 200).
+    await application.process_update(update)
+    return Response(status_code=200)

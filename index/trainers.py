@@ -1,0 +1,290 @@
+"""The trainer directory: read and validate `knowledge/trainers.csv`, and find the trainers nearest a point."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import KnowledgeError
+from index.places import country_codes
+
+PROGRAMME_IDS: tuple[str, ...] = (
+    "siyb", "wed", "sme-resilience", "productivity-ecosystems", "score", "formalization",
+    "greening", "sci", "value-chains", "aims", "eese",
+)
+COLUMNS: tuple[str, ...] = (
+    "id", "name", "organisation", "programmes", "city", "country",
+    "latitude", "longitude", "languages", "phone", "email", "telegram",
+)
+OPTIONAL_COLUMNS = frozenset({"organisation", "phone", "email", "telegram"})
+LIST_SEPARATOR = ";"
+DEFAULT_RADIUS_KM = 300.0  # beyond this the nearest trainer is "far": offer the ILO country office instead
+EARTH_RADIUS_KM = 6371.0088
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,24}$")
+_TELEGRAM = re.compile(r"^(?:@|https://t\.me/)?[A-Za-z][A-Za-z0-9_]{4,31}$")
+_PROGRAMMES_FIX = "use ';'-separated programme ids from: " + ", ".join(PROGRAMME_IDS)
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """One row of the trainer directory."""
+
+    id: str
+    name: str
+    organisation: str
+    programmes: tuple[str, ...]
+    city: str
+    country: str
+    latitude: float
+    longitude: float
+    languages: tuple[str, ...]
+    phone: str = ""
+    email: str = ""
+    telegram: str = ""
+    line: int = 0  # line of the row in the CSV file
+
+    def to_dict(self) -> dict[str, object]:
+        """The CSV columns as JSON-ready values (lists for programmes and languages)."""
+        data = asdict(self)
+        del data["line"]
+        data["programmes"], data["languages"] = list(self.programmes), list(self.languages)
+        return data
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres between two points given in decimal degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def is_far(distance_km: float, radius_km: float = DEFAULT_RADIUS_KM) -> bool:
+    """True when a trainer this far away is too far to suggest without also offering the ILO country office."""
+    return distance_km > radius_km
+
+
+def _split(cell: str) -> list[str]:
+    """Items of a ';'-separated cell, trimmed and lower-cased, without empties or repeats."""
+    return list(dict.fromkeys(p.strip().lower() for p in cell.split(LIST_SEPARATOR) if p.strip()))
+
+
+def _coordinate(cell: str, column: str, limit: float, err) -> float | None:
+    """Parse a latitude or longitude, reporting a missing, malformed or out-of-range value."""
+    if not cell:
+        return err(f"{column} is missing", f"give the {column} in decimal degrees, e.g. 0.3476", column)
+    try:
+        value = float(cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell else cell)
+    except ValueError:
+        return err(f"{column} '{cell}' is not a number", f"write decimal degrees such as 32.5825 (no °, N/S/E/W)", column)
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        return err(f"{column} {cell} is out of range", f"{column} must be between -{limit:g} and {limit:g}", column)
+    return value
+
+
+def _parse_row(cells: dict[str, str], line: int, err) -> Trainer | None:
+    """Validate one row's cells; report each problem through `err` and return None if any."""
+    reported = []
+
+    def fail(message: str, fix: str, column: str) -> None:
+        reported.append(err(message, fix, column))
+
+    if not cells["id"]:
+        fail("id is missing", "give every trainer a unique id, e.g. T042", "id")
+    if not cells["name"]:
+        fail("name is missing", "write the trainer's name", "name")
+    if not cells["city"]:
+        fail("city is missing", "write the city or town where the trainer works", "city")
+    programmes = _split(cells["programmes"])
+    if not programmes:
+        fail("no programme is listed", _PROGRAMMES_FIX, "programmes")
+    for p in programmes:
+        if p not in PROGRAMME_IDS:
+            close = difflib.get_close_matches(p, PROGRAMME_IDS, n=1)
+            fail(f"unknown programme id '{p}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
+                 _PROGRAMMES_FIX, "programmes")
+    country = cells["country"].upper()
+    if country not in country_codes():
+        fail(f"unknown country code '{cells['country']}'" if country else "country is missing",
+             "use the two-letter ISO 3166 code, e.g. UG for Uganda, VN for Viet Nam", "country")
+    lat = _coordinate(cells["latitude"], "latitude", 90.0, fail)
+    lon = _coordinate(cells["longitude"], "longitude", 180.0, fail)
+    if lat == 0.0 and lon == 0.0:
+        fail("latitude and longitude are both 0", "look up the city's real coordinates", "latitude")
+    languages = _split(cells["languages"])
+    bad_languages = [code for code in languages if not _LANGUAGE.match(code)]
+    if not languages or bad_languages:
+        fail(f"bad language code '{bad_languages[0]}'" if bad_languages else "no language is listed",
+             "use ';'-separated ISO 639-1 codes, e.g. en;fr;sw", "languages")
+    for column, pattern, example in (("email", _EMAIL, "name@example.org"), ("phone", _PHONE, "+256 700 000000"),
+                                     ("telegram", _TELEGRAM, "@username")):
+        if cells[column] and not pattern.match(cells[column]):
+            fail(f"{column} '{cells[column]}' is not valid", f"write it like {example}, or leave it empty", column)
+    if reported or lat is None or lon is None:
+        return None
+    return Trainer(cells["id"], cells["name"], cells["organisation"], tuple(programmes), cells["city"], country,
+                   lat, lon, tuple(languages), cells["phone"], cells["email"], cells["telegram"], line)
+
+
+def load_trainers(path: str | Path) -> tuple[list[Trainer], list[KnowledgeError]]:
+    """Read the trainer CSV: every valid row, and an error for each invalid one (naming its line and column)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        return [], [KnowledgeError(path, None, f"cannot read the trainer directory ({exc.strerror or exc})",
+                                   "check that the file exists and is readable")]
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return [], [KnowledgeError(path, line, "the file is not UTF-8 text",
+                                   "save it as 'CSV UTF-8' (in Excel: Save As > CSV UTF-8)")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    errors: list[KnowledgeError] = []
+    if not header or not any(h.strip() for h in header):
+        return [], [KnowledgeError(path, 1, "the file has no header row", "start the file with: " + ",".join(COLUMNS))]
+    names = [h.strip().lower() for h in header]
+    for i, name in enumerate(names):
+        if name not in COLUMNS or name in names[:i]:
+            what = "repeated" if name in COLUMNS else "unknown"
+            errors.append(KnowledgeError(path, 1, f"{what} column '{header[i].strip()}' in the header",
+                                         "the header must be: " + ",".join(COLUMNS), header[i].strip()))
+    missing = [c for c in COLUMNS if c not in names]
+    for column in missing:
+        errors.append(KnowledgeError(path, 1, f"the header lacks the column '{column}'",
+                                     "the header must be: " + ",".join(COLUMNS), column))
+    if [c for c in missing if c != "telegram"]:
+        return [], errors
+    position = {c: names.index(c) for c in COLUMNS if c in names}
+    trainers: list[Trainer] = []
+    seen: dict[str, int] = {}
+    end = reader.line_num
+    for row in reader:
+        line, end = end + 1, reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def err(message: str, fix: str, column: str | None = None, _line: int = line) -> None:
+            errors.append(KnowledgeError(path, _line, message, fix, column))
+
+        if len(row) != len(header):
+            err(f"the row has {len(row)} cells but the header has {len(header)}",
+                "check for a missing or extra comma; quote cells that contain commas")
+            continue
+        cells = {c: row[i].strip() for c, i in position.items()}
+        cells.setdefault("telegram", "")
+        trainer = _parse_row(cells, line, err)
+        if trainer is None:
+            continue
+        if trainer.id in seen:
+            err(f"id '{trainer.id}' is already used on line {seen[trainer.id]}", "give each trainer its own id", "id")
+            continue
+        seen[trainer.id] = line
+        trainers.append(trainer)
+    return trainers, errors
+
+
+def validate_trainers_csv(path: str | Path) -> list[KnowledgeError]:
+    """Every problem in the trainer CSV (an empty list when it is valid)."""
+    return load_trainers(path)[1]
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere for latitudes and longitudes in degrees: chord length orders them like arcs."""
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+class TrainerDirectory:
+    """Trainers indexed for nearest-first search, with exact programme and language filters.
+
+    One k-d tree over 3-D unit vectors per filter (all trainers, each programme, and, built on first
+    use, each language or programme+language pair), so a query never visits rows that do not match.
+    """
+
+    def __init__(self, trainers: Sequence[Trainer]):
+        from scipy.spatial import cKDTree  # imported here: only directory users pay for scipy
+
+        self._tree_type = cKDTree
+        self.trainers: list[Trainer] = list(trainers)
+        self._xyz = _unit_vectors(np.array([t.latitude for t in self.trainers], dtype=float),
+                                  np.array([t.longitude for t in self.trainers], dtype=float)).reshape(-1, 3)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, t in enumerate(self.trainers):
+            for p in t.programmes:
+                groups.setdefault(("programme", p), []).append(i)
+            for lang in {code for tag in t.languages for code in (tag, tag.split("-")[0])}:
+                groups.setdefault(("language", lang), []).append(i)
+        self._members: dict[tuple[str, str], np.ndarray] = {k: np.array(v, dtype=np.intp) for k, v in groups.items()}
+        self._trees: dict[tuple[str | None, str | None], tuple[object, np.ndarray] | None] = {}
+        self._lock = threading.Lock()
+        for key in [(None, None)] + [(p, None) for p in PROGRAMME_IDS]:
+            self._tree(*key)
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> tuple[TrainerDirectory, list[KnowledgeError]]:
+        """Load the CSV (skipping invalid rows) and index it; returns the directory and the row errors."""
+        trainers, errors = load_trainers(path)
+        return cls(trainers), errors
+
+    def __len__(self) -> int:
+        return len(self.trainers)
+
+    def _tree(self, programme: str | None, language: str | None) -> tuple[object, np.ndarray] | None:
+        """The k-d tree of the trainers that match both filters and their row numbers (None if none match)."""
+        key = (programme, language)
+        if key not in self._trees:
+            with self._lock:
+                if key not in self._trees:
+                    rows = np.arange(len(self.trainers), dtype=np.intp)
+                    if programme is not None:
+                        rows = self._members.get(("programme", programme), rows[:0])
+                    if language is not None:
+                        rows = np.intersect1d(rows, self._members.get(("language", language), rows[:0]))
+                    self._trees[key] = (self._tree_type(self._xyz[rows]), rows) if len(rows) else None
+        return self._trees[key]
+
+    def near(self, lat: float, lon: float, programme: str | None = None, language: str | None = None,
+             limit: int = 3, radius_km: float | None = None) -> list[tuple[Trainer, float]]:
+        """The `limit` trainers nearest to (lat, lon), nearest first, as (trainer, great-circle km).
+
+        Args:
+            programme: only trainers of this programme id.
+            language: only trainers who speak this language code (a tag such as "pt-br" matches "pt").
+            radius_km: only trainers at most this far; None for no limit.
+        """
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            raise ValueError(f"coordinates out of range: {lat}, {lon}")
+        if programme is not None and programme not in PROGRAMME_IDS:
+            raise ValueError(f"unknown programme id '{programme}'")
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        found = self._tree(programme, language.strip().lower() if language else None)
+        if found is None:
+            return []
+        tree, rows = found
+        bound = np.inf
+        if radius_km is not None:
+            bound = 2 * math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi) / 2) * (1 + 1e-9) + 1e-12
+        k = min(limit, len(rows))
+        chord, idx = tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0], k=k, distance_upper_bound=bound)
+        out = []
+        for c, i in zip(np.atleast_1d(chord), np.atleast_1d(idx)):
+            if not np.isfinite(c):
+                break
+            t = self.trainers[rows[i]]
+            d = haversine_km(lat, lon, t.latitude, t.longitude)
+            if radius_km is None or d <= radius_km:
+                out.append((t, d))
+        return sorted(out, key=lambda td: td[1])

@@ -1,0 +1,1 @@
+"""Rasa-side components (run inside .venv-rasa; they never import the project's own packages)."""

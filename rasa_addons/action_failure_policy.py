@@ -1,0 +1,50 @@
+"""A Rasa policy that apologises when a custom action failed (e.g. the action server is down).
+
+When a custom action cannot be run, Rasa 3.6 logs the error, records the action as executed with
+no events, and goes on listening: the user would get silence. Our answering actions always say
+something, so "executed with no events after it" means it failed. This policy then predicts the
+apology response, and `action_listen` right after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+APOLOGY = "utter_action_failed"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
+class ActionFailurePolicy(Policy):
+    """Predicts an apology after a speaking custom action produced no events."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 7, "speaking_actions": []}
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        last = tracker.events[-1] if tracker.events else None
+        if isinstance(last, ActionExecuted):
+            if last.action_name in self.config["speaking_actions"] and APOLOGY in domain.action_names_or_texts:
+                probabilities[domain.index_for_action(APOLOGY)] = 1.0
+            elif last.action_name == APOLOGY:
+                probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        return self._prediction(probabilities)
