@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.settings import Settings, get_settings
 
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+TOKEN_REJECTED = "Telegram rejected TELEGRAM_TOKEN (check it with @BotFather)"
 
 
 class TelegramCommandError(Exception):
@@ -31,19 +32,18 @@ def _token(settings: Settings) -> str:
     return settings.TELEGRAM_TOKEN
 
 
-async def _call(settings: Settings, method: str, **kwargs: Any) -> Any:
-    """Call one Bot API method with a bot that is opened and closed around it."""
-    async with Bot(_token(settings), base_url=settings.TELEGRAM_API_BASE) as bot:
-        return await getattr(bot, method)(**kwargs)
+def _bot(settings: Settings) -> Bot:
+    """A bot for one-off Bot API calls (use it as `async with`)."""
+    return Bot(_token(settings), base_url=settings.TELEGRAM_API_BASE)
 
 
 def _run(coroutine: Any) -> Any:
     try:
         return asyncio.run(coroutine)
     except InvalidToken:  # its message contains the token
-        raise TelegramCommandError("Telegram rejected TELEGRAM_TOKEN (check it with @BotFather)") from None
+        raise TelegramCommandError(TOKEN_REJECTED) from None
     except TelegramError as exc:
-        raise TelegramCommandError(f"Telegram refused the call: {exc}") from None
+        raise TelegramCommandError(f"the Telegram call failed: {exc}") from None
 
 
 def cmd_set_webhook(args: argparse.Namespace) -> int:
@@ -54,31 +54,36 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
     _token(settings)
     url = args.url or settings.TELEGRAM_WEBHOOK_URL
     if not url:
-        raise TelegramCommandError("no webhook URL: pass --url https://.../telegram/webhook or set TELEGRAM_WEBHOOK_URL")
+        raise TelegramCommandError(
+            "no webhook URL: pass --url https://HOST/telegram/webhook or set TELEGRAM_WEBHOOK_URL")
     if not url.startswith("https://"):
         raise TelegramCommandError(f"Telegram only calls https:// webhooks, not {url!r}")
-    if "TELEGRAM_SECRET_TOKEN" not in settings.model_fields_set:
-        raise TelegramCommandError("TELEGRAM_SECRET_TOKEN is not set: the gateway needs the same value to accept updates")
-    if not SECRET_PATTERN.match(settings.TELEGRAM_SECRET_TOKEN):
+    secret = settings.TELEGRAM_SECRET_TOKEN or ""  # set, or derived from the token as the gateway does
+    if not SECRET_PATTERN.match(secret):
         raise TelegramCommandError("TELEGRAM_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
 
     async def register() -> bool:
-        async with Bot(_token(settings), base_url=settings.TELEGRAM_API_BASE) as bot:
+        async with _bot(settings) as bot:
             await bot.set_my_commands(COMMANDS)
             return await bot.set_webhook(
-                url, secret_token=settings.TELEGRAM_SECRET_TOKEN, drop_pending_updates=True,
+                url, secret_token=secret, drop_pending_updates=True,
                 allowed_updates=["message", "callback_query"],
             )
 
     ok = _run(register())
-    _print({"ok": ok, "url": url}, args.json, f"webhook set: {url} (pending updates dropped)" if ok else "webhook not set")
+    _print({"ok": ok, "url": url}, args.json, f"webhook set: {url} (pending updates dropped)" if ok else "not set")
     return 0 if ok else 1
 
 
 def cmd_delete_webhook(args: argparse.Namespace) -> int:
     """Remove the webhook, e.g. before polling from a laptop."""
     settings = get_settings()
-    ok = _run(_call(settings, "delete_webhook", drop_pending_updates=args.drop_pending_updates))
+
+    async def delete() -> bool:
+        async with _bot(settings) as bot:
+            return await bot.delete_webhook(drop_pending_updates=args.drop_pending_updates)
+
+    ok = _run(delete())
     _print({"ok": ok}, args.json, "webhook deleted" if ok else "webhook not deleted")
     return 0 if ok else 1
 
@@ -108,7 +113,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
     try:
         application.run_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY], drop_pending_updates=False)
     except InvalidToken:
-        raise TelegramCommandError("Telegram rejected TELEGRAM_TOKEN (check it with @BotFather)") from None
+        raise TelegramCommandError(TOKEN_REJECTED) from None
+    except TelegramError as exc:
+        raise TelegramCommandError(f"polling stopped: {exc}") from None
     return 0
 
 

@@ -5,6 +5,7 @@ One log stream: every child's output is prefixed with its name and also kept in 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -34,6 +35,15 @@ def rasa_env(settings: Settings) -> dict[str, str]:
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables, so child processes see exactly this configuration."""
+    env = {}
+    for key, value in settings.model_dump().items():
+        if value is not None:
+            env[key] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return env
 
 
 def rasa_command(settings: Settings, *args: str) -> list[str]:
@@ -84,9 +94,7 @@ class Stack:
 
     def __post_init__(self) -> None:
         s = self.settings
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "STATE_DIR": str(s.STATE_DIR), "HOST": s.HOST,
-               "KNOWLEDGE_DIR": str(s.KNOWLEDGE_DIR), "RASA_PORT": str(s.RASA_PORT),
-               "ACTIONS_PORT": str(s.ACTIONS_PORT), "GATEWAY_PORT": str(s.GATEWAY_PORT), "RASA_TOKEN": s.RASA_TOKEN}
+        env = {**os.environ, **settings_env(s), "PYTHONUNBUFFERED": "1"}
         py = sys.executable
         self.children = [
             Child("rasa", rasa_command(s, "run", "--enable-api", "--auth-token", s.RASA_TOKEN, "-i", s.HOST,

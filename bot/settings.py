@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import secrets
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -57,7 +57,8 @@ class Settings(BaseSettings):
 
     # Telegram
     TELEGRAM_TOKEN: str | None = None
-    TELEGRAM_SECRET_TOKEN: str = Field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Checked on every webhook call. Default: derived from the bot token, so every process agrees on it.
+    TELEGRAM_SECRET_TOKEN: str | None = None
     TELEGRAM_WEBHOOK_URL: str | None = None  # public https URL of POST /telegram/webhook
     TELEGRAM_API_BASE: str = "https://api.telegram.org/bot"
 
@@ -93,6 +94,8 @@ class Settings(BaseSettings):
             if self.ENVIRONMENT != "local":
                 raise ValueError("ADMIN_TOKEN must be set to a real secret outside ENVIRONMENT=local")
             logger.debug("ADMIN_TOKEN is the local placeholder 'changethis'")
+        if self.TELEGRAM_TOKEN and not self.TELEGRAM_SECRET_TOKEN:
+            self.TELEGRAM_SECRET_TOKEN = hashlib.sha256(f"webhook:{self.TELEGRAM_TOKEN}".encode()).hexdigest()[:48]
         return self
 
 

@@ -183,7 +183,10 @@ async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a tapped inline button and send its payload to Rasa (unknown or forged data never is)."""
     query = update.callback_query
-    await query.answer()
+    try:
+        await query.answer()  # stops the button's spinner
+    except TelegramError as exc:  # e.g. "query is too old" after downtime: still answer in the chat
+        logger.info("could not answer a callback query: %s", exc)
     payload = _keys(context).decode(query.data or "")
     if payload is None:
         logger.info("refused unknown callback data from a Telegram chat")
@@ -245,7 +248,7 @@ def build_application(
     application.bot_data.update(
         chat=chat,
         records=records,
-        buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN),
+        buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN or settings.TELEGRAM_TOKEN),
         max_chars=settings.MAX_MESSAGE_CHARS,
     )
     add_handlers(application)

@@ -73,8 +73,12 @@ def evaluate(searcher: Searcher, questions: list[dict], off_topic: list[str], mo
     # The configured threshold is the fused ranker's; the baselines get their own calibrated one.
     threshold = searcher.threshold if mode == "fused" else calibrate(report.on_scores, report.off_scores)
     report.threshold = threshold
-    report.on_topic_answerable = float(np.mean([s >= threshold for s in report.on_scores]))
-    report.off_topic_rejected = float(np.mean([s < threshold for s in report.off_scores])) if off_topic else 1.0
+    if mode == "fused":  # the real verdict, as `ask` gives it
+        report.on_topic_answerable = float(np.mean([searcher.search(q["q"], 1).answerable for q in questions]))
+        report.off_topic_rejected = float(np.mean([not searcher.search(t, 1).answerable for t in off_topic] or [1.0]))
+    else:
+        report.on_topic_answerable = float(np.mean([s >= threshold for s in report.on_scores]))
+        report.off_topic_rejected = float(np.mean([s < threshold for s in report.off_scores])) if off_topic else 1.0
     return report
 
 

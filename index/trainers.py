@@ -15,17 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import KnowledgeError
+from index.knowledge import PROGRAMME_IDS  # the fixed vocabulary of programme ids
 from index.places import country_codes
 
-PROGRAMME_IDS: tuple[str, ...] = (
-    "siyb", "wed", "sme-resilience", "productivity-ecosystems", "score", "formalization",
-    "greening", "sci", "value-chains", "aims", "eese",
-)
 COLUMNS: tuple[str, ...] = (
     "id", "name", "organisation", "programmes", "city", "country",
     "latitude", "longitude", "languages", "phone", "email", "telegram",
 )
-OPTIONAL_COLUMNS = frozenset({"organisation", "phone", "email", "telegram"})
 LIST_SEPARATOR = ";"
 DEFAULT_RADIUS_KM = 300.0  # beyond this the nearest trainer is "far": offer the ILO country office instead
 EARTH_RADIUS_KM = 6371.0088
@@ -37,7 +33,7 @@ _TELEGRAM = re.compile(r"^(?:@|https://t\.me/)?[A-Za-z][A-Za-z0-9_]{4,31}$")
 _PROGRAMMES_FIX = "use ';'-separated programme ids from: " + ", ".join(PROGRAMME_IDS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trainer:
     """One row of the trainer directory."""
 
@@ -87,7 +83,7 @@ def _coordinate(cell: str, column: str, limit: float, err) -> float | None:
     try:
         value = float(cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell else cell)
     except ValueError:
-        return err(f"{column} '{cell}' is not a number", f"write decimal degrees such as 32.5825 (no °, N/S/E/W)", column)
+        return err(f"{column} '{cell}' is not a number", "write decimal degrees such as 32.5825 (no °, N/S/E/W)", column)
     if not math.isfinite(value) or not -limit <= value <= limit:
         return err(f"{column} {cell} is out of range", f"{column} must be between -{limit:g} and {limit:g}", column)
     return value
@@ -95,10 +91,11 @@ def _coordinate(cell: str, column: str, limit: float, err) -> float | None:
 
 def _parse_row(cells: dict[str, str], line: int, err) -> Trainer | None:
     """Validate one row's cells; report each problem through `err` and return None if any."""
-    reported = []
+    problems: list[str] = []
 
     def fail(message: str, fix: str, column: str) -> None:
-        reported.append(err(message, fix, column))
+        problems.append(message)
+        err(message, fix, column)
 
     if not cells["id"]:
         fail("id is missing", "give every trainer a unique id, e.g. T042", "id")
@@ -126,12 +123,12 @@ def _parse_row(cells: dict[str, str], line: int, err) -> Trainer | None:
     bad_languages = [code for code in languages if not _LANGUAGE.match(code)]
     if not languages or bad_languages:
         fail(f"bad language code '{bad_languages[0]}'" if bad_languages else "no language is listed",
-             "use ';'-separated ISO 639-1 codes, e.g. en;fr;sw", "languages")
+             "use ';'-separated ISO 639 language codes, e.g. en;fr;sw", "languages")
     for column, pattern, example in (("email", _EMAIL, "name@example.org"), ("phone", _PHONE, "+256 700 000000"),
                                      ("telegram", _TELEGRAM, "@username")):
         if cells[column] and not pattern.match(cells[column]):
             fail(f"{column} '{cells[column]}' is not valid", f"write it like {example}, or leave it empty", column)
-    if reported or lat is None or lon is None:
+    if problems or lat is None or lon is None:
         return None
     return Trainer(cells["id"], cells["name"], cells["organisation"], tuple(programmes), cells["city"], country,
                    lat, lon, tuple(languages), cells["phone"], cells["email"], cells["telegram"], line)
@@ -209,14 +206,15 @@ def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 class TrainerDirectory:
     """Trainers indexed for nearest-first search, with exact programme and language filters.
 
-    One k-d tree over 3-D unit vectors per filter (all trainers, each programme, and, built on first
-    use, each language or programme+language pair), so a query never visits rows that do not match.
+    Each filter (none, a programme, a language, or both) has its own set of rows, and above
+    `BRUTE_FORCE_MAX` rows its own k-d tree over 3-D unit vectors (chord length orders points like
+    great-circle distance), so a query never visits rows that do not match. Small sets (the sample
+    directory) are searched with one vectorised numpy pass instead, which spares loading scipy.
     """
 
-    def __init__(self, trainers: Sequence[Trainer]):
-        from scipy.spatial import cKDTree  # imported here: only directory users pay for scipy
+    BRUTE_FORCE_MAX = 2048
 
-        self._tree_type = cKDTree
+    def __init__(self, trainers: Sequence[Trainer]):
         self.trainers: list[Trainer] = list(trainers)
         self._xyz = _unit_vectors(np.array([t.latitude for t in self.trainers], dtype=float),
                                   np.array([t.longitude for t in self.trainers], dtype=float)).reshape(-1, 3)
@@ -226,11 +224,11 @@ class TrainerDirectory:
                 groups.setdefault(("programme", p), []).append(i)
             for lang in {code for tag in t.languages for code in (tag, tag.split("-")[0])}:
                 groups.setdefault(("language", lang), []).append(i)
-        self._members: dict[tuple[str, str], np.ndarray] = {k: np.array(v, dtype=np.intp) for k, v in groups.items()}
-        self._trees: dict[tuple[str | None, str | None], tuple[object, np.ndarray] | None] = {}
+        self._members = {k: np.array(v, dtype=np.intp) for k, v in groups.items()}
+        self._indexes: dict[tuple[str | None, str | None], tuple[np.ndarray, object]] = {}
         self._lock = threading.Lock()
-        for key in [(None, None)] + [(p, None) for p in PROGRAMME_IDS]:
-            self._tree(*key)
+        for programme in (None, *PROGRAMME_IDS):  # build the common ones now, language filters on first use
+            self._index(programme, None)
 
     @classmethod
     def from_csv(cls, path: str | Path) -> tuple[TrainerDirectory, list[KnowledgeError]]:
@@ -241,19 +239,24 @@ class TrainerDirectory:
     def __len__(self) -> int:
         return len(self.trainers)
 
-    def _tree(self, programme: str | None, language: str | None) -> tuple[object, np.ndarray] | None:
-        """The k-d tree of the trainers that match both filters and their row numbers (None if none match)."""
+    def _index(self, programme: str | None, language: str | None) -> tuple[np.ndarray, object]:
+        """Row numbers of the trainers that match both filters, and their k-d tree (None for small sets)."""
         key = (programme, language)
-        if key not in self._trees:
+        if key not in self._indexes:
             with self._lock:
-                if key not in self._trees:
+                if key not in self._indexes:
                     rows = np.arange(len(self.trainers), dtype=np.intp)
                     if programme is not None:
                         rows = self._members.get(("programme", programme), rows[:0])
                     if language is not None:
                         rows = np.intersect1d(rows, self._members.get(("language", language), rows[:0]))
-                    self._trees[key] = (self._tree_type(self._xyz[rows]), rows) if len(rows) else None
-        return self._trees[key]
+                    tree = None
+                    if len(rows) > self.BRUTE_FORCE_MAX:
+                        from scipy.spatial import cKDTree  # only large directories pay for importing scipy
+
+                        tree = cKDTree(self._xyz[rows])
+                    self._indexes[key] = (rows, tree)
+        return self._indexes[key]
 
     def near(self, lat: float, lon: float, programme: str | None = None, language: str | None = None,
              limit: int = 3, radius_km: float | None = None) -> list[tuple[Trainer, float]]:
@@ -270,20 +273,25 @@ class TrainerDirectory:
             raise ValueError(f"unknown programme id '{programme}'")
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        found = self._tree(programme, language.strip().lower() if language else None)
-        if found is None:
+        rows, tree = self._index(programme, language.strip().lower() if language else None)
+        if not len(rows):
             return []
-        tree, rows = found
-        bound = np.inf
-        if radius_km is not None:
-            bound = 2 * math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi) / 2) * (1 + 1e-9) + 1e-12
+        q = _unit_vectors(np.array([lat]), np.array([lon]))[0]
         k = min(limit, len(rows))
-        chord, idx = tree.query(_unit_vectors(np.array([lat]), np.array([lon]))[0], k=k, distance_upper_bound=bound)
+        if tree is None:
+            dot = self._xyz[rows] @ q  # larger dot product = nearer
+            part = np.argpartition(-dot, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+            found = rows[part[np.argsort(-dot[part], kind="stable")]]
+        else:
+            bound = np.inf
+            if radius_km is not None:  # chord of the radius, a hair wider: the exact check is below
+                bound = 2 * math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi) / 2) * (1 + 1e-9) + 1e-12
+            chord, idx = tree.query(q, k=k, distance_upper_bound=bound)
+            idx = np.atleast_1d(idx)
+            found = rows[idx[idx < len(rows)]]
         out = []
-        for c, i in zip(np.atleast_1d(chord), np.atleast_1d(idx)):
-            if not np.isfinite(c):
-                break
-            t = self.trainers[rows[i]]
+        for i in found:
+            t = self.trainers[i]
             d = haversine_km(lat, lon, t.latitude, t.longitude)
             if radius_km is None or d <= radius_km:
                 out.append((t, d))

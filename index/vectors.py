@@ -78,6 +78,13 @@ class Lexical:
     def load(cls, folder: Path) -> "Lexical":
         return cls(bm25s.BM25.load(str(folder)))
 
+    def known_names(self, query: str) -> list[str]:
+        """Acronyms and coded names in the query (GYB, R204, SCORE4Climate) that the corpus contains."""
+        names = [w for w in re.findall(r"[A-Za-z0-9-]{2,}", query)
+                 if (w.isupper() and len(w) >= 2) or (re.search(r"\d", w) and re.search(r"[A-Za-z]", w))]
+        vocab = self._retriever.vocab_dict
+        return [w for w in names if stem(w.lower()) in vocab]
+
     def search(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row ids, BM25 scores) of the best `k` rows; empty when no query word is known."""
         vocab = self._retriever.vocab_dict

@@ -29,13 +29,14 @@ from bot.app import create_app
 from bot.chat import ChatService, location_message
 from bot.records import Records
 from bot.settings import Settings
-from bot.telegram_render import LOCATION_BUTTON, MAX_MESSAGE_UTF16, utf16_len
+from bot.telegram_render import LOCATION_BUTTON, MAX_MESSAGE_UTF16, ButtonKeys, utf16_len
 
 TOKEN = "123456:TEST-token"
 SECRET = "test-secret_token-1"
 RASA_TOKEN = "rasa-test-token"
 CHAT_ID = 4242
 SENDER = f"telegram:{CHAT_ID}"
+UNSET = object()
 JSON_PARAMS = {"reply_markup", "link_preview_options", "commands", "allowed_updates"}
 
 
@@ -92,6 +93,7 @@ class FakeBotAPI(FakeServer):
 
     def __init__(self) -> None:
         self._ids = count(100)
+        self.failures: dict[str, str] = {}  # method -> description of a 400 answer
         super().__init__()
 
     def respond(self, method: str, path: str, content_type: str, body: bytes) -> tuple[int, Any]:
@@ -100,6 +102,8 @@ class FakeBotAPI(FakeServer):
         raw = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         params = {k: json.loads(v) if k in JSON_PARAMS else v for k, v in raw.items()}
         self.calls.append(Call(api_method, path, params))
+        if api_method in self.failures:
+            return 400, {"ok": False, "error_code": 400, "description": self.failures[api_method]}
         if api_method == "getMe":
             result: Any = {"id": 42, "is_bot": True, "first_name": "SME Advisor", "username": "sme_advisor_test_bot"}
         elif api_method == "sendMessage":
@@ -169,7 +173,7 @@ def make_settings(tmp_path, bot_api: FakeServer | None, rasa_url: str, **overrid
         STATE_DIR=tmp_path, RASA_URL=rasa_url, RASA_TOKEN=RASA_TOKEN, TELEGRAM_TOKEN=TOKEN,
         TELEGRAM_SECRET_TOKEN=SECRET, TELEGRAM_API_BASE=f"{bot_api.url if bot_api else closed_port_url()}/bot",
     )
-    return Settings(_env_file=None, **(values | overrides))
+    return Settings(_env_file=None, **{k: v for k, v in (values | overrides).items() if v is not UNSET})
 
 
 @pytest.fixture
@@ -308,6 +312,23 @@ async def test_callback_with_long_payload_round_trips(application, bot_api, rasa
     assert rasa.messages[-1] == {"sender": SENDER, "message": payload}
     assert bot_api.sent("answerCallbackQuery") == [{"callback_query_id": update["callback_query"]["id"]}]
     assert bot_api.sent("sendMessage")[-1]["text"] == "Good choice."
+
+
+async def test_callback_still_answered_when_the_query_is_too_old(application, bot_api, rasa):
+    bot_api.failures["answerCallbackQuery"] = "Bad Request: query is too old and response timeout expired"
+    await deliver(application, callback_update(encode(application, "/find_trainer")))
+
+    assert [m["message"] for m in rasa.messages] == ["/find_trainer"]
+    assert [m["text"] for m in bot_api.sent("sendMessage")] == ["echo: /find_trainer"]
+
+
+def test_button_keys_are_bounded_and_signed():
+    keys = ButtonKeys("secret", capacity=2)
+    long_payloads = [f'/choose{{"programme": "value-chains", "note": "{"x" * 60}", "n": {i}}}' for i in range(3)]
+    data = [keys.encode(p) for p in long_payloads]
+    assert [keys.decode(d) for d in data] == [None, *long_payloads[1:]]  # the oldest was evicted
+    assert ButtonKeys("other secret").decode(keys.encode("/greet")) is None
+    assert ButtonKeys("secret").decode(keys.encode("/greet")) == "/greet"  # survives a restart
 
 
 @pytest.mark.parametrize("forged", ["b:AAAAAAAAAAAAAAAAAAAAAA", "s:AAAAAAAAAA:/restart", "/restart", "s:x", ""])
@@ -542,6 +563,12 @@ def test_gateway_starts_without_telegram_token(tmp_path, rasa):
         assert post_update(client, text_update("hi")).status_code == 404
         assert post_update(client, text_update("hi"), secret=None).status_code == 403
 
+    no_secret = make_settings(tmp_path, None, rasa.url, TELEGRAM_TOKEN=None, TELEGRAM_SECRET_TOKEN=UNSET)
+    with TestClient(create_app(no_secret)) as client:
+        assert post_update(client, text_update("hi"), secret=None).status_code == 403
+        assert post_update(client, text_update("hi"), secret="").status_code == 403
+    assert rasa.messages == []
+
 
 def test_gateway_starts_while_telegram_is_unreachable(tmp_path, rasa):
     settings = make_settings(tmp_path, None, rasa.url)  # Bot API on a closed port
@@ -587,6 +614,18 @@ def test_cli_set_webhook_refuses_with_one_line_reason(cli_settings, bot_api, cap
     err = capsys.readouterr().err
     assert reason in err and err.count("\n") == 1
     assert bot_api.sent("setWebhook") == []
+
+
+def test_cli_and_gateway_agree_on_the_derived_secret(cli_settings, tmp_path, bot_api, rasa):
+    settings = cli_settings(TELEGRAM_SECRET_TOKEN=UNSET)  # derived from the bot token
+    assert cli.main(["telegram", "set-webhook", "--url", "https://a.example/telegram/webhook"]) == 0
+    secret = bot_api.sent("setWebhook")[0]["secret_token"]
+    assert secret == settings.TELEGRAM_SECRET_TOKEN and secret != SECRET
+
+    with TestClient(create_app(make_settings(tmp_path, bot_api, rasa.url, TELEGRAM_SECRET_TOKEN=UNSET))) as client:
+        assert post_update(client, text_update("hi"), secret=SECRET).status_code == 403
+        assert post_update(client, text_update("hi"), secret=secret).status_code == 200
+    assert rasa.messages == [{"sender": SENDER, "message": "hi"}]
 
 
 def test_cli_delete_webhook_and_poll_without_token(cli_settings, bot_api, capsys):

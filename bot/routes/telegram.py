@@ -25,6 +25,8 @@ MAX_UPDATE_BYTES = 1_000_000  # real updates are a few KB
 async def _ensure_started(app: FastAPI) -> bool:
     """Initialize and start the bot once (retried on the next update if Telegram was unreachable)."""
     application: Application = app.state.telegram
+    if application.running:
+        return True
     async with app.state.telegram_lock:
         if application.running:
             return True
@@ -49,9 +51,6 @@ async def start_telegram(app: FastAPI) -> None:
     if not settings.TELEGRAM_TOKEN:
         logger.info("Telegram is disabled: TELEGRAM_TOKEN is not set")
         return
-    if "TELEGRAM_SECRET_TOKEN" not in settings.model_fields_set:
-        logger.warning("TELEGRAM_SECRET_TOKEN is not set: a random one is used, so Telegram's webhook calls "
-                       "will be refused until it is set to the value given to `sme-advisor telegram set-webhook`")
     app.state.telegram = build_application(settings, app.state.chat, app.state.records)
     await _ensure_started(app)
 
@@ -72,8 +71,9 @@ async def stop_telegram(app: FastAPI) -> None:
 async def receive_update(request: Request) -> Response:
     """Check Telegram's secret token and let the bot handle one update."""
     settings = request.app.state.settings
+    expected: str | None = settings.TELEGRAM_SECRET_TOKEN  # None when Telegram is not configured at all
     given = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode(), settings.TELEGRAM_SECRET_TOKEN.encode()):
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
     if getattr(request.app.state, "telegram", None) is None:
         raise HTTPException(404, "Telegram is not configured on this gateway (TELEGRAM_TOKEN is not set)")

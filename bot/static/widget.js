@@ -41,6 +41,7 @@
     noLocation:
       "I couldn't get your location (it may have been declined or is unavailable). " +
       "No problem: just type the name of your city or town.",
+    wasHelpful: "Helpful?",
     helpful: "Helpful",
     notHelpful: "Not helpful",
     thanks: "Thanks for your feedback!",
@@ -106,12 +107,8 @@
     }
     const ok = saved && typeof saved.sender === "string" && /^web:[\w-]{8,64}$/.test(saved.sender);
     state.sender = ok ? saved.sender : newSender();
-    state.history = ok && Array.isArray(saved.history) ? saved.history.filter(validEntry) : [];
+    state.history = ok && Array.isArray(saved.history) ? saved.history.map(toEntry).filter(Boolean) : [];
     state.open = Boolean(ok && saved.open);
-  }
-
-  function validEntry(e) {
-    return e && (e.role === "user" || e.role === "bot") && typeof e.text === "string";
   }
 
   function saveState() {
@@ -139,6 +136,12 @@
       if (child != null) node.append(child);
     }
     return node;
+  }
+
+  // node.replaceChildren() without needing a 2020+ browser.
+  function fill(node, ...children) {
+    while (node.firstChild) node.firstChild.remove();
+    node.append(...children);
   }
 
   function svg(path) {
@@ -248,7 +251,7 @@ h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:
 header button{background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px}
 header .x{border:0;padding:4px;display:flex}
 header svg{width:20px;height:20px}
-.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f4f5f7;overscroll-behavior:contain}
+.log{position:relative;flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f4f5f7;overscroll-behavior:contain}
 .msg{max-width:88%;padding:8px 12px;border-radius:12px;overflow-wrap:anywhere}
 .user{align-self:flex-end;background:var(--c);color:var(--fg);border-bottom-right-radius:4px;white-space:pre-wrap}
 .bot{align-self:flex-start;background:#fff;border:1px solid #dfe2e8;border-bottom-left-radius:4px}
@@ -323,7 +326,8 @@ textarea[aria-invalid=true]{border-color:#b3261e}
       "aria-controls": "sma-panel",
       onclick: () => (state.open ? close() : open()),
     });
-    const panel = el("section", { id: "sma-panel", class: "panel", role: "dialog", "aria-label": cfg.title, hidden: true }, [
+    const panelAttrs = { id: "sma-panel", class: "panel", role: "dialog", "aria-label": cfg.title, hidden: true };
+    const panel = el("section", panelAttrs, [
       el("header", null, [
         el("h2", null, cfg.title),
         el("button", { type: "button", onclick: newConversation }, T.newChat),
@@ -332,7 +336,8 @@ textarea[aria-invalid=true]{border-color:#b3261e}
       log,
       el("form", { onsubmit: onSubmit }, [input, sendBtn, count]),
     ]);
-    const wrap = el("div", { class: `root ${cfg.position}`, lang: cfg.lang, onkeydown: onWidgetKey }, [launcher, panel]);
+    const wrapAttrs = { class: `root ${cfg.position}`, lang: cfg.lang, onkeydown: onWidgetKey };
+    const wrap = el("div", wrapAttrs, [launcher, panel]);
     wrap.style.setProperty("--c", cfg.color);
     wrap.style.setProperty("--fg", textOn(cfg.color));
     root.append(wrap);
@@ -342,7 +347,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   }
 
   function setLauncherIcon() {
-    ui.launcher.replaceChildren(svg(state.open ? ICON_CLOSE : ICON_CHAT));
+    fill(ui.launcher, svg(state.open ? ICON_CLOSE : ICON_CHAT));
   }
 
   function open(focus = true) {
@@ -415,7 +420,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
 
   // Buttons of a bot message stay usable until the user says something after it.
   function renderHistory() {
-    ui.log.replaceChildren();
+    fill(ui.log);
     let lastUser = -1;
     state.history.forEach((entry, i) => entry.role === "user" && (lastUser = i));
     state.history.forEach((entry, i) => ui.log.append(renderEntry(entry, i > lastUser)));
@@ -427,7 +432,8 @@ textarea[aria-invalid=true]{border-color:#b3261e}
       return el("div", { class: "msg user" }, [el("span", { class: "sr" }, T.you), entry.text]);
     }
     const node = el("div", { class: "msg bot" }, [el("span", { class: "sr" }, cfg.title + ": "), markdown(entry.text)]);
-    if (entry.sources && entry.sources.length) node.append(renderSources(entry.sources));
+    const sources = renderSources(entry.sources);
+    if (sources) node.append(sources);
     const choices = (entry.buttons || []).map((b) =>
       el("button", { type: "button", disabled: !live, onclick: () => send(b.payload, b.title) }, b.title)
     );
@@ -449,7 +455,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
       if (parts.length) parts.push(", ");
       parts.push(s.url ? link(s.title, s.url) : s.title);
     }
-    return el("div", { class: "sources" }, [T.sources, ...parts]);
+    return parts.length ? el("div", { class: "sources" }, [T.sources, ...parts]) : null;
   }
 
   function renderFeedback(entry) {
@@ -460,6 +466,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     }
     const rate = (rating) => () => giveFeedback(entry, rating, box);
     box.append(
+      el("span", { "aria-hidden": "true" }, T.wasHelpful),
       el("button", { type: "button", "aria-label": T.helpful, title: T.helpful, onclick: rate(1) }, "👍"),
       el("button", { type: "button", "aria-label": T.notHelpful, title: T.notHelpful, onclick: rate(-1) }, "👎")
     );
@@ -467,7 +474,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   }
 
   function disableChoices() {
-    ui.log.querySelectorAll(".bot .choices button").forEach((b) => (b.disabled = true));
+    ui.log.querySelectorAll(".choices button").forEach((b) => (b.disabled = true)); // incl. "Try again"
   }
 
   function addEntry(entry) {
@@ -556,7 +563,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   function send(message, shown, metadata) {
     if (state.busy) return;
     disableChoices();
-    addEntry({ role: "user", text: shown });
+    addEntry(toEntry({ role: "user", text: shown }));
     request(message, shown, metadata);
   }
 
@@ -576,30 +583,41 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     }
   }
 
-  // Coerce a server message into a history entry (unknown keys dropped, types forced).
+  // Coerce a server message or a stored entry into a history entry: unknown keys dropped, types
+  // forced, so nothing odd in a reply or in localStorage can break rendering.
   function toEntry(m) {
+    if (!m || typeof m !== "object") return null;
     const str = (v) => (v == null ? "" : String(v));
     const list = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === "object") : []);
-    return {
-      role: "bot",
-      text: str(m && m.text),
-      buttons: list(m && m.buttons).map((b) => ({ title: str(b.title), payload: str(b.payload) })),
-      sources: list(m && m.sources).map((s) => ({ title: str(s.title), url: s.url ? str(s.url) : null })),
-      location: Boolean(m && m.request_location),
+    const entry = {
+      role: m.role === "user" ? "user" : "bot",
+      text: str(m.text),
+      buttons: list(m.buttons).map((b) => ({ title: str(b.title), payload: str(b.payload) })),
+      sources: list(m.sources).map((s) => ({ title: str(s.title), url: s.url ? str(s.url) : null })),
+      location: Boolean(m.request_location || m.location),
     };
+    if (m.answer) {
+      Object.assign(entry, { question: str(m.question), answer: str(m.answer), rated: Number(m.rated) || 0 });
+    }
+    return entry;
   }
 
   // One 👍/👎 per reply: on its last text message, rating the whole reply to the question.
+  // Then scroll back to the question, so a long answer is read from its start.
   function addReplies(messages, question) {
-    const entries = messages.map(toEntry).filter((e) => e.text || e.buttons.length || e.sources.length || e.location);
-    if (!entries.length) entries.push({ role: "bot", text: T.noReply });
+    const anchor = ui.log.lastElementChild;
+    const entries = messages
+      .map((m) => toEntry({ ...m, role: "bot", answer: null })) // the server cannot pre-set feedback fields
+      .filter((e) => e && (e.text || e.buttons.length || e.sources.length || e.location));
     const texts = entries.filter((e) => e.text);
     if (texts.length && question) {
       const last = texts[texts.length - 1];
       last.question = question.slice(0, 4000);
       last.answer = texts.map((e) => e.text).join("\n\n").slice(0, 8000);
     }
+    if (!entries.length) entries.push(toEntry({ text: T.noReply })); // our own words: nothing to rate
     entries.forEach(addEntry);
+    if (anchor) ui.log.scrollTop = anchor.offsetTop - 8; // the browser clamps it to the end
   }
 
   async function giveFeedback(entry, rating, box) {
@@ -609,12 +627,12 @@ textarea[aria-invalid=true]{border-color:#b3261e}
       await postJSON("/api/feedback", body);
       entry.rated = rating;
       saveState();
-      box.replaceChildren(T.thanks);
+      fill(box, T.thanks);
     } catch (e) {
       box.querySelectorAll("button").forEach((b) => (b.disabled = false));
-      const old = box.querySelector("span");
+      const old = box.querySelector(".fail");
       if (old) old.remove();
-      box.append(el("span", null, T.feedbackFailed + e.message));
+      box.append(el("span", { class: "fail" }, T.feedbackFailed + e.message));
     }
   }
 
@@ -640,7 +658,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   }
 
   function locationRefused() {
-    addEntry({ role: "bot", text: T.noLocation });
+    addEntry(toEntry({ text: T.noLocation }));
     ui.input.focus();
   }
 
@@ -657,7 +675,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   }
 
   function greet() {
-    state.history.push({ role: "bot", text: cfg.greeting });
+    state.history.push(toEntry({ text: cfg.greeting }));
     saveState();
   }
 
@@ -680,7 +698,12 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     window.addEventListener("storage", onStorage);
   }
 
-  window.SmeAdvisor = { open: () => ui && open(), close: () => ui && close(), newConversation: () => ui && newConversation() };
+  // For host pages, e.g. a "Chat with us" link: SmeAdvisor.open().
+  window.SmeAdvisor = {
+    open: () => ui && open(),
+    close: () => ui && close(),
+    newConversation: () => ui && newConversation(),
+  };
 
   // Nothing touches the page before it is parsed, whether the tag is defer, async or plain.
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,237 @@
+"""The programme finder: free text about a person or an organisation -> the programmes that fit, best first.
+
+Everything programme-specific comes from the knowledge folder, so staff change routing by editing
+markdown: each programme page's front matter (`keywords`, `summary`, `audience`, `stages`, `groups`,
+and for SIYB the `packages`) plus the semantic index of all documents. A programme's score adds up:
+- the best passage of that programme for the text (the searcher's fused dense + lexical score);
+- how close the text is, in meaning, to the closest of the programme's `keywords` phrases;
+- literal `keywords` hits: every content word of a phrase appears in the text (plurals and verb
+  forms count; "penalties or fines" also hits on either side of the "or");
+- a bonus when the stage and groups spotted by the cue lists (`index.routing_cues`) are in the
+  programme's `stages` and `groups`.
+The SIYB package is the one whose `stages` hold the most advanced clear stage cue (idea > growing >
+starting > running); without one, the package summary closest in meaning. A text is off-topic (empty
+list) when no passage reaches the calibrated relevance threshold and no keyword phrase hits.
+One query embedding per call: the searcher reuses the router's vector through a one-entry cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from index.knowledge import Knowledge, load_knowledge
+from index.routing_cues import Cue, detect_groups, detect_stages, normalise
+from index.search import IndexNotReady, Searcher
+from index.vectors import STOPWORDS, stem
+
+logger = logging.getLogger(__name__)
+
+# Weights, in cosine units. Chosen on tests/eval/routing.yaml with round numbers (`sme-advisor eval`).
+KEYWORD_SIMILARITY_WEIGHT = 0.5  # times the cosine to the programme's closest keyword phrase
+KEYWORD_HIT_WEIGHT = 0.1  # per literal keyword phrase found in the text (at most KEYWORD_HIT_CAP)
+KEYWORD_HIT_CAP = 2
+STAGE_WEIGHT = 0.05  # the programme's `stages` include a stage spotted in the text
+GROUP_WEIGHT = 0.06  # per spotted group in the programme's `groups` (at most 2)
+CANDIDATES = 80  # passages asked of the searcher; programmes without one get the weakest score seen
+MARGIN = 0.1  # further recommendations must score within this of the best one
+MAX_RECOMMENDATIONS = 3
+# Off-topic when the closest passage's cosine is below this (and no keyword hits).
+# Calibrated by `sme-advisor eval` (the routing report prints the best-separating value).
+RELEVANCE_THRESHOLD = 0.29
+PACKAGE_STAGE_ORDER = ("idea", "growing", "starting", "running")
+QUOTE_WORDS = 12
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*", re.IGNORECASE)
+_CLAUSE = re.compile(r"[.!?;,:\n()]+|\s+but\s+|\s+-\s+", re.IGNORECASE)
+
+
+@dataclass
+class Recommendation:
+    programme: str
+    package: str | None
+    score: float
+    why: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Package:
+    id: str
+    name: str
+    stages: frozenset[str]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the router knows of one programme, all from its page's front matter."""
+
+    id: str
+    name: str
+    summary: str
+    stages: frozenset[str]
+    groups: frozenset[str]
+    keywords: tuple[str, ...]
+    keyword_stems: tuple[tuple[str, ...], ...]  # one alternative per entry ("a or b" gives two)
+    packages: tuple[Package, ...]
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> "Profile":
+        keywords = tuple(str(k) for k in meta.get("keywords") or [])
+        alternatives = [alt for k in keywords for alt in re.split(r"\s+or\s+", k)] + list(keywords)
+        stems = {s for s in (_stems(alt) for alt in alternatives) if s}
+        packages = tuple(Package(pid, str(p.get("name", pid)), frozenset(p.get("stages") or []), str(p.get("summary", "")))
+                         for pid, p in (meta.get("packages") or {}).items())
+        return cls(str(meta["id"]), str(meta["name"]), str(meta["summary"]), frozenset(meta.get("stages") or []),
+                   frozenset(meta.get("groups") or []), keywords, tuple(sorted(stems)), packages)
+
+
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(stem(w.lower()) for w in _WORD.findall(text) if w.lower() not in STOPWORDS))
+
+
+def _token_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Each content-word stem of the text -> where it first appears."""
+    spans: dict[str, tuple[int, int]] = {}
+    for m in _WORD.finditer(text):
+        word = m.group().lower().replace("'", "")
+        if word not in STOPWORDS:
+            spans.setdefault(stem(word), (m.start(), m.end()))
+    return spans
+
+
+def quote(text: str, start: int, end: int) -> str:
+    """The user's own words around [start, end): the enclosing clause, at most QUOTE_WORDS words."""
+    separators = list(_CLAUSE.finditer(text))
+    left = max((m.end() for m in separators if m.end() <= start), default=0)
+    right = min((m.start() for m in separators if m.start() >= max(end, left + 1)), default=len(text))
+    clause = text[left:right].strip()
+    words = clause.split()
+    if len(words) > QUOTE_WORDS:  # keep the matched words, trimmed to a window around them
+        before = len(text[left:start].split())
+        first = max(0, min(before - 2, len(words) - QUOTE_WORDS))
+        words = words[first:first + QUOTE_WORDS]
+    return " ".join(words).strip(" \"'")
+
+
+class Router:
+    """Routes free text to programmes; build once (loads profiles, embeds keyword phrases), call often."""
+
+    def __init__(self, knowledge: Knowledge, encode: Callable[[list[str]], np.ndarray],
+                 index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD):
+        self.knowledge_dir = knowledge.root
+        self._encode = encode
+        self._last: tuple[str, np.ndarray] | None = None
+        self.searcher = Searcher(index_dir, self._cached_encode, threshold) if index_dir else None
+        self.threshold = threshold
+        self._load(knowledge)
+
+    @classmethod
+    def from_folder(cls, knowledge_dir: Path, encode: Callable[[list[str]], np.ndarray],
+                    index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD) -> "Router":
+        knowledge = load_knowledge(Path(knowledge_dir))
+        if not knowledge.programmes:
+            raise ValueError(f"no programme documents in {knowledge_dir}: {'; '.join(map(str, knowledge.errors[:3]))}")
+        return cls(knowledge, encode, index_dir, threshold)
+
+    def _load(self, knowledge: Knowledge) -> None:
+        self.profiles = [Profile.from_meta(doc.meta) for _, doc in sorted(knowledge.programmes.items())]
+        phrases = [(i, k) for i, p in enumerate(self.profiles) for k in p.keywords]
+        self._phrase_owner = np.array([i for i, _ in phrases], dtype=np.int64)
+        self._phrase_vectors = self._encode([k for _, k in phrases])
+        packages = [(p, pkg) for p in self.profiles for pkg in p.packages]
+        vectors = self._encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else []
+        self._package_vectors = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
+        self._index_version = self.searcher.version if self.searcher else None
+
+    def reload_if_changed(self) -> bool:
+        """Re-read the programme pages when a newer index is published (staff edited knowledge)."""
+        if not self.searcher or not self.searcher.reload_if_changed():
+            return False
+        knowledge = load_knowledge(self.knowledge_dir)
+        if knowledge.errors or not knowledge.programmes:
+            logger.warning("knowledge folder has errors: routing keeps the previous programme pages")
+            return False
+        self._load(knowledge)
+        return True
+
+    def _cached_encode(self, texts: list[str]) -> np.ndarray:
+        if self._last and texts == [self._last[0]]:
+            return self._last[1]
+        return self._encode(texts)
+
+    def route(self, text: str) -> list[Recommendation]:
+        """The programmes that fit `text`, best first (1-3 of them); [] when it is off-topic."""
+        text = normalise(text.strip())
+        if not text:
+            return []
+        query = self._encode([text])
+        self._last = (text, query)
+        passages, relevant = self._passages(text)
+        stages, groups = detect_stages(text), detect_groups(text)
+        tokens = _token_spans(text)
+        similarity = np.full(len(self.profiles), -1.0)
+        np.maximum.at(similarity, self._phrase_owner, self._phrase_vectors @ query[0])
+        scored = []
+        for i, p in enumerate(self.profiles):
+            hits = [s for s in p.keyword_stems if all(t in tokens for t in s)]
+            score = (passages.get(p.id, min(passages.values(), default=0.0))
+                     + KEYWORD_SIMILARITY_WEIGHT * max(float(similarity[i]), 0.0)
+                     + KEYWORD_HIT_WEIGHT * min(len(hits), KEYWORD_HIT_CAP)
+                     + STAGE_WEIGHT * bool(p.stages & stages.keys())
+                     + GROUP_WEIGHT * min(len(p.groups & groups.keys()), 2))
+            scored.append((score, p, hits))
+        if not relevant and not any(hits for _, _, hits in scored):
+            return []
+        scored.sort(key=lambda s: s[0], reverse=True)
+        best = scored[0][0]
+        return [self._recommend(text, query[0], score, p, hits, stages, groups, tokens)
+                for score, p, hits in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
+
+    def _passages(self, text: str) -> tuple[dict[str, float], bool]:
+        """Best fused passage score per programme, and whether any passage is relevant enough."""
+        if self.searcher is None:
+            return {}, True
+        try:
+            response = self.searcher.search(text, k=CANDIDATES)
+        except IndexNotReady:
+            logger.warning("no index yet: routing on front matter only")
+            return {}, True
+        best: dict[str, float] = {}
+        for r in response.results:
+            best.setdefault(r.programme, r.score)
+        return best, response.answerable
+
+    def _package(self, p: Profile, query: np.ndarray, stages: dict[str, list[Cue]]) -> tuple[Package | None, list[Cue]]:
+        for stage in PACKAGE_STAGE_ORDER:
+            for pkg in p.packages:
+                if stage in stages and stage in pkg.stages:
+                    return pkg, stages[stage]
+        if not p.packages:
+            return None, []
+        return max(p.packages, key=lambda pkg: float(self._package_vectors[pkg.id] @ query)), []
+
+    def _recommend(self, text: str, query: np.ndarray, score: float, p: Profile, hits: list[tuple[str, ...]],
+                   stages: dict[str, list[Cue]], groups: dict[str, list[Cue]],
+                   tokens: dict[str, tuple[int, int]]) -> Recommendation:
+        package, package_cues = self._package(p, query, stages)
+        # Evidence, most telling first: the package's stage cue, keyword hits, group cues, stage cues.
+        spans = [(c.start, c.end) for c in package_cues]
+        for stems in sorted(hits, key=len, reverse=True):
+            positions = [tokens[s] for s in stems]
+            spans.append((min(a for a, _ in positions), max(b for _, b in positions)))
+        spans += [(c.start, c.end) for g in sorted(p.groups & groups.keys()) for c in groups[g]]
+        spans += [(c.start, c.end) for s in sorted(p.stages & stages.keys()) for c in stages[s]]
+        said = quote(text, *spans[0]) if spans else quote(text, 0, 0)
+        if package:
+            why = f'You said "{said}", which fits {package.name} ({package.id.upper()}), part of {p.name}: {package.summary}'
+        else:
+            why = f'You said "{said}", which fits {p.name}: {p.summary}'
+        return Recommendation(p.id, package.id if package else None, round(float(score), 4), why)
