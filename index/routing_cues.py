@@ -17,39 +17,50 @@ from dataclasses import dataclass
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 NOT = r"(?:do ?n'?t|did ?n'?t|not|never|no)"  # "dont", "don't", "do not", "not", ...
 
-# Stage cues, most specific first within each stage. `idea` outranks `starting` when both appear
-# ("want to start a business but no idea what").
+# Which stage wins when cues of several person stages appear (see `main_stages`).
+STAGE_PRIORITY = ("idea", "growing", "starting", "running")
+
+# Stage cues, most specific first within each stage.
 STAGE_CUES: dict[str, tuple[str, ...]] = {
     "idea": (
-        r"no (?:clear |business |good )?ideas?", rf"{NOT} (?:know|sure) (?:what|which)\b[^.,;!?]*",
-        r"what (?:kind of |type of )?business (?:can|could|should|to|is)\b[^.,;!?]*", r"nothing in mind",
-        r"ideas? first", r"which business", r"find (?:a |an )?(?:business )?idea",
+        r"(?:no|zero|not any|without any) (?:clear |business |good |real )?ideas?",
+        r"(?:do ?n'?t|do not) have (?:a |an |any )?(?:clear |business |good )?ideas?",
+        rf"{NOT} (?:know|sure) (?:what|which|where to (?:begin|start))\b[^.,;!?]*",
+        r"what (?:\w+ ){0,2}business(?:es)? (?:can|could|should|to|is|are|would|will|for)\b[^.,;!?]*",
+        r"what to (?:sell|do|make|start)\b[^.,;!?]*", r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
+        r"nothing in mind", r"ideas? first", r"which business", r"(?:find|come up with) (?:a |an |some )?(?:business )?ideas?",
+        r"good business for me",
     ),
     "starting": (
-        r"business plan", r"(?:need|write|make) (?:a |the )?plan\b[^.,;!?]*", r"start-?up",
+        r"business plan", r"(?:need|write|make|prepare) (?:a |the |my )?plan (?:to (?:start|open)|for (?:the |a )?(?:loan|bank))\b", r"start-?up",
         r"(?:want|wants|plan|planning|like|going|thinking|hope) (?:to |of |about )?(?:open|start|launch|set up)\w*\b[^.,;!?]*",
         r"how (?:do i |can i |to )?(?:start|get started|launch)\b[^.,;!?]*", r"get started", r"not started yet",
-        r"(?:my|an|the) idea\b[^.,;!?]*", r"idea (?:for|to)\b[^.,;!?]*", r"viable", r"capital",
-        r"how much money do i need",
+        r"(?:my|an|the) idea\b[^.,;!?]*", r"idea (?:for|to|is)\b[^.,;!?]*", r"viable", r"capital(?! city)",
+        r"how much money do i need", r"new business",
     ),
     "running": (
         r"i (?:run|own|manage|have) (?:a |an |my |small )+\w+(?: \w+)?", r"running (?:a |an |my |small )*\w+",
-        r"(?:for|since) \d+ years", r"my (?:shop|store|restaurant|salon|workshop|bakery|kiosk|guesthouse|business)\b",
-        r"profit", r"records?", r"stock", r"sales", r"customers?", r"(?:sell|selling) \w+", r"manage better",
-        r"costing", r"keep books", r"marketing",
+        r"(?:for|since) (?:\d+|many|some) years", r"since (?:19|20)\d\d",
+        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|guesthouse|stall|business)\b(?! plan| idea| association)",
+        r"profits?", r"records?", r"stock", r"sales", r"customers?", r"(?:sell|selling) \w+", r"manage better",
+        r"costing", r"(?:keep|write) (?:books|anything down)", r"marketing", r"advertis\w+", r"cash",
     ),
     "growing": (
-        r"expand\w*(?: \w+){0,3}", r"expansion", r"(?:second|new|more) (?:branch|branches|shop|outlet)\w*",
-        r"open \d+ more", r"scale up", r"new markets?", r"other regions", r"doubled\w*(?: \w+){0,2}",
-        r"hire more\b[^.,;!?]*", r"growth\b(?: \w+){0,2}", r"(?:has )?grown to\b(?: \w+){0,3}", r"growing fast",
-        r"bigger contracts", r"growing \w+ (?:firm|company|business)",
+        r"expand\w*(?: \w+){0,3}", r"expansion",
+        r"(?:second|new|more|another) (?:branch|shop|outlet|office|factory|location|city|cities|town|region|country)\w*",
+        r"open \d+ more", r"scale up", r"new markets?", r"other (?:regions|cities|towns|countries)",
+        r"doubled\w*(?: \w+){0,2}", r"hire more\b[^.,;!?]*", r"growth\b(?: \w+){0,2}", r"grown to\b(?: \w+){0,3}",
+        r"grow(?:ing)? (?:fast|quickly|rapidly)", r"grew\b(?: \w+){0,2}", r"export markets?", r"start exporting", r"grow to \d+\b(?: \w+)?", r"bigger (?:contracts|orders|markets)",
+        r"growing \w+ (?:firm|company|business)", r"in (?:two|three|four|five|\d+) years",
+        r"(?:[1-9]\d+) (?:employees|staff|workers|people)",  # ten or more staff: a small/medium firm
     ),
     "organisation": (
         r"ministry(?: of \w+)?", r"government\w*", r"municipality", r"(?:business |employers'? |trade |women'?s? )?"
         r"(?:association|federation|confederation)", r"chamber of commerce", r"(?:trade )?unions?", r"\bngos?\b",
         r"(?:un |development |government )?agency", r"project(?: team)?", r"donor", r"institute", r"institution",
         r"(?:national )?\w+ cent(?:re|er)", r"committee", r"bds provider", r"college", r"programme",
-        r"policy|policies", r"we are (?:a|an|the) \w+(?: \w+)?",
+        r"(?:vocational|technical|training) school",
+        r"policy|policies",
     ),
 }
 
@@ -61,7 +72,8 @@ GROUP_CUES: dict[str, tuple[str, ...]] = {
                      r"illiterate", r"read well"),
     "refugees": (r"refugees?", r"fled\b(?: \w+){0,2}", r"displaced", r"(?:refugee )?camp", r"asylum", r"unhcr"),
     "host-communities": (r"host(?:ing)? (?:community|communities|area)", r"locals"),
-    "informal": (r"informal", rf"{NOT} registered\w*", r"unregistered", r"not (?:legal|formal)"),
+    "informal": (r"informal", rf"{NOT} registered\w*", r"unregistered", r"not (?:legal|formal)", r"no papers",
+                 r"(?:no|without a?) licen[cs]e"),
     "government": (r"ministry(?: of \w+)?", r"government\w*", r"municipality", r"public agency", r"policy|policies"),
     "associations": (r"association", r"federation", r"confederation", r"chamber of commerce", r"trade unions?",
                      r"employers'? (?:organi[sz]ation|federation)"),
@@ -109,6 +121,16 @@ def _find(patterns: dict[str, re.Pattern[str]], text: str) -> dict[str, list[Cue
 def detect_stages(text: str) -> dict[str, list[Cue]]:
     """Stages (idea, starting, running, growing, organisation) the text points at, with where."""
     return _find(_STAGES, text)
+
+
+def main_stages(stages: dict[str, list[Cue]]) -> set[str]:
+    """The person's stage that counts (the first of STAGE_PRIORITY spotted), plus `organisation` if spotted.
+
+    "I run a shop and want to open a second branch" is growing, not running; "want to start a
+    business but no idea what" is idea, not starting.
+    """
+    person = next((s for s in STAGE_PRIORITY if s in stages), None)
+    return ({person} if person else set()) | ({"organisation"} & stages.keys())
 
 
 def detect_groups(text: str) -> dict[str, list[Cue]]:

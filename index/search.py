@@ -12,8 +12,9 @@ baseline) the BM25 score stands in for the similarity.
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
 
@@ -30,6 +31,30 @@ Mode = Literal["dense", "lexical", "fused"]
 CANDIDATES = 40  # passages each ranker contributes before fusion
 LEXICAL_WEIGHT = 0.2  # bonus (in cosine units) for the best lexical match; chosen on the eval set (0.15-0.3 all beat either ranker)
 LEXICAL_ONLY_SCALE = 12.0  # BM25 score that counts as a full match in lexical-only mode
+HEADING_BONUS = 0.15  # a question that names a section ("What is Start Your Business?") gets that section
+_NORMALISE = re.compile(r"[^a-z0-9]+")
+
+
+def _normalise(text: str) -> str:
+    return f" {_NORMALISE.sub(' ', text.lower()).strip()} "
+
+
+def heading_names(chunks: list[Chunk]) -> dict[str, list[int]]:
+    """Distinctive section names -> rows: "start your business" and "syb" for "Start Your Business (SYB)".
+
+    Names used by more than two documents ("What it is", "Who it is for") are not distinctive and
+    are left out.
+    """
+    rows: dict[str, list[int]] = {}
+    docs: dict[str, set[str]] = {}
+    for i, chunk in enumerate(chunks):
+        m = re.match(r"^(.*?)\s*(?:\(([^)]+)\))?\s*$", chunk.section)
+        for name in (m.group(1), m.group(2)) if m else (chunk.section,):
+            key = _normalise(name or "")
+            if len(key.split()) >= 2 or (name and name.isupper() and len(name) >= 3):
+                rows.setdefault(key, []).append(i)
+                docs.setdefault(key, set()).add(chunk.doc_id)
+    return {k: v for k, v in rows.items() if len(docs[k]) <= 2}
 
 
 @dataclass
@@ -66,6 +91,11 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: object
     lexical: Lexical
+    headings: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.headings:
+            self.headings = heading_names(self.chunks)
 
     @classmethod
     def load(cls, index_dir: Path, version: str) -> "LoadedIndex":
@@ -145,8 +175,9 @@ class Searcher:
         query = self.encode([question])
         _, dense_ids = index.dense.search(query, min(CANDIDATES, n))
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
+        named = [row for name, rows in index.headings.items() if name in _normalise(question) for row in rows]
         if mode == "fused":
-            candidates |= {int(i) for i in lex_ids}
+            candidates |= {int(i) for i in lex_ids} | set(named)
         rows = np.fromiter(candidates, dtype=np.int64)
         cosine = index.vectors[rows] @ query[0]  # exact cosine for every candidate, whichever ranker found it
         scores = dict(zip(rows.tolist(), cosine.tolist()))
@@ -155,6 +186,9 @@ class Searcher:
             best = float(lex_scores.max())
             for i, s in zip(lex_ids.tolist(), lex_scores.tolist()):
                 scores[i] += LEXICAL_WEIGHT * s / best
+        if mode == "fused":
+            for i in set(named):
+                scores[i] += HEADING_BONUS
         return scores, relevance
 
     @staticmethod

@@ -6,6 +6,7 @@ import csv
 import difflib
 import io
 import math
+import operator
 import re
 import threading
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,24}$")
 _TELEGRAM = re.compile(r"^(?:@|https://t\.me/)?[A-Za-z][A-Za-z0-9_]{4,31}$")
+_COUNTRY_CODES = country_codes()
 _PROGRAMMES_FIX = "use ';'-separated programme ids from: " + ", ".join(PROGRAMME_IDS)
 
 
@@ -73,7 +75,8 @@ def is_far(distance_km: float, radius_km: float = DEFAULT_RADIUS_KM) -> bool:
 
 def _split(cell: str) -> list[str]:
     """Items of a ';'-separated cell, trimmed and lower-cased, without empties or repeats."""
-    return list(dict.fromkeys(p.strip().lower() for p in cell.split(LIST_SEPARATOR) if p.strip()))
+    items = [p.strip() for p in cell.lower().split(LIST_SEPARATOR)]
+    return list(dict.fromkeys(p for p in items if p)) if len(items) > 1 or not items[0] else items
 
 
 def _coordinate(cell: str, column: str, limit: float, err) -> float | None:
@@ -83,7 +86,8 @@ def _coordinate(cell: str, column: str, limit: float, err) -> float | None:
     try:
         value = float(cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell else cell)
     except ValueError:
-        return err(f"{column} '{cell}' is not a number", "write decimal degrees such as 32.5825 (no °, N/S/E/W)", column)
+        return err(f"{column} '{cell}' is not a number", "write decimal degrees such as 32.5825 (no °, N/S/E/W)",
+                   column)
     if not math.isfinite(value) or not -limit <= value <= limit:
         return err(f"{column} {cell} is out of range", f"{column} must be between -{limit:g} and {limit:g}", column)
     return value
@@ -112,7 +116,7 @@ def _parse_row(cells: dict[str, str], line: int, err) -> Trainer | None:
             fail(f"unknown programme id '{p}'" + (f" (did you mean '{close[0]}'?)" if close else ""),
                  _PROGRAMMES_FIX, "programmes")
     country = cells["country"].upper()
-    if country not in country_codes():
+    if country not in _COUNTRY_CODES:
         fail(f"unknown country code '{cells['country']}'" if country else "country is missing",
              "use the two-letter ISO 3166 code, e.g. UG for Uganda, VN for Viet Nam", "country")
     lat = _coordinate(cells["latitude"], "latitude", 90.0, fail)
@@ -163,7 +167,8 @@ def load_trainers(path: str | Path) -> tuple[list[Trainer], list[KnowledgeError]
                                      "the header must be: " + ",".join(COLUMNS), column))
     if [c for c in missing if c != "telegram"]:
         return [], errors
-    position = {c: names.index(c) for c in COLUMNS if c in names}
+    present = [c for c in COLUMNS if c in names]
+    pick = operator.itemgetter(*(names.index(c) for c in present))
     trainers: list[Trainer] = []
     seen: dict[str, int] = {}
     end = reader.line_num
@@ -179,7 +184,7 @@ def load_trainers(path: str | Path) -> tuple[list[Trainer], list[KnowledgeError]
             err(f"the row has {len(row)} cells but the header has {len(header)}",
                 "check for a missing or extra comma; quote cells that contain commas")
             continue
-        cells = {c: row[i].strip() for c, i in position.items()}
+        cells = dict(zip(present, map(str.strip, pick(row))))
         cells.setdefault("telegram", "")
         trainer = _parse_row(cells, line, err)
         if trainer is None:
@@ -273,7 +278,10 @@ class TrainerDirectory:
             raise ValueError(f"unknown programme id '{programme}'")
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        rows, tree = self._index(programme, language.strip().lower() if language else None)
+        language = language.strip().lower() if language else None
+        if language is not None and ("language", language) not in self._members:
+            return []  # nobody speaks it (and no index is kept for made-up codes)
+        rows, tree = self._index(programme, language)
         if not len(rows):
             return []
         q = _unit_vectors(np.array([lat]), np.array([lon]))[0]
@@ -286,7 +294,7 @@ class TrainerDirectory:
             bound = np.inf
             if radius_km is not None:  # chord of the radius, a hair wider: the exact check is below
                 bound = 2 * math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi) / 2) * (1 + 1e-9) + 1e-12
-            chord, idx = tree.query(q, k=k, distance_upper_bound=bound)
+            _, idx = tree.query(q, k=k, distance_upper_bound=bound)
             idx = np.atleast_1d(idx)
             found = rows[idx[idx < len(rows)]]
         out = []

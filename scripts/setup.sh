@@ -27,6 +27,10 @@ find_python() {
   return 1
 }
 
+# pip, without the machine-config warnings about local index folders that do not exist
+# (the exit status stays pip's own).
+quiet_pip() { local dir=$1; shift; "$dir/bin/python" -m pip "$@" --quiet 2> >(grep -v "is ignored: it is neither" >&2); }
+
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 
 make_venv() {  # make_venv DIR PYTHON STAMP INSTALL-ARGS...
@@ -37,8 +41,8 @@ make_venv() {  # make_venv DIR PYTHON STAMP INSTALL-ARGS...
   say "creating $dir with $("$py" --version 2>&1)"
   rm -rf "$dir"
   "$py" -m venv "$dir"
-  "$dir/bin/python" -m pip install --quiet --upgrade pip wheel
-  "$dir/bin/python" -m pip install --quiet "$@"
+  quiet_pip "$dir" install --upgrade pip wheel
+  quiet_pip "$dir" install "$@"
   echo "$stamp" > "$dir/.stamp"
 }
 
@@ -49,6 +53,16 @@ PY310=$(find_python 3.10) || {
 
 make_venv .venv "$PY311" "$(stamp_of pyproject.toml scripts/setup.sh)" -e ".[test]"
 make_venv .venv-rasa "$PY310" "$(stamp_of requirements-rasa.txt scripts/setup.sh)" -r requirements-rasa.txt
+
+# rasa-webchat (npm), for the test that proves existing Rasa web widgets keep working.
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f node_modules/.stamp ] || [ "$(cat node_modules/.stamp)" != "$(stamp_of package-lock.json)" ]; then
+    say "installing rasa-webchat from npm"
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && stamp_of package-lock.json > node_modules/.stamp
+  fi
+else
+  say "npm not found: the rasa-webchat compatibility test will be skipped"
+fi
 
 # Headless Chromium for the browser tests (Playwright cannot download its own browser here).
 if [ ! -x /usr/bin/chromium ]; then

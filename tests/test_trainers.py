@@ -371,3 +371,17 @@ def test_cli_end_to_end_without_the_embedding_model(tmp_path):
     bad = subprocess.run([py, "-c", script, "trainers", "near", "Xyzzyville", "--json"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "unknown place" in bad.stderr and bad.stdout == ""
+
+
+def test_wired_into_the_main_cli(capsys):
+    """Through `sme-advisor` itself (bot/cli.py registers this module with its common options)."""
+    try:
+        from bot.cli import main
+    except Exception as exc:  # the main CLI is being built by others; this module's harness tests cover it
+        pytest.skip(f"bot.cli not importable: {exc}")
+    assert main(["trainers", "near", "Dakar", "--programme", "wed", "--json",
+                 "--knowledge", str(ROOT / "knowledge")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["place"]["country"] == "SN" and all("wed" in t["programmes"] for t in data["trainers"])
+    assert main(["trainers", "near", "Xyzzyville", "--json"]) != 0
+    assert "unknown place" in capsys.readouterr().err

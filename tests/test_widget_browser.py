@@ -515,6 +515,13 @@ def _keyboard_close(page) -> None:
 # ------------------------------------------------------------------ against the running stack
 
 
+def open_demo(page, gateway_url: str) -> None:
+    response = page.goto(gateway_url + "/")
+    assert response.status == 200, (
+        f"the gateway answered {response.status} for its demo page: is bot.routes.widget.router included in bot/app.py?"
+    )
+
+
 def _ask_syb(page) -> list[dict[str, Any]]:
     reply = send(page, SYB_QUESTION)
     assert not any("error" in m["cls"] for m in reply), reply_text(reply)
@@ -525,7 +532,7 @@ def _ask_syb(page) -> list[dict[str, Any]]:
 def test_stack_answers_with_sources(new_tab, stack):
     tab = new_tab()
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     open_widget(page)
     reply = _ask_syb(page)
     sources = [href for m in reply for href in m["sources"]]
@@ -538,7 +545,7 @@ def test_stack_answers_with_sources(new_tab, stack):
 def test_stack_button_click(new_tab, stack):
     tab = new_tab()
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     open_widget(page)
     reply = _ask_syb(page)
     buttons = [b for m in reply for b in m["buttons"]]
@@ -558,7 +565,7 @@ def test_stack_button_click(new_tab, stack):
 def test_stack_history_after_reload(new_tab, stack):
     tab = new_tab()
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     open_widget(page)
     reply = _ask_syb(page)
     page.reload()
@@ -572,7 +579,7 @@ def test_stack_history_after_reload(new_tab, stack):
 def test_stack_feedback(new_tab, stack):
     tab = new_tab()
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     open_widget(page)
     _ask_syb(page)
     with page.expect_response("**/api/feedback") as info:
@@ -586,7 +593,7 @@ def test_stack_feedback(new_tab, stack):
 def test_stack_phone(new_tab, stack):
     tab = new_tab(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     w(page, ".launcher").tap()
     w(page, ".panel").wait_for(state="visible")
     reply = _ask_syb(page)
@@ -603,7 +610,7 @@ def test_stack_phone(new_tab, stack):
 def test_stack_keyboard_only(new_tab, stack):
     tab = new_tab()
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     before = 1  # the greeting
     _keyboard_open_and_ask(page, SYB_QUESTION)
     wait_settled(page, before + 1)
@@ -618,7 +625,7 @@ def test_stack_keyboard_only(new_tab, stack):
 def test_stack_hostile_input_stays_inert(new_tab, stack):
     tab = new_tab()
     page = tab.page
-    page.goto(stack.gateway_url + "/")
+    open_demo(page, stack.gateway_url)
     open_widget(page)
     reply = send(page, HOSTILE)
     assert user_text(page) == HOSTILE  # shown as text
