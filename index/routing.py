@@ -7,12 +7,15 @@ and for SIYB the `packages`) plus the semantic index of all documents. A program
 - how close the text is, in meaning, to the closest of the programme's `keywords` phrases;
 - literal `keywords` hits: every content word of a phrase appears in the text (plurals and verb
   forms count; "penalties or fines" also hits on either side of the "or");
-- a bonus when the stage and groups spotted by the cue lists (`index.routing_cues`) are in the
-  programme's `stages` and `groups`.
+- the stage and groups spotted by the cue lists (`index.routing_cues`): a bonus when the text's main
+  stage is in the programme's `stages` (a malus when it is not), one per spotted group in `groups`.
 The SIYB package is the one whose `stages` hold the most advanced clear stage cue (idea > growing >
 starting > running); without one, the package summary closest in meaning. A text is off-topic (empty
-list) when no passage reaches the calibrated relevance threshold and no keyword phrase hits.
-One query embedding per call: the searcher reuses the router's vector through a one-entry cache.
+list) when no passage reaches the calibrated relevance threshold and no keyword phrase of two or more
+words (nor two phrases) hits: "best hotels in zanzibar" stays off-topic though "hotel" is a keyword.
+`why` quotes the user's words that led there (the stage cue, keyword or group cue) and the summary.
+One query embedding per call: the searcher reuses the router's vector through a one-entry cache
+(keyed by the exact text, so concurrent calls stay correct; at worst one embeds twice).
 """
 
 from __future__ import annotations
@@ -87,8 +90,8 @@ class Profile:
         keywords = tuple(str(k) for k in meta.get("keywords") or [])
         alternatives = [alt for k in keywords for alt in re.split(r"\s+or\s+", k)] + list(keywords)
         stems = {s for s in (_stems(alt) for alt in alternatives) if s}
-        packages = tuple(Package(pid, str(p.get("name", pid)), frozenset(p.get("stages") or []), str(p.get("summary", "")))
-                         for pid, p in (meta.get("packages") or {}).items())
+        packages = tuple(Package(pid, str(p.get("name", pid)), frozenset(p.get("stages") or []),
+                                 str(p.get("summary", ""))) for pid, p in (meta.get("packages") or {}).items())
         return cls(str(meta["id"]), str(meta["name"]), str(meta["summary"]), frozenset(meta.get("stages") or []),
                    frozenset(meta.get("groups") or []), keywords, tuple(sorted(stems)), packages)
 
@@ -108,7 +111,9 @@ def _stem(word: str) -> str:
 
 
 def _stems(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(_stem(w.lower().replace("'", "")) for w in _WORD.findall(text) if w.lower() not in STOPWORDS))
+    """The content-word stems of a keyword phrase, in order, without repeats."""
+    words = (w.lower().replace("'", "") for w in _WORD.findall(text))
+    return tuple(dict.fromkeys(_stem(w) for w in words if w not in STOPWORDS))
 
 
 def _token_spans(text: str) -> list[tuple[str, int, int]]:
@@ -241,7 +246,9 @@ class Router:
             best.setdefault(r.programme, r.score)
         return best, response.answerable
 
-    def _package(self, p: Profile, query: np.ndarray, stages: dict[str, list[Cue]]) -> tuple[Package | None, list[Cue]]:
+    def _package(self, p: Profile, query: np.ndarray,
+                 stages: dict[str, list[Cue]]) -> tuple[Package | None, list[Cue]]:
+        """The package for the main person stage spotted, else the closest package summary."""
         for stage in STAGE_PRIORITY:
             for pkg in p.packages:
                 if stage in stages and stage in pkg.stages:
@@ -260,7 +267,8 @@ class Router:
         spans += [(c.start, c.end) for s in sorted(p.stages & stages.keys()) for c in stages[s]]
         said = quote(text, *spans[0]) if spans else quote(text, 0, 0)
         if package:
-            why = f'You said "{said}", which fits {package.name} ({package.id.upper()}), part of {p.name}: {package.summary}'
+            name = f"{package.name} ({package.id.upper()}), part of {p.name}"
+            why = f'You said "{said}", which fits {name}: {package.summary}'
         else:
             why = f'You said "{said}", which fits {p.name}: {p.summary}'
         return Recommendation(p.id, package.id if package else None, round(float(score), 4), why)

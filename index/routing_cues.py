@@ -28,12 +28,14 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         rf"{NOT} (?:know|sure) (?:what|which|where to (?:begin|start))\b[^.,;!?]*",
         r"what (?:\w+ ){0,2}business(?:es)? (?:can|could|should|to|is|are|would|will|for)\b[^.,;!?]*",
         r"what to (?:sell|do|make|start)\b[^.,;!?]*", r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
-        r"nothing in mind", r"ideas? first", r"which business", r"(?:find|come up with) (?:a |an |some )?(?:business )?ideas?",
-        r"good business for me",
+        r"nothing in mind", r"ideas? first", r"which business", r"good business for me",
+        r"(?:find|come up with) (?:a |an |some )?(?:business )?ideas?",
     ),
     "starting": (
-        r"business plan", r"(?:need|write|make|prepare) (?:a |the |my )?plan (?:to (?:start|open)|for (?:the |a )?(?:loan|bank))\b", r"start-?up",
-        r"(?:want|wants|plan|planning|like|going|thinking|hope) (?:to |of |about )?(?:open|start|launch|set up)\w*\b[^.,;!?]*",
+        r"business plan", r"start-?up",
+        r"(?:need|write|make|prepare) (?:a |the |my )?plan (?:to (?:start|open)|for (?:the |a )?(?:loan|bank))\b",
+        r"(?:want|wants|plan|planning|like|going|thinking|hope) (?:to |of |about )?"
+        r"(?:open|start|launch|set up)\w*\b[^.,;!?]*",
         r"how (?:do i |can i |to )?(?:start|get started|launch)\b[^.,;!?]*", r"get started", r"not started yet",
         r"(?:my|an|the) idea\b[^.,;!?]*", r"idea (?:for|to|is)\b[^.,;!?]*", r"viable", r"capital(?! city)",
         r"how much money do i need", r"new business",
@@ -41,16 +43,19 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
     "running": (
         r"i (?:run|own|manage|have) (?:a |an |my |small )+\w+(?: \w+)?", r"running (?:a |an |my |small )*\w+",
         r"(?:for|since) (?:\d+|many|some) years", r"since (?:19|20)\d\d",
-        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|guesthouse|stall|business)\b(?! plan| idea| association)",
+        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|guesthouse|stall|business)"
+        r"\b(?! plan| idea| association)",
         r"profits?", r"records?", r"stock", r"sales", r"customers?", r"(?:sell|selling) \w+", r"manage better",
         r"costing", r"(?:keep|write) (?:books|anything down)", r"marketing", r"advertis\w+", r"cash",
     ),
     "growing": (
         r"expand\w*(?: \w+){0,3}", r"expansion",
-        r"(?:second|new|more|another) (?:branch|shop|outlet|office|factory|location|city|cities|town|region|country)\w*",
+        r"(?:second|new|more|another) "
+        r"(?:branch|shop|outlet|office|factory|location|city|cities|town|region|country)\w*",
         r"open \d+ more", r"scale up", r"new markets?", r"other (?:regions|cities|towns|countries)",
         r"doubled\w*(?: \w+){0,2}", r"hire more\b[^.,;!?]*", r"growth\b(?: \w+){0,2}", r"grown to\b(?: \w+){0,3}",
-        r"grow(?:ing)? (?:fast|quickly|rapidly)", r"grew\b(?: \w+){0,2}", r"export markets?", r"start exporting", r"grow to \d+\b(?: \w+)?", r"bigger (?:contracts|orders|markets)",
+        r"grow(?:ing)? (?:fast|quickly|rapidly)", r"grew\b(?: \w+){0,2}", r"grow to \d+\b(?: \w+)?",
+        r"export markets?", r"start exporting", r"bigger (?:contracts|orders|markets)",
         r"growing \w+ (?:firm|company|business)", r"in (?:two|three|four|five|\d+) years",
         r"(?:[1-9]\d+) (?:employees|staff|workers|people)",  # ten or more staff: a small/medium firm
     ),

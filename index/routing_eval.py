@@ -55,6 +55,13 @@ def _mean(values: list[bool]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def _separating(on: list[float], off: list[float]) -> float:
+    """The middle of the gap when the two sets separate cleanly, else `calibrate`'s best value."""
+    if max(off) < min(on):
+        return round((max(off) + min(on)) / 2, 3)
+    return calibrate(on, off)
+
+
 def evaluate_routing(router: Router, items: list[dict[str, Any]], off_topic: list[str]) -> RoutingReport:
     """Route every labelled text and off-topic text; collect the figures and the misses."""
     report = RoutingReport(n=len(items), off_topic_n=len(off_topic), threshold=router.threshold)
@@ -88,7 +95,7 @@ def evaluate_routing(router: Router, items: list[dict[str, Any]], off_topic: lis
     if router.searcher is not None:
         on = [router.searcher.relevance(item["text"]) for item in items]
         off = [router.searcher.relevance(text) for text in off_topic]
-        report.calibrated = calibrate(on, off) if off else router.threshold
+        report.calibrated = _separating(on, off) if off else router.threshold
     return report
 
 

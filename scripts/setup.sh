@@ -38,10 +38,13 @@ make_venv() {  # make_venv DIR PYTHON STAMP INSTALL-ARGS...
   if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
     say "$dir is up to date"; return 0
   fi
-  say "creating $dir with $("$py" --version 2>&1)"
-  rm -rf "$dir"
-  "$py" -m venv "$dir"
-  quiet_pip "$dir" install --upgrade pip wheel
+  if [ ! -x "$dir/bin/python" ]; then
+    say "creating $dir with $("$py" --version 2>&1)"
+    "$py" -m venv "$dir"
+    quiet_pip "$dir" install --upgrade pip wheel
+  else
+    say "updating $dir (its requirements changed)"
+  fi
   quiet_pip "$dir" install "$@"
   echo "$stamp" > "$dir/.stamp"
 }
@@ -51,8 +54,8 @@ PY311=$(find_python 3.11 3.12 3.13) || {
 PY310=$(find_python 3.10) || {
   say "No Python 3.10 found (rasa 3.6 needs it). Install it with 'pyenv install 3.10' or 'uv python install 3.10' and re-run."; exit 1; }
 
-make_venv .venv "$PY311" "$(stamp_of pyproject.toml scripts/setup.sh)" -e ".[test]"
-make_venv .venv-rasa "$PY310" "$(stamp_of requirements-rasa.txt scripts/setup.sh)" -r requirements-rasa.txt
+make_venv .venv "$PY311" "$(stamp_of pyproject.toml)" -e ".[test]"
+make_venv .venv-rasa "$PY310" "$(stamp_of requirements-rasa.txt)" -r requirements-rasa.txt
 
 # rasa-webchat (npm), for the test that proves existing Rasa web widgets keep working.
 if command -v npm >/dev/null 2>&1; then
