@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--routing", type=Path, default=PROJECT_ROOT / "tests/eval/routing.yaml")
     p.set_defaults(func=cmd_eval)
 
-    for module in ("bot.cli_routing", "bot.cli_trainers", "bot.cli_telegram", "bot.cli_processes"):
+    for module in ("bot.cli_routing", "bot.cli_trainers", "bot.cli_telegram", "bot.cli_processes", "bot.cli_staff"):
         try:
             __import__(module, fromlist=["register"]).register(sub, common)
         except ModuleNotFoundError as exc:

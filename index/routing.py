@@ -47,7 +47,7 @@ MARGIN = 0.15  # further recommendations must score within this of the best one
 MAX_RECOMMENDATIONS = 3
 # Off-topic when the closest passage's cosine is below this (and no keyword hits).
 # Calibrated by `sme-advisor eval` (the routing report prints the best-separating value).
-RELEVANCE_THRESHOLD = 0.29
+RELEVANCE_THRESHOLD = 0.28
 QUOTE_WORDS = 12
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*", re.IGNORECASE)
 _CLAUSE = re.compile(r"[.!?;,:\n()]+|\s+but\s+|\s+-\s+", re.IGNORECASE)

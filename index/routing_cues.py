@@ -27,14 +27,15 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:do ?n'?t|do not) have (?:a |an |any )?(?:clear |business |good )?ideas?",
         rf"{NOT} (?:know|sure) (?:what|which|where to (?:begin|start))\b[^.,;!?]*",
         r"what (?:\w+ ){0,2}business(?:es)? (?:can|could|should|to|is|are|would|will|for)\b[^.,;!?]*",
-        r"what to (?:sell|do|make|start)\b[^.,;!?]*", r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
+        r"what (?:to|can i|could i|should i) (?:sell|do|make|start)\b[^.,;!?]*",
+        r"(?:not|never|have ?n'?t|have not) (?:yet )?(?:chosen|decided)\b[^.,;!?]*", r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
         r"nothing in mind", r"ideas? first", r"which business", r"good business for me",
         r"(?:find|come up with) (?:a |an |some )?(?:business )?ideas?",
     ),
     "starting": (
         r"business plan", r"start-?up",
         r"(?:need|write|make|prepare) (?:a |the |my )?plan (?:to (?:start|open)|for (?:the |a )?(?:loan|bank))\b",
-        r"(?:want|wants|plan|planning|like|going|thinking|hope) (?:to |of |about )?"
+        r"(?:want|wants|plan|planning|like|going|thinking|hope|will|'ll|about) (?:to |of |about )?"
         r"(?:open|start|launch|set up)\w*\b[^.,;!?]*",
         r"how (?:do i |can i |to )?(?:start|get started|launch)\b[^.,;!?]*", r"get started", r"not started yet",
         r"(?:my|an|the) idea\b[^.,;!?]*", r"idea (?:for|to|is)\b[^.,;!?]*", r"viable", r"capital(?! city)",
