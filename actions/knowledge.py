@@ -29,8 +29,10 @@ class ActionAnswerQuestion(Action):
         dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
         if answer.sources:
             dispatcher.utter_message(json_message={"sources": answer.sources})
+        # Always an event: a speaking action that returns none looks like a failure to the
+        # ActionFailurePolicy in test stories, where the bot's messages are not recorded.
         if not answer.answered:
             best = response.results[0].score if response.results else None
             runtime.records().add_unanswered(tracker.sender_id, question, best)
-            return []
-        return [SlotSet("programme", answer.programme)]
+            return [SlotSet("answered", False)]
+        return [SlotSet("answered", True), SlotSet("programme", answer.programme)]

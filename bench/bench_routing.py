@@ -1,10 +1,13 @@
 """Routing benchmark: router load time and in-process `route()` latency over the evaluation texts.
 
-Run: `.venv/bin/python bench/bench_routing.py` (uses a temporary state folder; builds its own index).
+Run: `.venv/bin/python bench/bench_routing.py [--torch-threads N]` (a temporary state folder and its own
+index). On a busy 2-core machine torch's default intra-op threads make single-query embedding 5-10x
+slower; `--torch-threads 1` shows what a query-serving process gets with one thread.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -49,7 +52,14 @@ def bench_routing(state_dir: Path, runs: int = 5) -> dict[str, float]:
 
 
 def main() -> None:
-    print("routing benchmark")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--torch-threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    args = parser.parse_args()
+    import torch
+
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    print(f"routing benchmark (torch threads: {torch.get_num_threads()})")
     with tempfile.TemporaryDirectory() as tmp:
         bench_routing(Path(tmp))
 

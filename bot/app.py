@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from bot.chat import ChatService
 from bot.records import Records
-from bot.routes import chat, health, telegram, widget
+from bot.routes import admin, chat, health, telegram, widget
 from bot.routes.chat import RateLimiter
 from bot.routes.telegram import start_telegram, stop_telegram
 from bot.settings import Settings, get_settings
@@ -45,4 +45,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(telegram.router)
     app.include_router(widget.router)
+    app.include_router(admin.router)
     return app

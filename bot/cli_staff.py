@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -39,6 +40,14 @@ def summary(result: RetrainResult) -> str:
     return f"retrain done in {result.seconds:.1f} s: {index}; {model}"
 
 
+def lower_priority(increment: int = 10) -> None:
+    """Retraining yields the CPU to the processes answering users (Rasa training inherits this too)."""
+    try:
+        os.nice(increment)
+    except OSError:
+        pass
+
+
 def run_once(args: argparse.Namespace) -> RetrainResult:
     """One retrain with progress printed; raises RetrainFailed."""
     return retrain(get_settings(), Path(args.knowledge), lambda e: print_event(e, args.json),
@@ -46,15 +55,17 @@ def run_once(args: argparse.Namespace) -> RetrainResult:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from bot.cli import CommandError
-
+    lower_priority()
     try:
         result = run_once(args)
     except RetrainFailed as exc:
         if args.json:
             print(json.dumps({"event": "result", "ok": False, "step": exc.step, "error": str(exc),
                               "details": exc.details}, ensure_ascii=False), flush=True)
-        raise CommandError(f"{exc}. Nothing further was published: the bot keeps answering from the versions in use")
+        # printed here rather than raised as bot.cli.CommandError, so `python -m bot.cli` behaves the same
+        print(f"sme-advisor: {exc}. Nothing further was published: the bot keeps answering from the versions in use",
+              file=sys.stderr, flush=True)
+        return 2
     if args.json:
         print(json.dumps({"event": "result", "ok": True, **result.to_dict()}, ensure_ascii=False), flush=True)
     else:
@@ -73,6 +84,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from watchfiles import watch
 
     root = Path(args.knowledge).resolve()
+    lower_priority()
     print(f"watching {root} (Ctrl-C stops); retraining after each change", flush=True)
     try:
         for changes in watch(root, watch_filter=_watched, debounce=int(args.debounce * 1000), raise_interrupt=True):

@@ -36,6 +36,7 @@ class StepEvent:
     status: Status
     message: str
     details: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.time)  # when it was reported (epoch seconds)
 
     @property
     def label(self) -> str:
@@ -232,12 +233,13 @@ def _rasa_steps(settings: Settings, rasa: bool, force: bool,
         raise RetrainFailed("rasa-train", f"{exc}; the model in use keeps serving")
     emit("rasa-train", "ok", f"trained {new.name} in {time.perf_counter() - t0:.0f} s")
 
-    emit("rasa-load", "running", f"loading {new.name} into Rasa")
     if rasa_model.rasa_status(settings) is None:
         rasa_model.promote(settings, new, fingerprint)
         rasa_model.prune_models(settings)
         emit("rasa-load", "skipped", f"Rasa is not running; it will load {in_use.name} (now {new.name}) when it starts")
         return str(in_use), True, False
+    emit("rasa-load", "running", f"loading {new.name} into Rasa (Rasa pauses its replies while it loads, "
+                                 f"usually 10 to 40 s)")
     t0 = time.perf_counter()
     try:
         rasa_model.load_into_rasa(settings, new)

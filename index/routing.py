@@ -35,7 +35,8 @@ from index.vectors import STOPWORDS
 
 logger = logging.getLogger(__name__)
 
-# Weights, in cosine units. Chosen on tests/eval/routing.yaml with round numbers (`sme-advisor eval`).
+# Weights, in cosine units: round numbers; results on tests/eval/routing.yaml (`sme-advisor eval`) and on
+# held-out texts stay flat when any one of them moves by half its value.
 KEYWORD_SIMILARITY_WEIGHT = 0.5  # times the cosine to the programme's closest keyword phrase
 KEYWORD_HIT_WEIGHT = 0.1  # per literal keyword phrase found in the text (at most KEYWORD_HIT_CAP)
 KEYWORD_HIT_CAP = 2
@@ -45,9 +46,12 @@ GROUP_WEIGHT = 0.06  # per spotted group in the programme's `groups` (at most 2)
 CANDIDATES = 80  # passages asked of the searcher; programmes without one get the weakest score seen
 MARGIN = 0.15  # further recommendations must score within this of the best one
 MAX_RECOMMENDATIONS = 3
-# Off-topic when the closest passage's cosine is below this (and no keyword hits).
-# Calibrated by `sme-advisor eval` (the routing report prints the best-separating value).
+# Off-topic when the closest passage's cosine is below this (and no strong keyword hit). The eval set
+# separates at 0.26-0.31 (the routing report of `sme-advisor eval` prints the middle of the gap).
 RELEVANCE_THRESHOLD = 0.28
+# Without an index (not built yet), a text is on-topic when a stage or group cue is spotted or it is
+# this close to some keyword phrase.
+FALLBACK_KEYWORD_SIMILARITY = 0.45
 QUOTE_WORDS = 12
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*", re.IGNORECASE)
 _CLAUSE = re.compile(r"[.!?;,:\n()]+|\s+but\s+|\s+-\s+", re.IGNORECASE)
@@ -84,6 +88,7 @@ class Profile:
     keywords: tuple[str, ...]
     keyword_stems: tuple[tuple[str, ...], ...]  # one alternative per entry ("a or b" gives two)
     packages: tuple[Package, ...]
+    vocabulary: frozenset[str]  # stems of name, summary, audience and keywords (to pick what to quote)
 
     @classmethod
     def from_meta(cls, meta: dict) -> "Profile":
@@ -92,12 +97,15 @@ class Profile:
         stems = {s for s in (_stems(alt) for alt in alternatives) if s}
         packages = tuple(Package(pid, str(p.get("name", pid)), frozenset(p.get("stages") or []),
                                  str(p.get("summary", ""))) for pid, p in (meta.get("packages") or {}).items())
+        words = " ".join([str(meta["name"]), str(meta["summary"]), str(meta.get("audience", "")), *keywords,
+                          *(f"{pkg.name} {pkg.summary}" for pkg in packages)])
         return cls(str(meta["id"]), str(meta["name"]), str(meta["summary"]), frozenset(meta.get("stages") or []),
-                   frozenset(meta.get("groups") or []), keywords, tuple(sorted(stems)), packages)
+                   frozenset(meta.get("groups") or []), keywords, tuple(sorted(stems)), packages,
+                   frozenset(_stems(words)))
 
 
 def _stem(word: str) -> str:
-    """A light English stemmer for keyword matching: plurals ("fines", "taxes", "penalties") and -ing/-ed."""
+    """A light English stemmer for keyword matching: plurals ("fines", "taxes", "penalties"), -ing/-ed, final e."""
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
@@ -106,8 +114,9 @@ def _stem(word: str) -> str:
         word = word[:-1]
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word  # "price", "pricing" -> "pric"
 
 
 def _stems(text: str) -> tuple[str, ...]:
@@ -154,6 +163,16 @@ def quote(text: str, start: int, end: int) -> str:
         first = max(0, min(before - 2, len(words) - QUOTE_WORDS))
         words = words[first:first + QUOTE_WORDS]
     return " ".join(words).strip(" \"'")
+
+
+def _closest_clause(text: str, vocabulary: frozenset[str]) -> tuple[int, int] | None:
+    """Where the clause sharing most words with a programme's vocabulary is (None if no clause shares any)."""
+    best, span = 0, None
+    for m in re.finditer(r"[^.!?;,:\n()]+", text):
+        shared = len({t for t, _, _ in _token_spans(m.group())} & vocabulary)
+        if shared > best:
+            best, span = shared, (m.start() + len(m.group()) - len(m.group().lstrip()), m.end())
+    return span
 
 
 class Router:
@@ -225,6 +244,8 @@ class Router:
                      + GROUP_WEIGHT * min(len(p.groups & groups.keys()), 2))
             strong = len(hits) >= 2 or any(len(text[a:b].split()) >= 2 for a, b in hits)
             scored.append((score, p, hits, strong))
+        if relevant is None:  # no index: fall back on the front matter alone
+            relevant = bool(stages or groups) or float(similarity.max()) >= FALLBACK_KEYWORD_SIMILARITY
         if not relevant and not any(strong for _, _, _, strong in scored):
             return []
         scored.sort(key=lambda s: s[0], reverse=True)
@@ -232,15 +253,15 @@ class Router:
         return [self._recommend(text, query[0], score, p, hits, stages, groups)
                 for score, p, hits, _ in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
 
-    def _passages(self, text: str) -> tuple[dict[str, float], bool]:
-        """Best fused passage score per programme, and whether any passage is relevant enough."""
+    def _passages(self, text: str) -> tuple[dict[str, float], bool | None]:
+        """Best fused passage score per programme, and whether any passage is relevant enough (None: no index)."""
         if self.searcher is None:
-            return {}, True
+            return {}, None
         try:
             response = self.searcher.search(text, k=CANDIDATES)
         except IndexNotReady:
             logger.warning("no index yet: routing on front matter only")
-            return {}, True
+            return {}, None
         best: dict[str, float] = {}
         for r in response.results:
             best.setdefault(r.programme, r.score)
@@ -260,10 +281,13 @@ class Router:
     def _recommend(self, text: str, query: np.ndarray, score: float, p: Profile, hits: list[tuple[int, int]],
                    stages: dict[str, list[Cue]], groups: dict[str, list[Cue]]) -> Recommendation:
         package, package_cues = self._package(p, query, stages)
-        # Evidence, most telling first: the package's stage cue, keyword hits, group cues, stage cues.
-        spans = [(c.start, c.end) for c in package_cues]
+        # Evidence, most telling first: the package's stage cue, keyword hits, group cues, the clause
+        # closest to the programme's words, stage cues; else the first clause.
+        spans = [(c.start, c.end) for c in sorted(package_cues, key=lambda c: c.start - c.end)]  # longest first
         spans += sorted(hits, key=lambda span: span[0] - span[1])  # longest keyword match first
         spans += [(c.start, c.end) for g in sorted(p.groups & groups.keys()) for c in groups[g]]
+        closest = _closest_clause(text, p.vocabulary)
+        spans += [closest] if closest else []
         spans += [(c.start, c.end) for s in sorted(p.stages & stages.keys()) for c in stages[s]]
         said = quote(text, *spans[0]) if spans else quote(text, 0, 0)
         if package:

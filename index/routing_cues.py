@@ -4,7 +4,7 @@ The vocabularies are fixed by the design (front matter `stages` and `groups`), s
 everyday wording onto them live here. What each *programme* is about is not here: that comes from the
 programme pages' front matter (`keywords`, `summary`, `audience`, `stages`, `groups`), which staff edit.
 
-Every cue is a regular expression matched case-insensitively on word boundaries; a match keeps its
+Every cue is a regular expression matched case-insensitively on whole words; a match keeps its
 position in the original text so the router can quote the user's own words back to them.
 """
 
@@ -28,13 +28,15 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         rf"{NOT} (?:know|sure) (?:what|which|where to (?:begin|start))\b[^.,;!?]*",
         r"what (?:\w+ ){0,2}business(?:es)? (?:can|could|should|to|is|are|would|will|for)\b[^.,;!?]*",
         r"what (?:to|can i|could i|should i) (?:sell|do|make|start)\b[^.,;!?]*",
-        r"(?:not|never|have ?n'?t|have not) (?:yet )?(?:chosen|decided)\b[^.,;!?]*", r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
+        r"(?:not|never|have ?n'?t|have not) (?:yet )?(?:chosen|decided)\b[^.,;!?]*",
+        r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
         r"nothing in mind", r"ideas? first", r"which business", r"good business for me",
         r"(?:find|come up with) (?:a |an |some )?(?:business )?ideas?",
     ),
     "starting": (
         r"business plan", r"start-?up",
-        r"(?:need|write|make|prepare) (?:a |the |my )?plan (?:to (?:start|open)|for (?:the |a )?(?:loan|bank))\b",
+        r"(?:need|write|make|prepare) (?:a |the |my )?plan "
+        r"(?:to (?:start|open)|for (?:the |a |my )?(?:\w+ )?(?:loan|bank))\b",
         r"(?:want|wants|plan|planning|like|going|thinking|hope|will|'ll|about) (?:to |of |about )?"
         r"(?:open|start|launch|set up)\w*\b[^.,;!?]*",
         r"how (?:do i |can i |to )?(?:start|get started|launch)\b[^.,;!?]*", r"get started", r"not started yet",
@@ -101,7 +103,7 @@ class Cue:
 
 
 def _compile(cues: dict[str, tuple[str, ...]]) -> dict[str, re.Pattern[str]]:
-    return {label: re.compile(r"\b(?:" + "|".join(f"(?:{c})" for c in patterns) + r")", re.IGNORECASE)
+    return {label: re.compile(r"\b(?:" + "|".join(f"(?:{c})" for c in patterns) + r")\b", re.IGNORECASE)
             for label, patterns in cues.items()}
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -49,9 +51,18 @@ class RunningStack:
         return self.settings.actions_url
 
     def restart(self, name: str) -> None:
+        with self.stopped(name):
+            pass
+
+    @contextmanager
+    def stopped(self, name: str) -> Iterator[None]:
+        """Stop one process for the duration of the block, then start it again and wait until ready."""
         self.stack.stop(only=[name])
-        self.stack.start(only=[name])
-        self.stack.wait_ready(only=[name])
+        try:
+            yield
+        finally:
+            self.stack.start(only=[name])
+            self.stack.wait_ready(only=[name])
 
 
 def start_stack(settings: Settings) -> RunningStack:

@@ -40,28 +40,20 @@ def test_conversation_survives_rasa_restart(own_stack) -> None:
 
 
 def test_action_server_down_gets_an_apology(own_stack) -> None:
-    own_stack.stack.stop(only=["actions"])
-    try:
+    with own_stack.stopped("actions"):
         r = post(own_stack, f"down-{uuid.uuid4()}", "how do I write a business plan?")
         assert r.status_code == 200
         assert "part of my system may not be responding" in r.json()["messages"][0]["text"]
         health = httpx.get(f"{own_stack.gateway_url}/healthz", timeout=10)
         assert health.status_code == 503 and "actions" in health.json()["problems"]
-    finally:
-        own_stack.stack.start(only=["actions"])
-        own_stack.stack.wait_ready(only=["actions"])
 
 
 def test_rasa_down_gives_503_with_a_reason(own_stack) -> None:
-    own_stack.stack.stop(only=["rasa"])
-    try:
+    with own_stack.stopped("rasa"):
         r = post(own_stack, f"down-{uuid.uuid4()}", "hello")
         assert r.status_code == 503 and "Rasa" in r.json()["detail"]
         health = httpx.get(f"{own_stack.gateway_url}/healthz", timeout=10)
         assert health.status_code == 503 and "rasa" in health.json()["problems"]
-    finally:
-        own_stack.stack.start(only=["rasa"])
-        own_stack.stack.wait_ready(only=["rasa"])
 
 
 def test_rate_limit_per_sender(own_stack) -> None:

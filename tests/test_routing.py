@@ -83,6 +83,15 @@ def test_why_quotes_the_text_and_uses_the_front_matter(router: Router) -> None:
             assert recommendation.why.count("\n") == 0
 
 
+def test_routes_on_front_matter_alone_before_an_index_exists() -> None:
+    from index.embedding import get_embedder
+
+    router = Router.from_folder(KNOWLEDGE, get_embedder(Settings().EMBEDDING_MODEL).encode, index_dir=None)
+    top = router.route("I have no idea what business to start")[0]
+    assert (top.programme, top.package) == ("siyb", "gyb")
+    assert router.route("tell me a joke about cats") == []
+
+
 def test_quote_keeps_the_clause_of_the_match() -> None:
     text = "i was laid off, have some savings, want to do my own business but dont know which one"
     start = text.index("dont know")

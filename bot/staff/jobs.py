@@ -17,6 +17,8 @@ from bot.processes import settings_env
 from bot.settings import PROJECT_ROOT, Settings
 from bot.retrain import STEPS
 
+STREAM_LIMIT = 16 * 1024 * 1024  # one JSON line may list every problem of a large trainers.csv
+
 
 class RetrainBusy(Exception):
     """A retrain is already running."""
@@ -53,7 +55,7 @@ class RetrainJob:
         env = {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1"}
         stderr_tail: list[str] = []
         try:
-            proc = await asyncio.create_subprocess_exec(*self.command, cwd=PROJECT_ROOT, env=env,
+            proc = await asyncio.create_subprocess_exec(*self.command, cwd=PROJECT_ROOT, env=env, limit=STREAM_LIMIT,
                                                         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             collect = asyncio.create_task(self._tail(proc.stderr, stderr_tail))
             async for raw in proc.stdout:  # type: ignore[union-attr]

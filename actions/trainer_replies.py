@@ -1,0 +1,261 @@
+"""The trainer search's replies and place handling: plain functions, no Rasa imports.
+
+`place_step()` reads one user turn of the trainer search (a city typed or picked, a shared location,
+or something else) into a resolved place or a clarifying reply; `trainers_reply()` writes the result:
+up to three trainers with organisation, programmes, city, distance and contact, a "Show more
+trainers" button, and, when the nearest trainer is beyond the radius, the distance and the ILO
+country office instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from index.places import Place, PlaceResult, country_name, nearest_place, resolve_place
+from index.trainers import DEFAULT_RADIUS_KM, Trainer, is_far
+
+PAGE_SIZE = 3
+MAX_PAYLOAD_BYTES = 64
+LOCATION_PREFIX = "your shared location"
+MORE_BUTTON = {"title": "Show more trainers", "payload": "/more_trainers"}
+COUNTRY_QUESTION = "How can I take part in the programme in my country?"  # answered by the knowledge action
+PLACE_QUESTION = "Which city or town are you in? You can also share your location."
+STOP_HINT = "Type “find a trainer in” and a town to search somewhere else."
+
+_IN_PLACE = re.compile(r"\b(?:in|near|around|at|from|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
+_STOP = re.compile(r"^\W*(?:stop|cancel|quit|exit|never ?mind|forget it|no thanks|i'?m done|abort)\W*$", re.IGNORECASE)
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:what|which|who|when|why|how|is|are|can|could|do|does|should|tell me)\b",
+                       re.IGNORECASE)
+INTERRUPTING_INTENTS = {"help", "bot_challenge", "greet", "thank", "goodbye", "no_answer", "find_programme"}
+_SKIP = re.compile(r"^\W*(?:skip|pass|next|don'?t know|i don'?t know|not sure|no idea|dunno|anywhere)\W*$", re.IGNORECASE)
+NEED_A_PLACE = ("To find trainers near you I need a town or city (or your shared location). Type “stop” if you'd "
+                "rather not say.")
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    sources: list[dict] = field(default_factory=list)
+    request_location: bool = False  # ask the channel for a "share my location" button
+
+
+def place_question() -> Reply:
+    return Reply(PLACE_QUESTION, request_location=True)
+
+
+def location_label(near: Place) -> str:
+    """How a shared location is named in the conversation: "your shared location (near Gulu, Uganda)"."""
+    return f"{LOCATION_PREFIX} (near {near.label()})"
+
+
+def where(label: str) -> str:
+    """The place as it reads after "nearest": "Kampala, Uganda" or "you (near Gulu, Uganda)"."""
+    return "you" + label[len(LOCATION_PREFIX):] if label.startswith(LOCATION_PREFIX) else label
+
+
+def place_buttons(places: Sequence[Place]) -> list[dict]:
+    """Buttons that pick one of up to three places.
+
+    The payload names the place (`/inform{"place":"Tripoli, Lebanon"}`); when two candidates share a
+    label, or the payload would pass 64 bytes, it carries the coordinates instead (as a shared location).
+    """
+    places = list(places)[:3]
+    labels = [p.label() for p in places]
+    buttons = []
+    for p, label in zip(places, labels):
+        payload = '/inform{"place":' + json.dumps(label, ensure_ascii=False) + "}"
+        if labels.count(label) > 1 or len(payload.encode()) > MAX_PAYLOAD_BYTES:
+            payload = f'/share_location{{"latitude":{p.latitude:.4f},"longitude":{p.longitude:.4f}}}'
+            label = f"{label} ({p.latitude:.1f}, {p.longitude:.1f})" if labels.count(label) > 1 else label
+        buttons.append({"title": label, "payload": payload})
+    return buttons
+
+
+def ambiguous_reply(query: str, candidates: Sequence[Place]) -> Reply:
+    return Reply(f"There is more than one place called “{query}”. Which one do you mean?", place_buttons(candidates))
+
+
+def unknown_reply(query: str, suggestions: Sequence[Place]) -> Reply:
+    if suggestions:
+        return Reply(f"I couldn't find a town called “{query}”. Did you mean one of these? If not, type the nearest "
+                     "bigger town, with its country, or share your location.", place_buttons(suggestions))
+    return Reply(f"I couldn't find a town called “{query}”. Please type the nearest bigger town, with its country "
+                 "(for example “Gulu, Uganda”), or share your location.")
+
+
+@dataclass
+class PlaceTurn:
+    """What the trainer search sees of the user's latest message."""
+
+    text: str = ""  # "" for payloads
+    intent: str | None = None
+    confidence: float = 1.0
+    place_entity: str | None = None  # a place named in the message (NLU entity or button payload)
+    latitude: float | None = None  # a location shared in this message
+    longitude: float | None = None
+    requested: bool = False  # the form just asked for the place
+    opening: bool = False  # this message started the search
+    fresh: bool = True  # False when the form comes back after an interruption
+    known_label: str | None = None  # the place already known in the conversation
+    known_latitude: float | None = None
+    known_longitude: float | None = None
+
+
+@dataclass
+class PlaceStep:
+    label: str | None = None  # the place to search around (None: ask for it)
+    latitude: float | None = None
+    longitude: float | None = None
+    say: list[Reply] = field(default_factory=list)
+    interrupt: bool = False  # not about the place: let the dialogue policies handle the message
+
+
+def _valid(lat: float | None, lon: float | None) -> bool:
+    try:
+        return lat is not None and lon is not None and -90 <= float(lat) <= 90 and -180 <= float(lon) <= 180
+    except (TypeError, ValueError):
+        return False
+
+
+def place_in_text(text: str) -> str | None:
+    """The place a sentence names after "in", "near", ... ("who teaches SYB in Kampala" -> "Kampala")."""
+    m = _IN_PLACE.search(text)
+    return m.group(1).strip() if m else None
+
+
+def resolve(query: str, resolver: Callable[[str], PlaceResult] = resolve_place) -> PlaceStep:
+    """A place for the text, or the reply that asks which one (ambiguous) or says it is unknown."""
+    result = resolver(query)
+    if result.status == "resolved" and result.place:
+        p = result.place
+        return PlaceStep(p.label(), p.latitude, p.longitude)
+    if result.status == "ambiguous":
+        return PlaceStep(say=[ambiguous_reply(query, result.candidates)])
+    return PlaceStep(say=[unknown_reply(query, result.candidates)])
+
+
+def _candidates(turn: PlaceTurn, text: str) -> list[str]:
+    """Readings of the message that may name the place, most complete first.
+
+    A typed answer is tried whole first ("Santa Cruz, Bolivia"), then what follows "in"/"near", then the
+    NLU entity (which may hold only part of a name); a button payload carries exactly its entity.
+    """
+    if not text:
+        return [turn.place_entity] if turn.place_entity else []
+    out = [text] if turn.requested and not turn.opening else []
+    if inside := place_in_text(text):
+        out += [inside, inside.split(",")[0].strip()]
+    if turn.place_entity:
+        out.append(turn.place_entity)
+    return list(dict.fromkeys(c for c in out if c))
+
+
+def place_step(turn: PlaceTurn, resolver: Callable[[str], PlaceResult] = resolve_place,
+               nearest: Callable[[float, float], Place] = nearest_place) -> PlaceStep:
+    """Read one turn of the trainer search into a place, a clarifying reply, or an interruption."""
+    text = "" if turn.text.startswith("/") else turn.text.strip()
+    if turn.fresh and _valid(turn.latitude, turn.longitude):
+        lat, lon = float(turn.latitude), float(turn.longitude)
+        return PlaceStep(location_label(nearest(lat, lon)), lat, lon)
+    answering = turn.fresh and turn.requested and not turn.opening
+    if answering and (turn.intent == "stop" and turn.confidence >= 0.5 or _STOP.match(text)):
+        return PlaceStep(interrupt=True)
+    if answering and turn.intent == "share_location":  # a location message without coordinates
+        return PlaceStep(say=[Reply("Sorry, your location didn't come through. Please type your town.")])
+    if answering and (turn.intent == "skip" and not turn.place_entity or _SKIP.match(text)):
+        return PlaceStep(say=[Reply(NEED_A_PLACE)])
+    candidates = _candidates(turn, text) if turn.fresh else []
+    unresolved: PlaceStep | None = None
+    for candidate in candidates:
+        step = resolve(candidate, resolver)
+        if step.label:
+            return step
+        unresolved = unresolved or step
+    if unresolved and answering:
+        if turn.intent == "find_trainer" and not turn.place_entity:  # "find a trainer" again: just ask again
+            return PlaceStep()
+        if turn.intent in INTERRUPTING_INTENTS or turn.intent == "ask_question" and _QUESTION.search(text):
+            return PlaceStep(interrupt=True)
+        return unresolved
+    if unresolved and (turn.place_entity or turn.opening and place_in_text(text)):
+        return unresolved  # a place was named but is unknown or ambiguous: say so, then ask
+    if turn.known_label:  # searched before in this conversation: search there again
+        if turn.known_label.startswith(LOCATION_PREFIX):
+            if _valid(turn.known_latitude, turn.known_longitude):
+                return PlaceStep(turn.known_label, float(turn.known_latitude), float(turn.known_longitude))
+        else:
+            step = resolve(turn.known_label, resolver)
+            if step.label:
+                return step
+    return PlaceStep()
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+def distance_text(km: float) -> str:
+    return "less than 1 km away" if km < 1 else f"{km:.0f} km away"
+
+
+def trainer_block(number: int, trainer: Trainer, km: float, names: Mapping[str, str]) -> str:
+    """One trainer: name, organisation, programmes, city, distance and how to contact them."""
+    programmes = ", ".join(names.get(p, p.upper()) for p in trainer.programmes)
+    contact = [f"phone {trainer.phone}" if trainer.phone else "", f"email {trainer.email}" if trainer.email else "",
+               f"Telegram {trainer.telegram}" if trainer.telegram else ""]
+    lines = [f"**{number}. {trainer.name}**, {trainer.organisation or 'independent trainer'}",
+             f"Teaches {programmes} · {trainer.city}, {country_name(trainer.country)} · {distance_text(km)}",
+             "Contact: " + (" · ".join(c for c in contact if c) or "through the ILO country office")]
+    return "\n".join(lines)
+
+
+def office_text(country: str | None) -> str:
+    where_ = f"that covers {country_name(country)}" if country else "for your country"
+    return (f"The ILO country or regional office {where_} knows the national partners and certified trainers "
+            "near you, and can put you in touch.")
+
+
+def trainers_reply(found: Sequence[tuple[Trainer, float]], label: str, programme: str | None,
+                   names: Mapping[str, str], offset: int = 0, country: str | None = None,
+                   office_source: dict | None = None, radius_km: float = DEFAULT_RADIUS_KM) -> tuple[Reply, int]:
+    """The reply for one page of a search, and how many trainers it shows.
+
+    `found`: the trainers after the `offset` already shown, nearest first with their km (pass one more
+    than a page, so the reply knows whether to offer "Show more trainers"). A new search (offset 0)
+    whose nearest trainer is beyond `radius_km` shows only that one, with its distance, and the ILO
+    country office instead.
+    """
+    what = f"{names.get(programme, programme.upper())} trainers" if programme else "trainers"
+    place = where(label)
+    sources = [office_source] if office_source else []
+    office_button = {"title": "How to reach a programme in my country", "payload": COUNTRY_QUESTION}
+    if not found:
+        if offset:
+            return Reply(f"That's all the {what} I know of near {place}. {office_text(country)}",
+                         [office_button], sources), 0
+        return Reply(f"I don't have any {what} in my directory yet. {office_text(country)}",
+                     [office_button], sources), 0
+    if not offset and is_far(found[0][1], radius_km):
+        more = [MORE_BUTTON] if len(found) > 1 else []
+        block = trainer_block(1, *found[0], names)
+        text = (f"Sorry, there is no {what[:-1]} within {radius_km:.0f} km of {place}. The nearest I know of is "
+                f"{distance_text(found[0][1])}:\n\n{block}\n\n{office_text(country)}")
+        return Reply(text, more + [office_button], sources), 1
+    page = list(found[:PAGE_SIZE])
+    if not offset:  # a new search lists the trainers within the radius; "Show more" reaches further
+        page = [(t, km) for t, km in page if not is_far(km, radius_km)]
+    more = [MORE_BUTTON] if len(found) > len(page) else []
+    heading = f"Here are the {what} nearest {place}:" if not offset else f"More {what} near {place}:"
+    blocks = [trainer_block(offset + i, t, km, names) for i, (t, km) in enumerate(page, 1)]
+    note = "" if more else f"\n\n{STOP_HINT}"
+    # Always a button: Rasa's REST channel keeps a text with buttons in one message (it splits others).
+    return Reply(heading + "\n\n" + "\n\n".join(blocks) + note, more + [office_button]), len(page)
+
+
+def no_place_reply() -> Reply:
+    """For "show more trainers" before any search."""
+    return Reply("Tell me where you are first, then I'll find trainers near you.",
+                 [{"title": "Find a trainer near me", "payload": "/find_trainer"}])

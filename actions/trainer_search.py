@@ -1,0 +1,118 @@
+"""The trainer search: a form that asks for the place only when needed, then `action_find_trainers`.
+
+Thin: place handling and replies are plain functions in actions/trainer_replies.py; the directory is
+index.trainers.TrainerDirectory (actions/runtime.trainer_directory()).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import programmes, runtime, trainer_replies
+from actions.trainer_replies import PAGE_SIZE, PlaceTurn, Reply
+from actions.turns import is_opening, latest, user_just_spoke
+
+logger = logging.getLogger(__name__)
+FORM = "trainer_search_form"
+OFFICE_GUIDE = "guides/reaching-a-programme-in-your-country"  # cited when no trainer is near
+FAILED = ("Sorry, I can't search the trainer directory right now. Please try again in a minute; meanwhile the ILO "
+          "country office can point you to certified trainers.")
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _say(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+    if reply.sources:
+        dispatcher.utter_message(json_message={"sources": reply.sources})
+    if reply.request_location:
+        dispatcher.utter_message(json_message={"request_location": True})
+
+
+class ValidateTrainerSearchForm(Action):
+    """Turns a city name, a picked candidate or a shared location into the place to search around."""
+
+    def name(self) -> str:
+        return "validate_trainer_search_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text, intent, confidence, entities = latest(tracker)
+        opening = is_opening(tracker, FORM)
+        turn = PlaceTurn(
+            text=text, intent=intent, confidence=confidence,
+            place_entity=str(entities["place"]) if entities.get("place") else None,
+            latitude=_float(entities.get("latitude")), longitude=_float(entities.get("longitude")),
+            requested=not opening and tracker.get_slot("requested_slot") == "place",
+            opening=opening, fresh=user_just_spoke(tracker, FORM),
+            known_label=tracker.get_slot("place"), known_latitude=_float(tracker.get_slot("latitude")),
+            known_longitude=_float(tracker.get_slot("longitude")),
+        )
+        step = trainer_replies.place_step(turn)
+        if step.interrupt:
+            return []  # not about the place: Rasa hands the message to the other policies
+        for reply in step.say:
+            _say(dispatcher, reply)
+        if step.label is None:
+            return [SlotSet("place", None), SlotSet("requested_slot", "place")]
+        return [SlotSet("place", step.label), SlotSet("latitude", step.latitude), SlotSet("longitude", step.longitude),
+                SlotSet("requested_slot", None)]
+
+
+class ActionAskPlace(Action):
+    """The trainer search's question, with the hint that lets channels offer a location button."""
+
+    def name(self) -> str:
+        return "action_ask_place"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _say(dispatcher, trainer_replies.place_question())
+        return []
+
+
+class ActionFindTrainers(Action):
+    """Up to three trainers nearest the place (for the conversation's programme), or the ILO office when far."""
+
+    def name(self) -> str:
+        return "action_find_trainers"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        shown_before = int(_float(tracker.get_slot("trainers_shown")) or 0)
+        more = (tracker.latest_message.get("intent") or {}).get("name") == "more_trainers"
+        offset = shown_before if more else 0
+        label = tracker.get_slot("place")
+        lat, lon = _float(tracker.get_slot("latitude")), _float(tracker.get_slot("longitude"))
+        if not label or lat is None or lon is None:
+            _say(dispatcher, trainer_replies.no_place_reply())
+            return [SlotSet("trainers_shown", 0)]
+        try:
+            pages = runtime.programme_pages()
+            raw = tracker.get_slot("programme")
+            programme = programmes.programme_id(raw, pages)
+            found = runtime.trainer_directory().near(lat, lon, programme=programme, limit=offset + PAGE_SIZE + 1)
+            from index.places import nearest_place
+
+            country = nearest_place(lat, lon).country
+            names = {pid: programmes.short_name(doc) for pid, doc in pages.items()}
+            guide = runtime.guide(OFFICE_GUIDE)
+            office = ({"title": guide.title, "url": guide.source_url, "programme": guide.programme} if guide else None)
+            reply, shown = trainer_replies.trainers_reply(found[offset:], label, programme, names, offset, country,
+                                                          office)
+        except Exception:  # always say something
+            logger.exception("trainer search failed")
+            dispatcher.utter_message(text=FAILED)
+            return [SlotSet("trainers_shown", shown_before)]
+        _say(dispatcher, reply)
+        events: list[EventType] = [SlotSet("trainers_shown", offset + shown)]
+        if programme != raw:
+            events.append(SlotSet("programme", programme))
+        return events
