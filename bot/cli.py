@@ -172,4 +172,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so `python -m bot.cli` and the command modules share one
+    # `CommandError` class (under -m this file is also loaded as `__main__`).
+    from bot.cli import main as cli_main
+
+    sys.exit(cli_main())
