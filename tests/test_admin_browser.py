@@ -10,25 +10,15 @@ import httpx
 import pytest
 
 try:
-    from tests.browser import launch_chromium, needs_chromium, screenshot
+    from tests.browser import needs_chromium, screenshot
     from tests.conftest import ADMIN_TOKEN
 except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ itself is on sys.path
-    from browser import launch_chromium, needs_chromium, screenshot
+    from browser import needs_chromium, screenshot
     from conftest import ADMIN_TOKEN
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, needs_chromium]
 
 OFF_TOPIC = "what is the best recipe for a chocolate birthday cake with strawberries"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ import pytest
 from bot.chat import location_message
 
 try:
-    from tests.browser import ROOT, free_port, launch_chromium, needs_chromium, run_gateway, screenshot, static_server
+    from tests.browser import ROOT, free_port, needs_chromium, run_gateway, screenshot, static_server
 except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ itself is on sys.path
-    from browser import ROOT, free_port, launch_chromium, needs_chromium, run_gateway, screenshot, static_server
+    from browser import ROOT, free_port, needs_chromium, run_gateway, screenshot, static_server
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -38,16 +38,6 @@ PHONE = {"width": 360, "height": 740}
 
 
 # ------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 @dataclass
