@@ -53,12 +53,8 @@ def router():
     with _router_lock:
         if "router" not in _state:
             from bot import services
-            from index.routing import RELEVANCE_THRESHOLD, Router
 
-            s = settings()
-            threshold = float(getattr(s, "ROUTING_THRESHOLD", RELEVANCE_THRESHOLD))
-            _state["router"] = Router.from_folder(Path(s.KNOWLEDGE_DIR), services.encoder(s).encode,
-                                                  services.index_dir_for(s), threshold)
+            _state["router"] = services.make_router(settings())
         router = _state["router"]
     try:
         router.reload_if_changed()  # type: ignore[attr-defined]

@@ -117,7 +117,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from index.routing_eval import run_routing_eval
 
         print()
-        print(run_routing_eval(settings, args.knowledge, Path(args.routing)))
+        print(run_routing_eval(services.make_router(settings, args.knowledge), Path(args.routing)))
     return 0
 
 

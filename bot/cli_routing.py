@@ -17,14 +17,9 @@ from bot.settings import get_settings
 
 
 def make_router(settings: Any, knowledge_dir: Path | None = None, ensure_index: bool = True):
-    """A router over a knowledge folder and its published index (built or updated first by default).
-
-    The relevance threshold is `settings.ROUTING_THRESHOLD` when the settings define one, otherwise
-    `index.routing.RELEVANCE_THRESHOLD`.
-    """
+    """A router over a knowledge folder and its published index (built or updated first by default)."""
     from bot import services
     from index.errors import KnowledgeInvalid
-    from index.routing import RELEVANCE_THRESHOLD, Router
 
     knowledge_dir = Path(knowledge_dir or settings.KNOWLEDGE_DIR)
     if ensure_index:
@@ -32,10 +27,8 @@ def make_router(settings: Any, knowledge_dir: Path | None = None, ensure_index: 
             services.build(settings, knowledge_dir, progress=False)
         except KnowledgeInvalid as exc:
             print(f"warning: knowledge folder has errors, routing with the last good index ({exc})", file=sys.stderr)
-    threshold = float(getattr(settings, "ROUTING_THRESHOLD", RELEVANCE_THRESHOLD))
     try:
-        return Router.from_folder(knowledge_dir, services.encoder(settings).encode,
-                                  services.index_dir_for(settings, knowledge_dir), threshold)
+        return services.make_router(settings, knowledge_dir)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
 

@@ -43,3 +43,16 @@ def make_searcher(settings: Settings, knowledge_dir: Path | None = None) -> Sear
     """A searcher over the published index (it loads lazily and follows new builds on reload)."""
     embedder = encoder(settings)
     return Searcher(index_dir_for(settings, knowledge_dir), embedder.encode, settings.ANSWERABLE_THRESHOLD)
+
+
+def make_router(settings: Settings, knowledge_dir: Path | None = None):
+    """The programme router over a knowledge folder and its published index (raises ValueError if unusable).
+
+    The relevance threshold is `settings.ROUTING_THRESHOLD` when the settings define one, otherwise
+    `index.routing.RELEVANCE_THRESHOLD`.
+    """
+    from index.routing import RELEVANCE_THRESHOLD, Router
+
+    knowledge_dir = Path(knowledge_dir or settings.KNOWLEDGE_DIR)
+    threshold = float(getattr(settings, "ROUTING_THRESHOLD", RELEVANCE_THRESHOLD))
+    return Router.from_folder(knowledge_dir, encoder(settings).encode, index_dir_for(settings, knowledge_dir), threshold)

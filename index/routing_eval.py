@@ -121,10 +121,7 @@ def format_routing_report(report: RoutingReport, source: str = "") -> str:
     return "\n".join(lines)
 
 
-def run_routing_eval(settings: Any, knowledge_dir: Path, path: Path) -> str:
-    """Build a router over the (already indexed) knowledge folder and report on the set at `path`."""
-    from bot.cli_routing import make_router
-
+def run_routing_eval(router: Router, path: Path) -> str:
+    """Report on the labelled set at `path` with a router over the (already indexed) knowledge folder."""
     items, off_topic = load_routing_set(path)
-    router = make_router(settings, knowledge_dir, ensure_index=False)
     return format_routing_report(evaluate_routing(router, items, off_topic), f"({path})")
