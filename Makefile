@@ -31,8 +31,8 @@ test: setup  ## every test: unit, integration through the running processes, bro
 bench: setup  ## speed and memory figures
 	$(PY) bench/run_all.py
 
-eval: setup  ## search and routing quality on the evaluation sets
-	$(CLI) eval
+eval: setup  ## search and routing quality (CLI), then questions and conversations through a running stack
+	$(CLI) eval --chat
 
 clean:
 	rm -rf var test-artifacts

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from actions import focus
 from index.search import SearchResponse
 
-MAX_ANSWER_CHARS = 700
 MAX_SOURCES = 3
 FOLLOW_UPS = [
     {"title": "Find a programme for me", "payload": "/find_programme"},
@@ -24,6 +24,34 @@ NOT_FOUND = (
 )
 
 
+HELP = ("I can:\n- answer questions about business ideas, business plans, records, costing, marketing, registering a "
+        "business, social security, tax and going green, with the sources I used;\n- suggest the ILO programme that "
+        "fits you (for example Start Your Business or GET Ahead) and say why;\n- find certified trainers near you, "
+        "from a city name or your location.\nJust type your question in your own words.")
+SCOPE = (
+    "That's outside what I can help with. I answer questions about starting, running, formalising and greening a "
+    "small business, from the ILO SME programmes' materials; I can also suggest the programme that fits you and "
+    "find a trainer near you."
+)
+UNCLEAR = ("Sorry, I didn't understand that. Could you say it in a few more words? For example: “How do I register "
+           "my business?” or “I sell clothes and want more customers”.")
+# Words that make an unanswered message a real question for the team (others are off-topic).
+IN_SCOPE = re.compile(
+    r"\b(?:business\w*|busines|shops?|compan(?:y|ies)|enterprises?|firms?|sme|msmes?|entrepreneur\w*|trad(?:e|ing|er)|"
+    r"sell\w*|customers?|markets?|loans?|credit|financ\w*|money|tax\w*|regist\w*|licen[cs]\w*|formal\w*|informal|"
+    r"training|courses?|programm?e?s?|trainers?|ilo|siyb|syb|iyb|gyb|eyb|germe|score|wed|get ahead|aims|eese|c-?bed|"
+    r"green\w*|energy|waste|workers?|employ\w*|staff|wages?|cooperatives?|co-?ops?|refugees?|profits?|costs?|pric\w*|"
+    r"records?|plans?|ideas?|grow\w*|export\w*|value chains?|productiv\w*|safety|insurance|social security|farm\w*|"
+    r"agri\w*|suppl\w*|stock|savings?|bank\w*|capital|invest\w*|certif\w*|women|youth)\b",
+    re.IGNORECASE)
+
+
+def in_scope(text: str, words: int = 1) -> bool:
+    """Whether an unanswered message is about the unit's subjects (worth passing on to the team): it uses at
+    least `words` of their words."""
+    return len(IN_SCOPE.findall(text)) >= words
+
+
 @dataclass
 class Answer:
     text: str
@@ -31,29 +59,29 @@ class Answer:
     programme: str | None = None
     sources: list[dict] = field(default_factory=list)
     buttons: list[dict] = field(default_factory=lambda: list(FOLLOW_UPS))
+    document: str | None = None  # the passage the answer came from: "doc_id#section"
+    section: str | None = None
 
 
-def trim(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
-    """Shorten to whole sentences (or list items) within `limit` characters."""
-    text = re.sub(r"\n{3,}", "\n\n", text.strip())
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("\n- "), cut.rfind("\n\n"))
-    return (cut[: end + 1] if end > limit // 3 else cut.rsplit(" ", 1)[0]).rstrip() + " …"
+def compose_answer(response: SearchResponse, question: str | None = None, programme: str | None = None,
+                   document: str | None = None, limit: int = focus.MAX_CHARS) -> Answer:
+    """The reply for a search response: the passage (and the part of it) that answers the question, with its
+    sources, or a plain 'not found'.
 
-
-def compose_answer(response: SearchResponse) -> Answer:
-    """The reply for a search response: the best passage with its sources, or a plain 'not found'."""
+    `programme`: the programme the answer must be about (a follow-up's topic); else the best result's.
+    """
     if not response.answerable or not response.results:
         return Answer(text=NOT_FOUND, answered=False)
-    best = response.results[0]
-    floor = best.score * 0.85
+    question = response.question if question is None else question
+    best = focus.choose(question, response.results, programme, document)
+    floor = response.results[0].score * 0.85
     sources, seen = [], set()
-    for r in response.results:
-        if r.score >= floor and r.doc_id not in seen and len(sources) < MAX_SOURCES:
+    for r in [best, *response.results]:
+        if (r is best or r.score >= floor) and r.doc_id not in seen and len(sources) < MAX_SOURCES:
             seen.add(r.doc_id)
             sources.append({"title": r.title, "url": r.source_url, "programme": r.programme})
     heading = best.section if best.section.lower() != "overview" else best.title
-    text = f"**{heading}**\n\n{trim(best.text)}"
-    return Answer(text=text, answered=True, programme=best.programme, sources=sources)
+    body, _more = focus.window(question, best.text, limit)
+    text = f"**{heading}**\n\n{body}"
+    return Answer(text=text, answered=True, programme=best.programme, sources=sources,
+                  document=f"{best.doc_id}#{best.section}", section=best.section)

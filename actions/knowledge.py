@@ -1,38 +1,123 @@
-"""Answering questions from the knowledge folder."""
+"""The knowledge answer: a question searched in the context of the conversation's topic, with sources.
+
+Plain functions (no Rasa imports); `action_read_turn` (actions/conversation.py) calls `answer()`.
+A follow-up ("how long is it?") is searched with the topic (its programme's passages compete, its
+name shapes the meaning) and answered from the passage that states the fact asked for, preferring
+the document of the last answer; "X vs Y" answers from both sides.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+import re
+from dataclasses import dataclass
+from typing import Callable
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
+from actions import programmes, turn_reader
+from actions.answering import FOLLOW_UPS, Answer, compose_answer
+from actions.programmes import Pages
+from index.search import SearchResponse
+from index.search import Topic as SearchTopic
 
-from actions import runtime
-from actions.answering import compose_answer
+Search = Callable[[str, "SearchTopic | None"], SearchResponse]
+_PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
+COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|difference|differ|or|better)\b",
+                        re.IGNORECASE)
+SIDE_CHARS = 380  # each side of a comparison
 
-logger = logging.getLogger(__name__)
+
+@dataclass
+class Topic:
+    """What the conversation is about: a programme, a SIYB package, the document of the last answer."""
+
+    programme: str | None = None
+    package: str | None = None
+    document: str | None = None
 
 
-class ActionAnswerQuestion(Action):
-    """Answer the latest message from the knowledge index, with sources; record what it cannot answer."""
+def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[Answer, Topic, SearchResponse]:
+    """Answer `question` in the context of `topic`.
 
-    def name(self) -> str:
-        return "action_answer_question"
+    `search(text, topic)` is the searcher's search (topic: an index.search.Topic or None). Returns the
+    answer, the topic it leaves the conversation on, and the response it used (for the unanswered list).
+    """
+    sides = compared(question, pages)
+    if sides:
+        return compare(question, sides, pages, search)
+    programme, package = turn_reader.named(question, pages)
+    follows = not programme and topic.programme in pages and turn_reader.is_follow_up(question)
+    if follows and (made_for := _programme_for_group(question, topic.programme, pages)):
+        topic = Topic(made_for)  # "what about for women?" after SIYB: the programme made for women
+    response = None
+    if follows:
+        name = turn_reader.topic_name(pages, topic.programme, topic.package) or topic.programme
+        response = search(question, SearchTopic(topic.programme, name))
+    if response is None or not response.answerable:
+        follows = False
+        response = search(question, None)
+    if follows:
+        reply = compose_answer(response, question, topic.programme, topic.document)
+    else:
+        reply = compose_answer(response, question)
+    if not reply.answered:
+        return reply, topic, response
+    reply.buttons = next_steps(pages, reply.programme)
+    if programme:
+        new_topic = Topic(programme, package, reply.document)
+    elif follows:
+        new_topic = Topic(topic.programme, topic.package, reply.document)
+    else:
+        m = _PACKAGE_SECTION.search(reply.section or "")
+        new_topic = Topic(reply.programme, m.group(1).lower() if m and reply.programme == "siyb" else None,
+                          reply.document)
+    return reply, new_topic, response
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        question = (tracker.latest_message.get("text") or "").strip()
-        response = runtime.searcher().search(question, k=5)
-        answer = compose_answer(response)
-        dispatcher.utter_message(text=answer.text, buttons=answer.buttons)
-        if answer.sources:
-            dispatcher.utter_message(json_message={"sources": answer.sources})
-        # Always an event: a speaking action that returns none looks like a failure to the
-        # ActionFailurePolicy in test stories, where the bot's messages are not recorded.
-        if not answer.answered:
-            best = response.results[0].score if response.results else None
-            runtime.records().add_unanswered(tracker.sender_id, question, best)
-            return [SlotSet("answered", False)]
-        return [SlotSet("answered", True), SlotSet("programme", answer.programme)]
+
+def compared(question: str, pages: Pages) -> list[tuple[str, str | None, str]]:
+    """The two sides of "IYB vs SYB?" / "difference between SCORE and SIYB": (programme, package, name)."""
+    if not COMPARISON.search(question):
+        return []
+    sides = turn_reader.named_all(question, pages)
+    return sides[:2] if len(sides) >= 2 else []
+
+
+def compare(question: str, sides, pages: Pages, search: Search) -> tuple[Answer, Topic, SearchResponse]:
+    """One short part per side, each from the passage about it, with both sources."""
+    parts, sources, response = [], [], None
+    for programme, package, name in sides:
+        response = search(f"What is {name}?", None)
+        side = compose_answer(response, f"What is {name}?", programme, limit=SIDE_CHARS)
+        if not side.answered:
+            continue
+        parts.append(side.text)
+        sources += [s for s in side.sources[:1] if s not in sources]
+    if not parts:
+        return compose_answer(response, question), Topic(), response
+    names = " and ".join(name for _, _, name in sides)
+    text = f"**{names}, side by side**\n\n" + "\n\n".join(parts)
+    first = sides[0]
+    reply = Answer(text=text, answered=True, programme=first[0], sources=sources,
+                   buttons=next_steps(pages, first[0]))
+    return reply, Topic(first[0], first[1]), response
+
+
+def next_steps(pages: Pages, programme: str | None) -> list[dict]:
+    """The buttons under an answer: the programme finder, and a trainer for the programme it was about."""
+    doc = pages.get(programme) if programme else None
+    if doc is None:
+        return list(FOLLOW_UPS)
+    short = programmes.short_name(doc)
+    return [FOLLOW_UPS[0], {"title": f"Find a trainer for {short}",
+                            "payload": f'/find_trainer{{"programme":"{programme}"}}'}]
+
+
+def _programme_for_group(question: str, topic: str, pages: Pages) -> str | None:
+    """The programme made for a group the question asks about, when the topic's programme is not."""
+    from actions.finder import read_groups
+
+    for group in read_groups(question):
+        if group == "none" or group in (pages[topic].meta.get("groups") or []):
+            continue
+        for pid, doc in sorted(pages.items()):
+            if group in (doc.meta.get("groups") or []):
+                return pid
+    return None

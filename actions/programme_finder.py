@@ -39,7 +39,7 @@ class ValidateProgrammeFinderForm(Action):
             text=text, intent=intent, confidence=confidence,
             entities={k: v for k, v in entities.items() if k in SLOTS},
             requested=None if opening else tracker.get_slot("requested_slot"),
-            opening=opening, fresh=user_just_spoke(tracker, FORM),
+            opening=opening, fresh=opening or user_just_spoke(tracker, FORM),
         )
         step = finder.step(_values(tracker), turn)
         if step.interrupt:

@@ -1,10 +1,13 @@
 """The trainer search's replies and place handling: plain functions, no Rasa imports.
 
 `place_step()` reads one user turn of the trainer search (a city typed or picked, a shared location,
-or something else) into a resolved place or a clarifying reply; `trainers_reply()` writes the result:
-up to three trainers with organisation, programmes, city, distance and contact, a "Show more
-trainers" button, and, when the nearest trainer is beyond the radius, the distance and the ILO
-country office instead.
+or something else) into a resolved place or a clarifying reply; `search_reply()` searches the
+directory around it (for the programme the user chose, if any) and `trainers_reply()` writes the
+result: up to three trainers within the radius with organisation, programmes, city, distance and
+contact, a "Show more trainers" button, a button that drops the programme filter, and, when the
+nearest trainer is beyond the radius, its distance, the trainers of any programme nearby and the ILO
+country office. "Show more" stays within the radius, then names at most the next nearest trainer
+within 1,000 km.
 """
 
 from __future__ import annotations
@@ -15,21 +18,26 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from index.places import Place, PlaceResult, country_name, nearest_place, resolve_place
-from index.trainers import DEFAULT_RADIUS_KM, Trainer, is_far
+from index.knowledge import PROGRAMME_IDS
+from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory, is_far
 
 PAGE_SIZE = 3
 MAX_PAYLOAD_BYTES = 64
 LOCATION_PREFIX = "your shared location"
 MORE_BUTTON = {"title": "Show more trainers", "payload": "/more_trainers"}
+ANY_PROGRAMME_BUTTON = {"title": "Trainers of any programme", "payload": '/find_trainer{"programme":"any"}'}
+ANY_PROGRAMME = {"any", "all", "any programme", "all programmes"}  # slot values that mean "no filter"
+NEXT_NEAREST_MAX_KM = 1000.0  # past the radius, "Show more" names the next trainer only this close
 COUNTRY_QUESTION = "How can I take part in the programme in my country?"  # answered by the knowledge action
 PLACE_QUESTION = "Which city or town are you in? You can also share your location."
 STOP_HINT = "Type “find a trainer in” and a town to search somewhere else."
 
 _IN_PLACE = re.compile(r"\b(?:in|near|around|at|from|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
+_FILLER = re.compile(r"\b(?:then|please|pls|plz|now|instead|too|also|area|region|side|town|city)\b\W*$", re.IGNORECASE)
 _STOP = re.compile(r"^\W*(?:stop|cancel|quit|exit|never ?mind|forget it|no thanks|i'?m done|abort)\W*$", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:what|which|who|when|why|how|is|are|can|could|do|does|should|tell me)\b",
                        re.IGNORECASE)
-INTERRUPTING_INTENTS = {"help", "bot_challenge", "greet", "thank", "goodbye", "no_answer", "find_programme"}
+INTERRUPTING_INTENTS = {"help", "bot_challenge", "greet", "thank", "goodbye", "no_answer", "find_programme", "start_over"}
 _SKIP = re.compile(r"^\W*(?:skip|pass|next|don'?t know|i don'?t know|not sure|no idea|dunno|anywhere)\W*$", re.IGNORECASE)
 NEED_A_PLACE = ("To find trainers near you I need a town or city (or your shared location). Type “stop” if you'd "
                 "rather not say.")
@@ -146,9 +154,11 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
     """
     if not text:
         return [turn.place_entity] if turn.place_entity else []
-    out = [text] if turn.requested and not turn.opening else []
-    if inside := place_in_text(text):
-        out += [inside, inside.split(",")[0].strip()]
+    short = len(text.split()) <= 4
+    out = [text] if turn.requested and not turn.opening or short and not _QUESTION.search(text) else []
+    for m in re.finditer(f"(?={_IN_PLACE.pattern})", text, re.IGNORECASE):  # every "in X", "near Y": "in kenya ... near nairobi"
+        inside = m.group(1).strip()
+        out += [inside, _FILLER.sub("", inside).strip(" ,.!?"), inside.split(",")[0].strip()]
     if turn.place_entity:
         out.append(turn.place_entity)
     return list(dict.fromkeys(c for c in out if c))
@@ -201,12 +211,13 @@ def distance_text(km: float) -> str:
     return "less than 1 km away" if km < 1 else f"{km:.0f} km away"
 
 
-def trainer_block(number: int, trainer: Trainer, km: float, names: Mapping[str, str]) -> str:
-    """One trainer: name, organisation, programmes, city, distance and how to contact them."""
+def trainer_block(number: int | None, trainer: Trainer, km: float, names: Mapping[str, str]) -> str:
+    """One trainer: name, organisation, programmes, city, distance and how to contact them (number None: no number)."""
     programmes = ", ".join(names.get(p, p.upper()) for p in trainer.programmes)
     contact = [f"phone {trainer.phone}" if trainer.phone else "", f"email {trainer.email}" if trainer.email else "",
                f"Telegram {trainer.telegram}" if trainer.telegram else ""]
-    lines = [f"**{number}. {trainer.name}**, {trainer.organisation or 'independent trainer'}",
+    head = f"{number}. {trainer.name}" if number is not None else trainer.name
+    lines = [f"**{head}**, {trainer.organisation or 'independent trainer'}",
              f"Teaches {programmes} · {trainer.city}, {country_name(trainer.country)} · {distance_text(km)}",
              "Contact: " + (" · ".join(c for c in contact if c) or "through the ILO country office")]
     return "\n".join(lines)
@@ -218,41 +229,118 @@ def office_text(country: str | None) -> str:
             "near you, and can put you in touch.")
 
 
+def trainer_filter(value: str | None, pages: Mapping[str, object] | None = None) -> str | None:
+    """The programme id a trainer search filters by, from the `trainer_programme` slot or a message's entity.
+
+    None (any programme) for no value, "any"/"all", or a value that names no known programme; ids are
+    accepted as they are, and with programme pages (index.knowledge.Documents) also their names and
+    acronyms ("SYB", "GET Ahead").
+    """
+    if value is None:
+        return None
+    key = re.sub(r"\s+", " ", str(value)).strip().lower()
+    if not key or key in ANY_PROGRAMME:
+        return None
+    if key in PROGRAMME_IDS:
+        return key
+    documents = {pid: doc for pid, doc in (pages or {}).items() if not isinstance(doc, str)}
+    if documents:
+        from actions.programmes import programme_id
+
+        pid = programme_id(key, documents)
+        return pid if pid in PROGRAMME_IDS else None
+    return None
+
+
+def programme_names(pages: Mapping[str, object]) -> dict[str, str]:
+    """Programme id -> the short name replies use ("wed" -> "WED"); `pages` holds Documents or names."""
+    from actions.programmes import short_name
+
+    return {pid: doc if isinstance(doc, str) else short_name(doc) for pid, doc in pages.items()}
+
+
 def trainers_reply(found: Sequence[tuple[Trainer, float]], label: str, programme: str | None,
                    names: Mapping[str, str], offset: int = 0, country: str | None = None,
-                   office_source: dict | None = None, radius_km: float = DEFAULT_RADIUS_KM) -> tuple[Reply, int]:
-    """The reply for one page of a search, and how many trainers it shows.
+                   office_source: dict | None = None, radius_km: float = DEFAULT_RADIUS_KM,
+                   nearby_any: Sequence[tuple[Trainer, float]] = (),
+                   next_max_km: float = NEXT_NEAREST_MAX_KM) -> tuple[Reply, int]:
+    """The reply for one page of a search, and how many trainers of `found` it shows.
 
     `found`: the trainers after the `offset` already shown, nearest first with their km (pass one more
-    than a page, so the reply knows whether to offer "Show more trainers"). A new search (offset 0)
-    whose nearest trainer is beyond `radius_km` shows only that one, with its distance, and the ILO
-    country office instead.
+    than a page, so the reply knows whether to offer "Show more trainers"). `programme`: the filter the
+    user chose (None: any programme); `nearby_any`: trainers of any programme within the radius, listed
+    when a filtered new search has nobody within it.
+
+    Pages list only trainers within `radius_km`. A new search whose nearest trainer is beyond it shows
+    that one, with its distance, and the ILO country office. A "Show more" request with nobody more
+    within the radius says that was everyone within it, and names the next nearest trainer only if it
+    is within `next_max_km`, else points to the office. "Show more trainers" is offered only on a page
+    of trainers within the radius, and only when a further request has someone within `next_max_km`.
     """
     what = f"{names.get(programme, programme.upper())} trainers" if programme else "trainers"
     place = where(label)
     sources = [office_source] if office_source else []
     office_button = {"title": "How to reach a programme in my country", "payload": COUNTRY_QUESTION}
-    if not found:
-        if offset:
-            return Reply(f"That's all the {what} I know of near {place}. {office_text(country)}",
-                         [office_button], sources), 0
-        return Reply(f"I don't have any {what} in my directory yet. {office_text(country)}",
-                     [office_button], sources), 0
-    if not offset and is_far(found[0][1], radius_km):
-        more = [MORE_BUTTON] if len(found) > 1 else []
+    drop = [ANY_PROGRAMME_BUTTON] if programme else []
+
+    def any_programme() -> str:  # the filtered search found nobody near: who is near, of any programme
+        if not programme or not nearby_any:
+            return ""
+        blocks = [trainer_block(None, t, km, names) for t, km in nearby_any[:PAGE_SIZE]]
+        return (f"\n\nTrainers of any programme within {radius_km:.0f} km of {place}:\n\n" + "\n\n".join(blocks))
+
+    within = [(t, km) for t, km in found if not is_far(km, radius_km)]
+    if not offset and not found:
+        text = f"I don't have any {what} in my directory yet.{any_programme()}\n\n{office_text(country)}"
+        return Reply(text, drop + [office_button], sources), 0
+    if not offset and not within:
         block = trainer_block(1, *found[0], names)
         text = (f"Sorry, there is no {what[:-1]} within {radius_km:.0f} km of {place}. The nearest I know of is "
-                f"{distance_text(found[0][1])}:\n\n{block}\n\n{office_text(country)}")
-        return Reply(text, more + [office_button], sources), 1
-    page = list(found[:PAGE_SIZE])
-    if not offset:  # a new search lists the trainers within the radius; "Show more" reaches further
-        page = [(t, km) for t, km in page if not is_far(km, radius_km)]
-    more = [MORE_BUTTON] if len(found) > len(page) else []
+                f"{distance_text(found[0][1])}:\n\n{block}{any_programme()}\n\n{office_text(country)}")
+        return Reply(text, drop + [office_button], sources), 1
+    if not within:  # "Show more" with nobody more within the radius
+        text = f"That's all the {what} I know of within {radius_km:.0f} km of {place}."
+        if found and found[0][1] <= next_max_km:
+            block = trainer_block(offset + 1, *found[0], names)
+            text += f" The next nearest is {distance_text(found[0][1])}:\n\n{block}\n\n{STOP_HINT}"
+            return Reply(text, drop + [office_button]), 1
+        return Reply(f"{text} {office_text(country)}", drop + [office_button], sources), 0
+    page = within[:PAGE_SIZE]
+    rest = found[len(page):]
+    more = [MORE_BUTTON] if rest and rest[0][1] <= next_max_km else []
     heading = f"Here are the {what} nearest {place}:" if not offset else f"More {what} near {place}:"
     blocks = [trainer_block(offset + i, t, km, names) for i, (t, km) in enumerate(page, 1)]
     note = "" if more else f"\n\n{STOP_HINT}"
     # Always a button: Rasa's REST channel keeps a text with buttons in one message (it splits others).
-    return Reply(heading + "\n\n" + "\n\n".join(blocks) + note, more + [office_button]), len(page)
+    return Reply(heading + "\n\n" + "\n\n".join(blocks) + note, more + drop + [office_button]), len(page)
+
+
+def search_reply(directory: TrainerDirectory, pages: Mapping[str, object], latitude: float, longitude: float,
+                 label: str, programme: str | None, offset: int = 0, office_source: dict | None = None,
+                 country: str | None = None, radius_km: float = DEFAULT_RADIUS_KM) -> tuple[Reply, int]:
+    """Search the directory around a place and write the reply: the reply and how many trainers it shows.
+
+    `pages`: the programme pages ({id: Document}, or {id: short name}) for names and aliases;
+    `programme`: the filter the user chose or confirmed (an id, a name such as "SYB", or None/"any" for
+    any programme); `offset`: how many trainers earlier pages of this search showed ("Show more");
+    `country`: the ISO code of the place (looked up from the coordinates when None), for the ILO office.
+    """
+    programme = trainer_filter(programme, pages)
+    names = programme_names(pages)
+    if country is None:
+        country = nearest_place(latitude, longitude).country
+    found = directory.near(latitude, longitude, programme=programme, limit=offset + PAGE_SIZE + 1)
+    nearby_any: list[tuple[Trainer, float]] = []
+    if programme and not offset and (not found or is_far(found[0][1], radius_km)):
+        nearby_any = directory.near(latitude, longitude, limit=PAGE_SIZE, radius_km=radius_km)
+    reply, shown = trainers_reply(found[offset:], label, programme, names, offset, country, office_source, radius_km,
+                                  nearby_any)
+    doc = pages.get(programme) if programme else None
+    if doc is not None and not isinstance(doc, str):  # a search for one programme cites its page
+        from actions.programmes import source
+
+        reply.sources = [source(doc)] + [s for s in reply.sources if s.get("programme") != programme]
+    return reply, shown
 
 
 def no_place_reply() -> Reply:

@@ -13,8 +13,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import programmes, runtime, trainer_replies
-from actions.trainer_replies import PAGE_SIZE, PlaceTurn, Reply
+from actions import runtime, trainer_replies
+from actions.trainer_replies import PlaceTurn, Reply
 from actions.turns import is_opening, latest, user_just_spoke
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class ValidateTrainerSearchForm(Action):
             place_entity=str(entities["place"]) if entities.get("place") else None,
             latitude=_float(entities.get("latitude")), longitude=_float(entities.get("longitude")),
             requested=not opening and tracker.get_slot("requested_slot") == "place",
-            opening=opening, fresh=user_just_spoke(tracker, FORM),
+            opening=opening, fresh=opening or user_just_spoke(tracker, FORM),
             known_label=tracker.get_slot("place"), known_latitude=_float(tracker.get_slot("latitude")),
             known_longitude=_float(tracker.get_slot("longitude")),
         )
@@ -80,39 +80,39 @@ class ActionAskPlace(Action):
 
 
 class ActionFindTrainers(Action):
-    """Up to three trainers nearest the place (for the conversation's programme), or the ILO office when far."""
+    """Up to three trainers nearest the place, for the programme the user chose (`trainer_programme`), if any.
+
+    The `programme` slot (the conversation's topic) is never a filter: only `trainer_programme`, set
+    when the user chose a programme for the search ("any" or empty: any programme).
+    """
 
     def name(self) -> str:
         return "action_find_trainers"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         shown_before = int(_float(tracker.get_slot("trainers_shown")) or 0)
-        more = (tracker.latest_message.get("intent") or {}).get("name") == "more_trainers"
+        # "more" was asked for (action_read_turn set the flow just now), not a new search by the form
+        more = tracker.get_slot("flow") == "more_trainers" and tracker.latest_action_name == "action_read_turn"
         offset = shown_before if more else 0
         label = tracker.get_slot("place")
         lat, lon = _float(tracker.get_slot("latitude")), _float(tracker.get_slot("longitude"))
         if not label or lat is None or lon is None:
             _say(dispatcher, trainer_replies.no_place_reply())
             return [SlotSet("trainers_shown", 0)]
+        raw = tracker.get_slot("trainer_programme")
         try:
             pages = runtime.programme_pages()
-            raw = tracker.get_slot("programme")
-            programme = programmes.programme_id(raw, pages)
-            found = runtime.trainer_directory().near(lat, lon, programme=programme, limit=offset + PAGE_SIZE + 1)
-            from index.places import nearest_place
-
-            country = nearest_place(lat, lon).country
-            names = {pid: programmes.short_name(doc) for pid, doc in pages.items()}
+            programme = trainer_replies.trainer_filter(raw, pages)
             guide = runtime.guide(OFFICE_GUIDE)
             office = ({"title": guide.title, "url": guide.source_url, "programme": guide.programme} if guide else None)
-            reply, shown = trainer_replies.trainers_reply(found[offset:], label, programme, names, offset, country,
-                                                          office)
+            reply, shown = trainer_replies.search_reply(runtime.trainer_directory(), pages, lat, lon, label, programme,
+                                                        offset, office)
         except Exception:  # always say something
             logger.exception("trainer search failed")
             dispatcher.utter_message(text=FAILED)
             return [SlotSet("trainers_shown", shown_before)]
         _say(dispatcher, reply)
         events: list[EventType] = [SlotSet("trainers_shown", offset + shown)]
-        if programme != raw:
-            events.append(SlotSet("programme", programme))
+        if programme and programme != raw:  # "SYB" -> "siyb"
+            events.append(SlotSet("trainer_programme", programme))
         return events

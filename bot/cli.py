@@ -118,6 +118,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         print()
         print(run_routing_eval(services.make_router(settings, args.knowledge), Path(args.routing)))
+    if args.chat:
+        from bot.chat_eval import main as chat_main, throwaway_stack
+
+        print()
+        with throwaway_stack(settings) as url:
+            return chat_main(["--url", url, "--questions", str(args.questions)])
     return 0
 
 
@@ -148,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="evaluate search (and routing) on the evaluation sets")
     p.add_argument("--questions", type=Path, default=PROJECT_ROOT / "tests/eval/questions.yaml")
     p.add_argument("--routing", type=Path, default=PROJECT_ROOT / "tests/eval/routing.yaml")
+    p.add_argument("--chat", action="store_true",
+                   help="also play the questions and conversations through a throwaway running stack (/api/chat)")
     p.set_defaults(func=cmd_eval)
 
     for module in ("bot.cli_routing", "bot.cli_trainers", "bot.cli_telegram", "bot.cli_processes", "bot.cli_staff"):

@@ -31,6 +31,9 @@ Mode = Literal["dense", "lexical", "fused"]
 CANDIDATES = 40  # passages each ranker contributes before fusion
 LEXICAL_WEIGHT = 0.2  # bonus (in cosine units) for the best lexical match; chosen on the eval set (0.15-0.3 all beat either ranker)
 LEXICAL_ONLY_SCALE = 12.0  # BM25 score that counts as a full match in lexical-only mode
+TOPIC_IN_QUERY = True
+TOPIC_IN_LEXICAL = False
+TOPIC_BONUS = 0.05  # a follow-up's passages from the programme under discussion (tuned on tests/eval/conversations.yaml)
 HEADING_BONUS = 0.15  # a question that names a section ("What is Start Your Business?") gets that section
 _NORMALISE = re.compile(r"[^a-z0-9]+")
 
@@ -55,6 +58,14 @@ def heading_names(chunks: list[Chunk]) -> dict[str, list[int]]:
                 rows.setdefault(key, []).append(i)
                 docs.setdefault(key, set()).add(chunk.doc_id)
     return {k: v for k, v in rows.items() if len(docs[k]) <= 2}
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a conversation is about: a programme id and how it is named ("Start Your Business (SYB)")."""
+
+    programme: str
+    name: str
 
 
 @dataclass
@@ -96,6 +107,13 @@ class LoadedIndex:
     def __post_init__(self) -> None:
         if not self.headings:
             self.headings = heading_names(self.chunks)
+        self._by_programme: dict[str, list[int]] = {}
+        for i, chunk in enumerate(self.chunks):
+            self._by_programme.setdefault(chunk.programme, []).append(i)
+
+    def rows_of(self, programme: str) -> list[int]:
+        """The rows of one programme's passages."""
+        return self._by_programme.get(programme, [])
 
     @classmethod
     def load(cls, index_dir: Path, version: str) -> "LoadedIndex":
@@ -152,10 +170,15 @@ class Searcher:
             raise IndexNotReady("no index is published yet: run 'sme-advisor index build'")
         return self._index
 
-    def search(self, question: str, k: int = 5, mode: Mode = "fused") -> SearchResponse:
-        """The best `k` passages for a question, best first, and whether they answer it."""
+    def search(self, question: str, k: int = 5, mode: Mode = "fused", topic: Topic | None = None) -> SearchResponse:
+        """The best `k` passages for a question, best first, and whether they answer it.
+
+        `topic`: what the conversation is about, for a follow-up ("how much does it cost?"): its name
+        joins the question for both rankers (not for section-name matches) and its programme's passages
+        get a small bonus.
+        """
         index = self._index_or_raise()
-        scores, relevance = self._score(index, question, mode)
+        scores, relevance = self._score(index, question, mode, topic)
         order = sorted(scores, key=scores.get, reverse=True)[:k]
         results = [self._result(index.chunks[i], scores[i]) for i in order]
         answerable = bool(results) and (relevance >= self.threshold or bool(index.lexical.known_names(question)))
@@ -165,19 +188,23 @@ class Searcher:
         """How close the best passage is to the question (what `answerable` compares to the threshold)."""
         return self._score(self._index_or_raise(), question, mode)[1]
 
-    def _score(self, index: LoadedIndex, question: str, mode: Mode) -> tuple[dict[int, float], float]:
+    def _score(self, index: LoadedIndex, question: str, mode: Mode,
+               topic: Topic | None = None) -> tuple[dict[int, float], float]:
         """(candidate row -> score for the chosen ranker, relevance of the best passage)."""
         n = len(index.chunks)
-        lex_ids, lex_scores = index.lexical.search(question, min(CANDIDATES, n))
+        text = f"{question} ({topic.name})" if topic and TOPIC_IN_QUERY else question
+        lex_ids, lex_scores = index.lexical.search(text if TOPIC_IN_LEXICAL else question, min(CANDIDATES, n))
         if mode == "lexical":
             scores = {int(i): float(min(s / LEXICAL_ONLY_SCALE, 1.0)) for i, s in zip(lex_ids, lex_scores)}
             return scores, max(scores.values(), default=0.0)
-        query = self.encode([question])
+        query = self.encode([text])
         _, dense_ids = index.dense.search(query, min(CANDIDATES, n))
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         named = [row for name, rows in index.headings.items() if name in _normalise(question) for row in rows]
         if mode == "fused":
             candidates |= {int(i) for i in lex_ids} | set(named)
+        if topic:  # every passage of the programme under discussion competes
+            candidates |= set(index.rows_of(topic.programme))
         rows = np.fromiter(candidates, dtype=np.int64)
         cosine = index.vectors[rows] @ query[0]  # exact cosine for every candidate, whichever ranker found it
         scores = dict(zip(rows.tolist(), cosine.tolist()))
@@ -189,6 +216,10 @@ class Searcher:
         if mode == "fused":
             for i in set(named):
                 scores[i] += HEADING_BONUS
+        if topic:
+            for i in scores:
+                if index.chunks[i].programme == topic.programme:
+                    scores[i] += TOPIC_BONUS
         return scores, relevance
 
     @staticmethod

@@ -3,7 +3,8 @@
 When a custom action cannot be run, Rasa 3.6 logs the error, records the action as executed with
 no events, and goes on listening: the user would get silence. Our answering actions always say
 something, so "executed with no events after it" means it failed. This policy then predicts the
-apology response, and `action_listen` right after it.
+apology response, and `action_listen` right after it (the apology's own message, a `BotUttered`
+event, comes after its `ActionExecuted`, so it is skipped when looking at what ran last).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, BotUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -41,7 +42,7 @@ class ActionFailurePolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        last = tracker.events[-1] if tracker.events else None
+        last = next((e for e in reversed(tracker.events) if not isinstance(e, BotUttered)), None)  # what ran last
         if isinstance(last, ActionExecuted):
             if last.action_name in self.config["speaking_actions"] and APOLOGY in domain.action_names_or_texts:
                 probabilities[domain.index_for_action(APOLOGY)] = 1.0

@@ -18,7 +18,7 @@ except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ it
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, needs_chromium]
 
-OFF_TOPIC = "what is the best recipe for a chocolate birthday cake with strawberries"
+UNANSWERED = "which business insurance covers a chocolate cake shop on the moon"  # in scope, but unanswerable
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def page(browser) -> Iterator[Any]:
 
 
 def test_staff_sign_in_see_unanswered_question_and_retrain(stack, page) -> None:
-    r = httpx.post(f"{stack.gateway_url}/api/chat", json={"sender": f"browser-{uuid.uuid4()}", "message": OFF_TOPIC},
+    r = httpx.post(f"{stack.gateway_url}/api/chat", json={"sender": f"browser-{uuid.uuid4()}", "message": UNANSWERED},
                    timeout=60)
     assert r.status_code == 200 and r.json()["messages"][0]["sources"] == []
 
@@ -49,7 +49,7 @@ def test_staff_sign_in_see_unanswered_question_and_retrain(stack, page) -> None:
     page.fill("#token", ADMIN_TOKEN)
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/questions")
-    assert page.locator("#unanswered .question", has_text=OFF_TOPIC).count() == 1
+    assert page.locator("#unanswered .question", has_text=UNANSWERED).count() == 1
     screenshot(page, "admin-unanswered")
 
     page.click("text=Overview")

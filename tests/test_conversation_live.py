@@ -17,6 +17,10 @@ def chat(stack, sender: str, message: str) -> list[dict]:
     return r.json()["messages"]
 
 
+def text_of(messages: list[dict]) -> str:
+    return "\n".join(m["text"] for m in messages)
+
+
 def test_health_is_ok(stack) -> None:
     r = httpx.get(f"{stack.gateway_url}/healthz", timeout=10)
     assert r.status_code == 200 and r.json()["status"] == "ok" and r.json()["index"]
@@ -34,10 +38,16 @@ def test_multi_turn_conversation_with_sources(stack) -> None:
     assert all(set(s) == {"title", "url", "programme"} for s in syb[0]["sources"])
 
     off_topic = chat(stack, sender, "what's the weather like in paris tomorrow")
-    assert "couldn't find anything" in off_topic[0]["text"] and off_topic[0]["sources"] == []
+    assert "outside what I can help with" in off_topic[0]["text"] and off_topic[0]["sources"] == []
+    assert {b["payload"] for b in off_topic[0]["buttons"]} == {"/find_programme", "/find_trainer"}
+    unanswerable = "which business insurance covers a chocolate cake shop on the moon"
+    not_found = chat(stack, sender, unanswerable)
+    assert "passed your question on" in text_of(not_found) and not any(m["sources"] for m in not_found)
     with sqlite3.connect(stack.settings.db_path) as db:
         rows = db.execute("SELECT sender, question FROM unanswered").fetchall()
-    assert ("what's the weather like in paris tomorrow") in [q for _, q in rows]
+    questions = [q for _, q in rows]
+    assert unanswerable in questions, "a real question nobody could answer goes to the team"
+    assert "what's the weather like in paris tomorrow" not in questions, "off-topic messages are not stored"
     assert all(sender not in s for s, _ in rows), "senders are stored only as pseudonyms"
 
     formal = chat(stack, sender, "my shop has no licence, should I register it?")

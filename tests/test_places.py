@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from index.places import country_code, country_name, fold, nearest_place, resolve_place
+from index.places import country_code, country_name, fold, nearest_place, place_in_text, resolve_place
 
 # (text, country it must resolve to, name it must resolve to or None for any)
 CITIES = [
@@ -136,7 +136,7 @@ def test_unknown_place(text):
 
 
 def test_unknown_place_with_a_typo_suggests_the_real_one():
-    result = resolve_place("Kampla")
+    result = resolve_place("Kampaa")  # a letter left out that is no usual slip: suggested ("Kampla" resolves)
     assert result.status == "unknown"
     assert result.candidates and result.candidates[0].name == "Kampala"
 
@@ -221,5 +221,142 @@ def test_disk_cache_is_written_reused_and_survives_corruption(tmp_path, monkeypa
             assert len(list((tmp_path / "cache").glob("places-*.marshal"))) == 1
     finally:
         monkeypatch.delenv("STATE_DIR")
+        places.gazetteer.cache_clear()
+        resolve_place.cache_clear()
+
+
+# --- misspellings, ordinary words, accents, places inside sentences -------------------------------------
+
+# (text with a slip of the fingers, country, name): one clear close match among well-known places resolves.
+TYPOS = [
+    ("kampla", "UG", "Kampala"), ("Kampla", "UG", "Kampala"), ("Nairobii", "KE", "Nairobi"),
+    ("Kumassi", "GH", "Kumasi"), ("dar es salam", "TZ", "Dar es Salaam"), ("adis ababa", "ET", "Addis Ababa"),
+    ("Lagoss", "NG", "Lagos"),
+    ("Accraa", "GH", "Accra"), ("Dakkar", "SN", "Dakar"), ("Mombassa", "KE", "Mombasa"), ("Gullu", "UG", "Gulu"),
+    ("Tamalle", "GH", "Tamale"), ("Kigalli", "RW", "Kigali"), ("Johanesburg", "ZA", "Johannesburg"),
+    ("Bogata", "CO", "Bogotá"), ("Sarajvo", "BA", "Sarajevo"), ("Medelín", "CO", "Medellín"),
+    ("Kampla, Uganda", "UG", "Kampala"), ("Kampla city", "UG", "Kampala"), ("near Nairobii", "KE", "Nairobi"),
+    ("Nairobii, Kenya", "KE", "Nairobi"), ("Busiaa, Kenya", "KE", "Busia"),
+]
+
+
+@pytest.mark.parametrize("text,country,name", TYPOS)
+def test_a_clear_misspelling_resolves(text, country, name):
+    _check(text, country, name)
+
+
+def test_the_bigger_place_wins_among_close_spellings():
+    result = resolve_place("Lagus")  # one vowel from Lagos (15 million) and from Lages, Brazil, and Lanús
+    assert result.resolved and (result.place.name, result.place.country) == ("Lagos", "NG")
+
+
+@pytest.mark.parametrize("text,countries", [("Hyderabd", {"IN", "PK"}), ("Busiaa", {"KE", "UG"})])
+def test_near_ties_between_close_spellings_are_suggested(text, countries):
+    result = resolve_place(text)
+    assert result.status == "unknown" and result.place is None
+    assert countries <= {c.country for c in result.candidates} and len(result.candidates) <= 3
+
+
+def test_a_misspelling_is_not_taken_for_a_place_unless_it_is_a_usual_slip():
+    for text in ("Kampaa", "Karachee"):  # a consonant left out; two letters wrong
+        result = resolve_place(text)
+        assert result.status == "unknown" and result.candidates, text
+
+
+# Chat replies, programme words and common words: many are alternate names or parts of names of some city.
+ORDINARY = ["cost", "yes", "restart", "how long is it", "business plan", "trainer", "more", "thanks", "no", "ok",
+            "okay", "hello", "hi", "stop", "help", "please", "sure", "maybe", "market", "loan", "money", "price",
+            "town", "city", "home", "menu", "phone", "email", "training", "SIYB", "GYB", "near me", "in town",
+            "what does it cost?", "thank you", "see you later", "I want a business plan", "Of", "more trainers"]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_words_name_no_place_and_suggest_none(text):
+    result = resolve_place(text)
+    assert result.status == "unknown" and result.place is None and result.candidates == (), result
+
+
+def test_an_ordinary_word_that_is_a_town_resolves_with_its_country():
+    assert resolve_place("Of, Turkey").place.country == "TR"
+    assert resolve_place("Male").place.country == "MV"  # a capital, not an ordinary word
+
+
+def test_a_word_alone_names_a_big_place_it_starts_only():
+    assert resolve_place("Addis").place.name == "Addis Ababa"
+    assert resolve_place("Phnom").place.name == "Phnom Penh"
+    assert resolve_place("Rapid").status == "unknown"  # not Rapid City, South Dakota: too small to go by a word
+
+
+@pytest.mark.parametrize("accented,plain", [
+    ("Bogotá", "bogota"), ("São Paulo", "sao paulo"), ("Saint-Louis, Sénégal", "saint louis senegal"),
+    ("Yaoundé", "YAOUNDE"), ("Medellín", "medellin"), ("Łódź", "lodz"), ("Thiès", "thies"),
+])
+def test_accents_and_case_fold_both_ways(accented, plain):
+    a, b = resolve_place(accented), resolve_place(plain)
+    assert a.resolved and b.resolved and a.place == b.place, (a, b)
+    assert fold(a.place.name) == fold(accented.split(",")[0])
+
+
+@pytest.mark.parametrize("text,country,name", [
+    ("any SIYB trainer in Nairobii?", "KE", "Nairobi"),
+    ("I sell vegetables at the market in Kumasi and want to keep records", "GH", "Kumasi"),
+    ("in Kumasi then", "GH", "Kumasi"), ("Kumasi", "GH", "Kumasi"), ("SIYB trainers Kumasi", "GH", "Kumasi"),
+    ("trainers near Gulu, Uganda please", "UG", "Gulu"), ("who teaches SYB in Dar es Salaam?", "TZ", "Dar es Salaam"),
+    ("I live in Santa Cruz, Bolivia", "BO", "Santa Cruz de la Sierra"),
+    ("any trainers close to Bogotá", "CO", "Bogotá"),
+    ("I am based in Saint-Louis, Sénégal", "SN", "Saint-Louis"), ("I need a trainer. I live in Lagos", "NG", "Lagos"),
+    ("trainer in Lima, Peru tomorrow", "PE", "Lima"), ("I am in Cape Town", "ZA", "Cape Town"),
+])
+def test_place_in_text_finds_the_place_a_sentence_names(text, country, name):
+    result = place_in_text(text)
+    assert result is not None and result.resolved, (text, result)
+    assert (result.place.country, result.place.name) == (country, name)
+
+
+def test_place_in_text_keeps_the_words_typed_and_passes_on_ambiguity_and_suggestions():
+    assert place_in_text("any SIYB trainer in Nairobii?").query == "Nairobii"
+    ambiguous = place_in_text("find a trainer in San Jose")
+    assert ambiguous.status == "ambiguous" and {"US", "CR"} <= {c.country for c in ambiguous.candidates}
+    tie = place_in_text("any trainer around Hyderabd please")
+    assert tie.status == "unknown" and {"IN", "PK"} <= {c.country for c in tie.candidates}
+
+
+@pytest.mark.parametrize("text", [
+    "how long is it", "business plan", "what does it cost?", "trainer near me", "I want training in marketing",
+    "in my area", "at home", "I'm in town", "I run a small shop near the bus station", "from scratch", "yes",
+    "restart", "more", "thanks", "tell me about GYB", "I make soap", "trainer in Xyzzyville", "",
+])
+def test_place_in_text_takes_no_ordinary_words_for_a_place(text):
+    assert place_in_text(text) is None
+
+
+def test_typo_lookups_are_fast_once_loaded():
+    resolve_place("Kampala")
+    texts = [t for t, _, _ in TYPOS] + ORDINARY + ["Hyderabd", "Busiaa", "Kampaa", "Karachee", "Xyzzyville"]
+    resolve_place.cache_clear()
+    resolve_place("Kampalaa")  # the first misspelling indexes the names by spelling
+    times = []
+    for round_ in range(8):
+        resolve_place.cache_clear()
+        for text in texts:
+            start = time.perf_counter()
+            resolve_place(text + " " * round_)
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    median, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+    assert median < 10.0 and p95 < 50.0, (median, p95)
+
+
+def test_misspelt_latin_names_are_looked_up_without_indexing_other_scripts():
+    from index import places
+
+    places.gazetteer.cache_clear()
+    resolve_place.cache_clear()
+    try:
+        for text in ("kampla", "Nairobii", "Segou", "Xyzzyville", "how long is it"):
+            resolve_place(text)
+        assert places.gazetteer()._deferred is not None  # the other scripts' names (100 MB) were not needed
+        assert resolve_place("Ségou").place == resolve_place("Segou").place
+    finally:
         places.gazetteer.cache_clear()
         resolve_place.cache_clear()

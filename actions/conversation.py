@@ -1,0 +1,227 @@
+"""`action_read_turn`: every typed turn that is not plain small talk comes here first.
+
+It reads what the turn asks for (actions/turn_reader.py) and either answers it (a knowledge answer
+with sources, a command, a yes/no, small talk, a polite scope reply) or starts the conversation the
+user asked for by setting the `flow` slot, which the rules in data/rules/ turn into the programme
+finder or the trainer search. When another conversation is running and the user switches, the
+running form is closed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import answering, knowledge, programmes, runtime, turn_reader
+from actions.answering import FOLLOW_UPS
+from actions.trainer_search import OFFICE_GUIDE
+from actions.turn_reader import Context, Reading
+
+logger = logging.getLogger(__name__)
+
+FINDER_SLOTS = ("stage", "need", "group", "sector")
+# Slots a restart clears (the conversation's topic, the finder's answers, the last search).
+RESET_SLOTS = ("programme", "package", "topic_doc", "stage", "need", "group", "sector", "trainer_programme", "trainers_shown",
+               "answered", "requested_slot", "flow")
+PRONOUN = re.compile(r"\b(?:it|this|that|there|the (?:course|training|programm?e|program))\b",
+                                 re.IGNORECASE)
+
+REPLIES = {
+    "restart": "OK, let's start again. What would you like to do? Ask me anything about your business, or pick one:",
+    "stop_form": "OK, I've stopped. Ask me anything about your business whenever you like, or pick one:",
+    "stop": "OK. Ask me anything about your business whenever you like, or pick one:",
+    "affirm": "Great! What would you like to do next? Ask me a question, or pick one:",
+    "deny": "OK, no problem. Is there anything else I can help with? Ask me a question, or pick one:",
+    "thanks": "You're welcome! Ask me anything else about your business whenever you like.",
+}
+
+
+def _context(tracker: Tracker) -> Context:
+    quiet = ("action_listen", "action_extract_slots", "action_session_start")
+    last_bot, seen_user = None, False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in quiet:
+            last_bot = event.get("name")  # the last action that spoke before this message
+            break
+    shown = tracker.get_slot("trainers_shown")
+    return Context(topic=tracker.get_slot("programme"), package=tracker.get_slot("package"),
+                   place=tracker.get_slot("place"), trainers_shown=int(shown or 0), last_bot=last_bot,
+                   in_form=tracker.active_loop.get("name") if tracker.active_loop else None)
+
+
+def _payload_reading(text: str, intent: str | None, entities: dict) -> Reading:
+    """What a button payload ("/find_trainer{...}") asks for."""
+    kinds = {"find_trainer": "trainers", "find_programme": "finder", "more_trainers": "more_trainers",
+             "start_over": "restart", "stop": "stop", "affirm": "affirm", "deny": "deny", "greet": "greet",
+             "goodbye": "goodbye", "thank": "thanks"}
+    if intent in ("inform", "skip"):  # an old answer button: start the finder with that answer
+        return Reading("finder")
+    return Reading(kinds.get(intent or "", "unclear"), programme=entities.get("programme"))
+
+
+class ActionReadTurn(Action):
+    """Read the turn; answer it, or start the conversation it asks for."""
+
+    def name(self) -> str:
+        return "action_read_turn"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "").strip()
+        intent = (message.get("intent") or {}).get("name")
+        confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
+        entities = {e.get("entity"): e.get("value") for e in message.get("entities") or [] if e.get("entity")}
+        context = _context(tracker)
+        pages = runtime.programme_pages()
+        if text.startswith("/"):
+            reading = _payload_reading(text, intent, entities)
+        else:
+            reading = turn_reader.read(text, intent, confidence, context, pages, place_named=_names_a_place)
+        logger.info("turn read as %s (intent %s %.2f)", reading.kind, intent, confidence)
+        events: list[EventType] = []
+        if not text.startswith("/") and reading.kind in ("question", "finder", "trainers"):
+            place = place_mentioned(text)
+            if place is not None:  # "I'm a refugee living in Arua": a later trainer search starts there
+                events += [SlotSet("place", place.label()), SlotSet("latitude", place.latitude),
+                           SlotSet("longitude", place.longitude)]
+        if reading.kind in ("finder", "trainers", "restart", "stop") and context.in_form:
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        handler = getattr(self, f"_{reading.kind}")
+        return events + handler(dispatcher, tracker, text, reading, context, pages)
+
+    # --- starting a conversation -------------------------------------------------------------------
+
+    def _finder(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        return [SlotSet("flow", "finder")]
+
+    def _trainers(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        """Search trainers for the programme the user chose, if any (never just the topic of an answer)."""
+        if reading.programme == "any":  # the "Trainers of any programme" button
+            chosen = None
+        elif reading.programme:
+            chosen = programmes.programme_id(reading.programme, pages)
+        elif not text.startswith("/") and context.topic and PRONOUN.search(text):
+            chosen = context.topic  # "can I take it near Gulu?": the programme under discussion
+        elif context.last_bot == "action_find_trainers":
+            chosen = tracker.get_slot("trainer_programme")  # "in Kano then?": the same search somewhere else
+        else:
+            chosen = None
+        return [SlotSet("flow", "trainers"), SlotSet("trainer_programme", chosen)]
+
+    def _more_trainers(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        return [SlotSet("flow", "more_trainers")]
+
+    # --- commands and small talk -------------------------------------------------------------------
+
+    def _restart(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        dispatcher.utter_message(text=REPLIES["restart"], buttons=list(FOLLOW_UPS))
+        return [SlotSet(s, None) for s in RESET_SLOTS]
+
+    def _menu(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        dispatcher.utter_message(text=answering.HELP, buttons=list(FOLLOW_UPS))
+        return [SlotSet("flow", None)]
+
+    def _stop(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        key = "stop_form" if context.in_form else "stop"
+        dispatcher.utter_message(text=REPLIES[key], buttons=list(FOLLOW_UPS))
+        return [SlotSet("flow", None)]
+
+    def _say(self, key: str):
+        def handler(dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+            buttons = [] if key == "thanks" else list(FOLLOW_UPS)
+            dispatcher.utter_message(text=REPLIES[key], buttons=buttons)
+            return [SlotSet("flow", None)]
+        return handler
+
+    def _affirm(self, *args) -> list[EventType]:
+        return self._say("affirm")(*args)
+
+    def _deny(self, *args) -> list[EventType]:
+        return self._say("deny")(*args)
+
+    def _thanks(self, *args) -> list[EventType]:
+        return self._say("thanks")(*args)
+
+    def _goodbye(self, dispatcher, *args) -> list[EventType]:
+        dispatcher.utter_message(response="utter_goodbye")
+        return [SlotSet("flow", None)]
+
+    def _greet(self, dispatcher, *args) -> list[EventType]:
+        dispatcher.utter_message(response="utter_greet")
+        return [SlotSet("flow", None)]
+
+    def _unclear(self, dispatcher, *args) -> list[EventType]:
+        dispatcher.utter_message(text=answering.UNCLEAR, buttons=list(FOLLOW_UPS))
+        return [SlotSet("flow", None)]
+
+    # --- the knowledge answer ------------------------------------------------------------------------
+
+    def _question(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        topic = knowledge.Topic(context.topic, context.package, tracker.get_slot("topic_doc"))
+        if context.last_bot == "action_find_trainers" and (guide := runtime.guide(OFFICE_GUIDE)):
+            topic = knowledge.Topic(guide.programme, None, guide.doc_id)  # "how much do they charge?"
+        searcher = runtime.searcher()
+
+        def search(question: str, about):  # a follow-up looks further down the topic's passages
+            return searcher.search(question, k=20 if about else 8, topic=about)
+
+        reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text), topic, pages, search)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not reply.answered:
+            if reading.values and not turn_reader.is_question(text):  # "I run a small shop": the finder reads the rest
+                return [SlotSet("flow", "finder")]
+            # Rasa's "off-topic" gives way to a message that clearly speaks of business ("insurance for my shop")
+            if not answering.in_scope(text) or intent == "out_of_scope" and not answering.in_scope(text, words=2):
+                dispatcher.utter_message(text=answering.SCOPE, buttons=list(FOLLOW_UPS))
+            else:
+                dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+                best = response.results[0].score if response.results else None
+                runtime.records().add_unanswered(tracker.sender_id, text, best)
+            return [SlotSet("answered", False), SlotSet("flow", None)]
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        if reply.sources:
+            dispatcher.utter_message(json_message={"sources": reply.sources})
+        return [SlotSet("answered", True), SlotSet("programme", new_topic.programme),
+                SlotSet("package", new_topic.package), SlotSet("topic_doc", new_topic.document), SlotSet("flow", None)]
+
+
+def _names_a_place(text: str) -> bool:
+    """Whether a short message names a known town ("Kampala", "kampla", "in Kumasi then")."""
+    from index.places import place_in_text, resolve_place
+
+    try:
+        result = place_in_text(text) or resolve_place(text.strip(" ,.!?"))
+    except Exception:  # the gazetteer is unavailable: the words decide
+        logger.exception("could not look up a place")
+        return False
+    if result.status in ("resolved", "ambiguous"):
+        return True
+    return bool(result.candidates) and len(text.split()) <= 2  # "Kampaa": the trainer search offers did-you-mean
+
+
+def place_mentioned(text: str):
+    """A town the message names after "in", "near", "from"... ("living in arua, want a shop" -> Arua), or None."""
+    from index.places import resolve_place
+
+    for m in re.finditer(f"(?={turn_reader.IN_PLACE.pattern})", text, re.IGNORECASE):  # overlapping: "in the market in Kumasi"
+        phrase = m.group(1).strip()
+        words = phrase.split()
+        for candidate in dict.fromkeys([phrase, phrase.split(",")[0], *(" ".join(words[:n]) for n in (3, 2, 1))]):
+            candidate = candidate.strip(" ,")
+            if len(candidate) < 3 or answering.in_scope(candidate):
+                continue
+            try:
+                result = resolve_place(candidate)
+            except Exception:  # the gazetteer is unavailable: no place
+                logger.exception("could not look up a place")
+                return None
+            if result.status == "resolved" and result.place:
+                return result.place
+    return None

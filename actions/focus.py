@@ -1,0 +1,171 @@
+"""Which passage, and which part of it, answers the question: plain functions, no Rasa imports.
+
+The search ranks passages by meaning; a short question ("how long is it?", "since when?", "who funds
+it?") asks for one kind of fact that a passage holds in one sentence. `expected()` reads the kind of
+fact a question asks for (a duration, a cost, a year, a funder, countries, who may join, how to take
+part, ...); `choose()` picks, among the best passages of the programme the answer is about, the one
+that holds that kind of fact, and `window()` the sentences around it, whole, in their order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from index.search import SearchResult
+
+
+@dataclass(frozen=True)
+class FactKind:
+    name: str
+    question: re.Pattern[str]  # the question asks for this kind of fact
+    sentence: re.Pattern[str]  # a sentence that states one
+    section: re.Pattern[str] | None = None  # a section heading where such facts live
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+FACT_KINDS = (
+    FactKind("duration", _rx(r"\bhow (?:long|many (?:days|weeks|hours|months))\b|\bduration\b|\bhow much time\b|"
+                             r"\b(?:days|weeks|hours) (?:does it|is it|it)\b"),
+             _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|a few)(?:[ -](?:to|or)[ -]\w+)?[ -]"
+                 r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b")),
+    FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
+             _rx(r"\b(?:fees?|free of charge|free|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
+                 r"(?:course|training|participants?)|pay(?:s|ing)? (?:for (?:the )?(?:course|training)|a fee|part)|"
+                 r"subsidi[sz]\w*|charges?)\b"),
+             _rx(r"\bfees?\b|\bprices? of (?:the )?training")),
+    FactKind("year", _rx(r"\bsince when\b|\bwhen (?:did|was|were|has)\b|\bwhat year\b|\bhow old\b|\bstart(?:ed)? when\b|"
+                         r"\bhistory\b|\bbegan\b|\blaunched\b"),
+             _rx(r"\b(?:19[5-9]\d|20[0-3]\d)\b")),
+    FactKind("funder", _rx(r"\bfund(?:s|ed|ing|er|ers)?\b|\bdonors?\b|\bsponsor\w*\b|\bwho pays\b|\bpaid for by\b|"
+                           r"\bfinanced? by\b|\bwho (?:pays?|paid|finances?|supports?)\b|\bpays? for (?:it|this|that)\b"),
+             _rx(r"\b(?:fund(?:ed|ing|s|ers?)|donors?|support(?:ed)? (?:by|from)|SECO|Norad|Sida|NORAD|EU|European "
+                 r"Union|government of|partners? such as)\b")),
+    FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "
+                              r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b"),
+             re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
+                        r"\b(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?, ){2,}(?:and )?[A-Z][a-z]+"),
+             _rx(r"key facts|figures|where")),
+    FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
+                        r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
+                        r"everyone|men|women|my \w+|refugees|youth|young people) (?:join|take|attend|apply|participate)\b|"
+                        r"\bfor whom\b"),
+             _rx(r"\b(?:for (?:people|women|men|owners|entrepreneurs|anyone|organisations)|open to|can join|"
+                 r"may join|is for|are for|who want|who have|who run)\b"),
+             _rx(r"who it is for|audience")),
+    FactKind("men", _rx(r"\b(?:men|man|husband|male|boys?|my son|brother)\b"),
+             _rx(r"\b(?:men|male|husbands?|both women and men|women and men)\b")),
+    FactKind("women", _rx(r"\b(?:women|woman|female|ladies|girls?|mothers?|wives)\b"),
+             _rx(r"\bwom[ae]n\b")),
+    FactKind("online", _rx(r"\bonline\b|\binternet\b|\bvirtual\b|\bdistance\b|\be-?learning\b|\bremote\w*\b|\bphone\b"),
+             _rx(r"\bonline\b|\bvirtual\b|\bdigital\b|\be-?learning\b|\bdistance\b|\bremote\w*\b|\bapps?\b")),
+    FactKind("join", _rx(r"\bhow (?:can|do|could|should) (?:i|we) (?:join|take part|take|attend|apply|sign up|enrol|enroll|"
+                         r"register for|request|ask for|get|access|start|reach|find|contact)\b|\bwhere (?:can|do|could) "
+                         r"(?:i|we) (?:take|join|do|attend|find|get|apply)\b|\brequest\b|\bapply\b|\bsign up\b|"
+                         r"\btake part\b|\bcontact\b"),
+             _rx(r"\b(?:ask|contact|apply|request|partner|country office|training provider|chamber|sign up|take part)\b"),
+             _rx(r"how to take part|how to (?:join|apply|request|get)|where to get help|reach")),
+    FactKind("results", _rx(r"\b(?:does it (?:work|help)|results?|impact|evidence|proof|worth|increase|improve\w*|"
+                            r"benefits?|effect\w*|success\w*)\b"),
+             _rx(r"\b(?:\d+(?:\.\d+)? ?(?:%|per ?cent)|increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
+                 r"trial|results?)\b"),
+             _rx(r"results|evidence|key facts|figures|what participants get")),
+)
+SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(*])")
+MAX_CHARS = 700
+KIND_BONUS = 0.2  # a passage that states the kind of fact asked for (in cosine units)
+SECTION_BONUS = 0.1  # ... or whose heading is where such facts live
+PASSAGE_BONUS = 0.15  # a follow-up's passage: the one the last answer showed ("doc_id#section")...
+DOCUMENT_BONUS = 0.05  # ... or another from its document
+
+
+def expected(question: str) -> list[FactKind]:
+    """The kinds of fact a question asks for (none for "what is ...?" and other open questions)."""
+    return [k for k in FACT_KINDS if k.question.search(question)]
+
+
+_ITEM = re.compile(r"\s*(?:[-*]|\d+[.)])\s")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or list item, and what separates it from the unit before it ("\n\n", "\n" or " ")."""
+
+    text: str
+    before: str
+
+
+def units(text: str) -> list[Unit]:
+    """A passage as its sentences and list items, in order (each whole)."""
+    out: list[Unit] = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        first = True
+        if len(lines) > 1 and all(_ITEM.match(ln) for ln in lines[1:]):  # an intro line and its list items
+            pieces = [(ln, "\n") for ln in lines]
+        else:
+            pieces = [(p, " ") for p in SENTENCES.split(" ".join(lines)) if p.strip()]
+        for piece, sep in pieces:
+            out.append(Unit(piece, "\n\n" if first else sep))
+            first = False
+    return out
+
+
+def _fit(result: SearchResult, kinds: Sequence[FactKind]) -> float:
+    best = 0.0
+    for kind in kinds:
+        bonus = KIND_BONUS if kind.sentence.search(result.text) else 0.0
+        if kind.section and kind.section.search(result.section):
+            bonus += SECTION_BONUS
+        best = max(best, bonus)
+    return best
+
+
+def choose(question: str, results: Sequence[SearchResult], programme: str | None = None,
+           document: str | None = None) -> SearchResult:
+    """The passage that answers the question best: among the results of one programme (the topic's, or the
+    best result's), one that states the kind of fact asked for if any, by score plus that bonus (plus a
+    bonus for the passage or document the conversation is about, `document`: "doc_id#section")."""
+    if not results:
+        raise ValueError("no passages to choose from")
+    programme = programme or results[0].programme
+    kinds = expected(question)
+    pool = [r for r in results if r.programme == programme] or list(results)
+    if not kinds and not document:
+        return pool[0]
+
+    def value(r: SearchResult) -> tuple[bool, float]:
+        fit = _fit(r, kinds)
+        near = PASSAGE_BONUS if f"{r.doc_id}#{r.section}" == document else DOCUMENT_BONUS if r.doc_id == (
+            document or "").split("#")[0] else 0.0
+        return fit > 0, r.score + fit + near
+
+    return max(pool, key=value)
+
+
+def window(question: str, text: str, limit: int = MAX_CHARS) -> tuple[str, bool]:
+    """The part of a passage that answers the question: whole sentences and list items, at most `limit`
+    characters (at least one), starting at the passage's beginning unless the fact asked for comes later.
+
+    Returns the text and whether the passage goes on after it.
+    """
+    parts = units(text)
+    if not parts:
+        return "", False
+    kinds = expected(question)
+    hit = next((i for i, u in enumerate(parts) for k in kinds if k.sentence.search(u.text)), 0) if kinds else 0
+    start = 0
+    if sum(len(u.text) + 1 for u in parts[: hit + 1]) > limit:  # the fact comes late: start just before it
+        start = hit - 1 if hit and parts[hit].before == " " else hit
+    out, used = [], 0
+    for i, u in enumerate(parts[start:], start):
+        if out and i > hit and used + len(u.text) + 1 > limit:
+            break
+        out.append(u)
+        used += len(u.text) + 1
+    body = "".join((u.before if i else "") + u.text for i, u in enumerate(out))
+    return body, start + len(out) < len(parts)

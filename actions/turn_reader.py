@@ -1,0 +1,336 @@
+"""What one typed user turn asks for, read in the context of the conversation: plain functions, no Rasa imports.
+
+Rasa's intent is one signal; the words themselves, the programme names the pages define, the places the
+gazetteer knows and what the conversation was about are the others. `read()` turns them into a `Reading`:
+a knowledge question, the programme finder, the trainer search, more trainers, a command (restart,
+menu, stop), a yes/no, small talk, or something unclear. `action_read_turn` (actions/conversation.py)
+acts on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Mapping
+
+from actions import finder
+from actions.programmes import Pages, aliases
+
+Kind = Literal["question", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
+               "thanks", "goodbye", "greet", "unclear"]
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+
+
+def _whole(*alternatives: str) -> re.Pattern[str]:
+    """A pattern for a whole message (allowing punctuation, "please" and emoji around it)."""
+    body = "|".join(alternatives)
+    return re.compile(rf"^\W*(?:please\s+)?(?:{body})(?:\s+(?:please|pls|plz|now|then|thanks?))?\W*$", re.IGNORECASE)
+
+
+RESTART = _whole(r"restart", r"re-?start", r"start (?:over|again|afresh|from (?:the )?(?:start|beginning|scratch))",
+                 r"begin again", r"reset", r"new (?:conversation|chat)", r"from the (?:start|beginning)",
+                 r"let'?s start (?:over|again)", r"go back to (?:the )?(?:start|beginning)")
+MENU = _whole(r"(?:main )?menu", r"options", r"show (?:me )?(?:the )?(?:menu|options)", r"home", r"back")
+STOP = _whole(r"stop", r"cancel", r"quit", r"exit", r"abort", r"enough", r"never ?mind", r"forget it",
+              r"stop (?:it|this|that|the (?:questions|search|finder))", r"cancel (?:it|this|that|the search)",
+              r"i'?m done", r"leave it")
+AFFIRM = _whole(r"y", r"yes", r"yeah", r"yea", r"yep", r"yup", r"ya", r"yes please", r"sure", r"ok(?:ay)?(?: then)?",
+                r"of course", r"go ahead", r"do it", r"correct", r"right", r"exactly", r"alright", r"why not", r"oui",
+                r"s[ií]", r"sim", r"👍")
+DENY = _whole(r"n", r"no", r"nope", r"nah", r"no thanks?", r"no thank you", r"not really", r"not now", r"non",
+              r"não", r"nao", r"👎")
+THANKS = re.compile(r"^\W*(?:ok(?:ay)?\W*|great\W*|good\W*|nice\W*|cool\W*|perfect\W*)?(?:thanks?|thank (?:you|u)|"
+                    r"thx|tnx|ty|many thanks|asante|merci|gracias|obrigad[oa])\b.{0,40}$", re.IGNORECASE)
+GOODBYE = _whole(r"bye", r"bye bye", r"good ?bye", r"see (?:you|ya)(?: later)?", r"ciao", r"cya", r"good night",
+                 r"(?:ok(?:ay)? )?bye", r"that'?s all", r"talk later", r"au revoir", r"adi[oó]s", r"tchau")
+GREETING = _whole(r"hi+", r"hello+", r"hey+", r"hallo", r"helo", r"good (?:morning|afternoon|evening)", r"morning",
+                  r"hi there", r"hello there", r"salaam", r"salam", r"jambo", r"hola", r"bonjour", r"ol[aá]", r"yo")
+ACKNOWLEDGE = _whole(r"ok(?:ay)?", r"k", r"cool", r"great", r"nice", r"good", r"fine", r"alright", r"i see",
+                     r"got it", r"noted", r"understood", r"hmm+", r"ah+", r"oh+")
+MORE_TRAINERS = re.compile(r"^\W*(?:show |any |see |give me |are there )?(?:me )?(?:some )?(?:more|other|next|another)"
+                           r"(?: ones?| trainers?| results?| names?| please| options)*\W*$", re.IGNORECASE)
+
+QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|"
+                      r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
+                      r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
+                      r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice))\b", re.IGNORECASE)
+HELP = _whole(r"help", r"help me", r"what can (?:you|u) do(?: for me)?", r"how does (?:this|it) work", r"what do you know",
+              r"what can i ask(?: you)?", r"what are you able to do", r"how can you help(?: me)?", r"i need help",
+              r"what is this (?:chat|bot) for", r"what services do you offer", r"i need help,? what can (?:you|u) do")
+_TRAINER_WORDS = r"(?:trainers?|coach(?:es)?|mentors?|facilitators?|instructors?|teachers?|tutors?)"
+TRAINER_REQUEST = re.compile(
+    rf"\b(?:(?:find|need|want|looking for|search(?: for)?|get|show(?: me)?|list|contact|recommend|any|a|an|some|"
+    rf"nearest|local|certified) (?:\w+ ){{0,3}}{_TRAINER_WORDS}"
+    rf"|{_TRAINER_WORDS} (?:near|in|around|at|close to|from|for me|nearby|near me|for (?:refugees|women|\w+ (?:in|near)))"
+    rf"|(?:is|are) there (?:an? |any |some )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
+    r"|who (?:teach|teaches|trains|gives|offers|runs|delivers) (?:\w+ ){0,3}(?:in|near|around|at) "
+    r"|who (?:can|could|will|would) (?:train|teach|coach|help train) (?:me|us|my)"
+    r"|(?:training|course|classes?) (?:near|around|close to) (?:me|here)|near me|nearby)\b",
+    re.IGNORECASE)
+ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
+    rf"\b(?:what (?:is|are|does|do) (?:an? |the )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
+    rf"|(?:no|not any|without(?: an?)?|there (?:is|are) no) (?:\w+ )?{_TRAINER_WORDS}"
+    rf"|(?:become|becoming|be|certif\w+|qualif\w+|train(?:ed)? as) (?:an? |the )?(?:\w+ ){{0,3}}{_TRAINER_WORDS}"
+    rf"|{_TRAINER_WORDS}(?:'s)? (?:certification|network|training|role|levels?|fees?|pay)"
+    r"|how (?:are|do|does) (?:\w+ ){0,2}trainers?)\b",
+    re.IGNORECASE)
+FINDER_REQUEST = re.compile(
+    r"\b(?:(?:which|what|wich|wat) (?:\w+ ){0,2}(?:programm?e?s?|programs?|trainings?|courses?|package|support)"
+    r" (?:\w+ ){0,3}(?:for me|for us|right for|fits?|suits?|should (?:i|we)|best for|good for|can help (?:me|us|my|our)"
+    r"|is for (?:me|us)|do you (?:recommend|suggest)|to (?:choose|take|join|pick)|would help)"
+    r"|(?:recommend|suggest|choose|pick|find) (?:me |us )?(?:a |an |the |one |some )?(?:\w+ ){0,2}"
+    r"(?:programm?e|program|training|course)s?"
+    r"|programm?e finder|help me (?:choose|decide|pick)|what can the ilo (?:offer|do for) (?:me|us|my)"
+    r"|(?:right|best) (?:programm?e|program|training|course) for)\b",
+    re.IGNORECASE)
+WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
+                           re.IGNORECASE)
+IN_PLACE = re.compile(r"\b(?:in|near|around|at|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
+_WORD = re.compile(r"[a-zà-ÿ']+", re.IGNORECASE)
+_VOWELS = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
+
+
+@dataclass
+class Context:
+    """What the conversation knows when the user speaks."""
+
+    topic: str | None = None  # the programme the conversation is about
+    package: str | None = None  # the SIYB package it is about
+    place: str | None = None  # the last place searched
+    trainers_shown: int = 0
+    last_bot: str | None = None  # the last action that spoke (action_find_trainers, action_read_turn, ...)
+    in_form: str | None = None  # the form that is active (when the form handed the turn over)
+
+
+@dataclass
+class Reading:
+    kind: Kind
+    programme: str | None = None  # a programme (id) the message names
+    package: str | None = None  # a SIYB package the message names
+    values: dict[str, str] = field(default_factory=dict)  # finder answers the message carries
+
+
+# Texting shorthand and common misspellings, read as the words they stand for (whole words only).
+TEXTING = {
+    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "pliz": "please", "wat": "what",
+    "wht": "what", "wot": "what", "hw": "how", "hv": "have", "abt": "about", "bcoz": "because", "bcz": "because",
+    "cos": "because", "coz": "because", "thru": "through", "im": "i'm", "dont": "don't", "cant": "can't",
+    "wont": "won't", "doesnt": "doesn't", "isnt": "isn't", "busines": "business", "bussiness": "business",
+    "bussines": "business", "buisness": "business", "biz": "business", "bizness": "business", "programe": "programme",
+    "progam": "program", "trainning": "training", "traning": "training", "reqister": "register", "regester": "register",
+    "goverment": "government", "govt": "government", "wich": "which", "whre": "where", "wen": "when", "nd": "and",
+    "n": "and", "tnx": "thanks", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
+}
+_TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True))
+                      + r")(?![\w'])", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    return re.sub(r"\s+", " ", text.translate(_APOSTROPHES)).strip()
+
+
+def spelled_out(text: str) -> str:
+    """The message with texting shorthand written out ("wat is start ur busines" -> "what is start your business").
+
+    A lone "n" or "u" is only read as a word inside a sentence, never as the whole message ("n" is "no").
+    """
+    if len(text.split()) <= 1:
+        return text
+    return _TEXTING.sub(lambda m: TEXTING[m.group(1).lower()], text)
+
+
+def named(text: str, pages: Pages) -> tuple[str | None, str | None]:
+    """(programme id, package id) named in the text: "can men join GET Ahead" -> ("wed", None)."""
+    lowered = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
+    best: tuple[int, str, str | None] | None = None
+    packages = {pkg.lower(): pid for pid, doc in pages.items() for pkg in (doc.meta.get("packages") or {})}
+    for alias, pid in aliases(pages).items():
+        key = re.sub(r"[^a-z0-9]+", " ", alias).strip()
+        if len(key) < 3 or f" {key} " not in lowered:
+            continue
+        package = key if key in packages else _package_by_name(pages, pid, key)
+        if best is None or len(key) > best[0]:
+            best = (len(key), pid, package)
+    return (best[1], best[2]) if best else (None, None)
+
+
+def named_all(text: str, pages: Pages) -> list[tuple[str, str | None, str]]:
+    """Every programme or package the text names, in order, without repeats: [(programme, package, name)]."""
+    lowered = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
+    packages = {pkg.lower(): pid for pid, doc in pages.items() for pkg in (doc.meta.get("packages") or {})}
+    found: dict[tuple[str, str | None], tuple[int, str]] = {}
+    for alias, pid in aliases(pages).items():
+        key = re.sub(r"[^a-z0-9]+", " ", alias).strip()
+        at = lowered.find(f" {key} ")
+        if len(key) < 3 or at < 0:
+            continue
+        package = key if key in packages else _package_by_name(pages, pid, key)
+        data = (pages[pid].meta.get("packages") or {}).get(package) if package else None
+        name = f"{data['name']} ({package.upper()})" if isinstance(data, dict) else str(pages[pid].meta.get("name"))
+        if (pid, package) not in found or at < found[(pid, package)][0]:
+            found[(pid, package)] = (at, name)
+    ordered = sorted(found.items(), key=lambda kv: kv[1][0])
+    out: list[tuple[str, str | None, str]] = []
+    for (pid, package), (_, name) in ordered:
+        if package is None and any(p == pid and k for p, k, _ in out) or any(p == pid and k == package
+                                                                             for p, k, _ in out):
+            continue
+        out.append((pid, package, name))
+    return out
+
+
+def _package_by_name(pages: Pages, pid: str, key: str) -> str | None:
+    for pkg, data in (pages[pid].meta.get("packages") or {}).items():
+        if re.sub(r"[^a-z0-9]+", " ", str((data or {}).get("name", "")).lower()).strip() == key:
+            return pkg
+    return None
+
+
+def looks_like_gibberish(text: str) -> bool:
+    """Keyboard mash ("asdfgh", "jjjj", "???"): no word with a vowel and no run of 5+ consonants."""
+    words = _WORD.findall(text)
+    if not words:
+        return not re.search(r"\d", text)
+    plausible = [w for w in words if _VOWELS.search(w) and not re.search(r"[^aeiouy\W\d]{5,}", w, re.IGNORECASE)
+                 and not re.search(r"(.)\1\1", w)]
+    return not plausible
+
+
+def is_question(text: str) -> bool:
+    return bool(QUESTION.search(text))
+
+
+def wants_trainer(text: str) -> bool:
+    return bool(TRAINER_REQUEST.search(text)) and not ABOUT_TRAINERS.search(text)
+
+
+def read(text: str, intent: str | None, confidence: float, context: Context, pages: Pages,
+         place_named: Callable[[str], bool] = lambda _t: False) -> Reading:
+    """Read one typed turn (not a button payload) into what it asks for.
+
+    `place_named(text)` says whether the text names a place the gazetteer knows (a bare "Kampala" or
+    "in Kumasi then"); it is only asked when the words alone leave it open.
+    """
+    text = spelled_out(fold(text))
+    programme, package = named(text, pages)
+
+    def reading(kind: Kind, **kw) -> Reading:
+        return Reading(kind, programme, package, **kw)
+
+    for pattern, kind in ((RESTART, "restart"), (MENU, "menu"), (HELP, "menu"), (STOP, "stop"), (GOODBYE, "goodbye"),
+                          (GREETING, "greet")):
+        if pattern.match(text):
+            return reading(kind)
+    if THANKS.match(text) and not is_question(text):
+        return reading("thanks")
+    if AFFIRM.match(text):
+        return reading("affirm")
+    if DENY.match(text):
+        return reading("deny")
+    if ACKNOWLEDGE.match(text):
+        return reading("affirm")
+    trainers_context = context.last_bot == "action_find_trainers" or context.in_form == "trainer_search_form"
+    if MORE_TRAINERS.match(text) and (context.trainers_shown or trainers_context):
+        return reading("more_trainers")
+    if wants_trainer(text):
+        return reading("trainers")
+    question = is_question(text)
+    if FINDER_REQUEST.search(text) and not ABOUT_TRAINERS.search(text):
+        return reading("finder")
+    values = describes_self(text)
+    if not question and values and len(text.split()) >= 3 and ({"stage", "need"} <= set(values)
+                                                               or only_self_description(text)):
+        return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
+    if len(text.split()) <= 5 and not re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b",
+                                               text, re.IGNORECASE) and place_named(text):
+        return reading("trainers")  # "Kampala", "in Kumasi then?": where to look for trainers
+    if WHERE_TO_TAKE.search(text) and (m := IN_PLACE.search(text)) and place_named(m.group(1)):
+        return reading("trainers")  # "where can I take SYB in Nairobi?"
+    if intent == "find_trainer" and confidence >= 0.9 and not question and not ABOUT_TRAINERS.search(text):
+        return reading("trainers")
+    if intent == "find_programme" and confidence >= 0.9 and not question:
+        return reading("finder")
+    if looks_like_gibberish(text):
+        return reading("unclear")
+    return reading("question", values=values)  # the values start the finder if nothing answers it
+
+
+def describes_self(text: str) -> dict[str, str]:
+    """Finder answers a statement about the user's business carries ("I sell vegetables and want to grow")."""
+    values: dict[str, str] = {}
+    for slot in finder.SLOTS:
+        value, _ = finder.read_answer(slot, text, values)
+        if value and value != "none":
+            values[slot] = value
+    if not ({"stage", "need"} & set(values)) and not ({"group"} & set(values) and re.search(
+            r"\b(?:i|we)\b", text, re.IGNORECASE)):
+        return {}
+    return values
+
+
+_SELF_WORDS = frozenset("have has had am i'm yet already just started start starting still business small little "
+                        "own new one running run since years year months".split())
+
+
+def only_self_description(text: str) -> bool:
+    """Whether the message only says who the user is and where their business stands (nothing to look up)."""
+    rest = text
+    for patterns in finder.CUE_PATTERNS:
+        for pattern in patterns.values():
+            rest = pattern.sub(" ", rest)
+    return len([w for w in content_words(rest) if w not in _SELF_WORDS]) <= 1
+
+
+def follow_up_query(question: str, topic_name: str | None) -> str | None:
+    """The question with the topic appended, when it does not name a programme of its own.
+
+    "how much does it cost?" after Start Your Business -> "how much does it cost? (Start Your Business)".
+    """
+    if not topic_name:
+        return None
+    return f"{question.rstrip()} ({topic_name})"
+
+
+def topic_name(pages: Mapping, topic: str | None, package: str | None) -> str | None:
+    """How the topic reads in a search query: the package's name, else the programme's name."""
+    doc = pages.get(topic) if topic else None
+    if doc is None:
+        return None
+    data = (doc.meta.get("packages") or {}).get(package) if package else None
+    if isinstance(data, dict) and data.get("name"):
+        return f"{data['name']} ({package.upper()})"
+    return str(doc.meta.get("name") or doc.title)
+
+
+_STOPWORDS = frozenset(
+    "a an the is are was were be been it its this that these those they them their there here i me my we us our you "
+    "your he she his her do does did can could should would will shall may might must to of in on at for from by "
+    "with about and or but if so as than then what which who whom whose when where why how any some much many "
+    "also too very just really please pls plz tell know want need get give like ok okay".split())
+_REFERS = re.compile(r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
+                     r"project|initiative|approach|method|game|workshop|assessment|guide))\b|^\W*(?:and|what about|how about"
+                     r"|also|so|but)\b", re.IGNORECASE)
+# Words that ask about "the programme" in general: a question made only of these needs the topic.
+GENERIC = frozenset(
+    "cost costs price pricing fee fees pay paid free charge money expensive cheap long last lasts take takes duration "
+    "days weeks hours months time join joining attend enrol enroll register apply application eligible eligibility "
+    "who whom funds fund funded funding finances pays sponsor donor donors countries country where available "
+    "offered run runs since started start began begin year years old history women men woman man husband wife "
+    "youth young girls people refugees online internet virtual phone language languages french spanish "
+    "certificate certified diploma requirements required need needs criteria condition conditions benefit "
+    "benefits results impact work works help helps useful worth good evidence proof success contact reach "
+    "find sign signup next steps step request ask apply get include includes cover covers topics modules "
+    "content learn teach taught trainer trainers trained course training more details detail else other".split())
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOPWORDS]
+
+
+def is_follow_up(text: str) -> bool:
+    """Whether a question only makes sense with the topic under discussion ("how much does it cost?")."""
+    words = content_words(text)
+    if _REFERS.search(text):
+        return len(words) <= 8
+    return len(words) <= 4 and all(w in GENERIC for w in words)

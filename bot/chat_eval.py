@@ -1,0 +1,571 @@
+"""Multi-turn chat evaluation: play scripted conversations through the running gateway and check the replies.
+
+    python -m bot.chat_eval [--url http://127.0.0.1:8000] [--concurrency 4]
+
+Plays `tests/eval/conversations.yaml` (tuned) and `tests/eval/conversations_heldout.yaml` (held out)
+through `POST {url}/api/chat`, one fresh sender per conversation, and sends every question of
+`tests/eval/questions.yaml` from a fresh sender (hit@1 through the chat, off-topic answered without
+sources). The report shows both conversation sets side by side, but lists failed turns (with the
+bot's reply) for the tuned set only: held-out replies and failures are never printed, so nobody
+tunes on them.
+
+A plain module: the standard library, httpx and PyYAML; nothing from the rest of the project.
+
+Conversation file format::
+
+    conversations:
+      - id: syb-fees-followup          # unique (across both files)
+        about: one line saying what it tests
+        turns:
+          - say: "wat is start ur business"    # or tap: "button title part", or location: [lat, lon]
+            expect:
+              programme: siyb                  # the first source of the reply is this programme
+              no_sources: true                 # no message of the reply carries sources
+              contains: ["regex", ...]         # all must match the reply text (case-insensitive)
+              contains_any: ["regex", ...]     # at least one must match
+              not_contains: ["regex", ...]     # none may match
+              buttons: ["regex", ...]          # each matches some button title of the reply
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import httpx
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
+DEFAULT_TUNED = EVAL_DIR / "conversations.yaml"
+DEFAULT_HELDOUT = EVAL_DIR / "conversations_heldout.yaml"
+DEFAULT_QUESTIONS = EVAL_DIR / "questions.yaml"
+
+PROGRAMME_IDS = frozenset({
+    "siyb", "wed", "sme-resilience", "productivity-ecosystems", "score", "formalization", "greening", "sci",
+    "value-chains", "aims", "eese",
+})
+ACTIONS = ("say", "tap", "location")
+REGEX_CHECKS = ("contains", "contains_any", "not_contains", "buttons")
+CHECKS = ("programme", "no_sources") + REGEX_CHECKS
+CONVERSATION_KEYS = {"id", "about", "turns"}
+REPLY_PREVIEW = 160
+TIMEOUT_S = 90.0
+
+
+class ConversationFormatError(ValueError):
+    """A conversation file that does not follow the format; the message names the conversation and turn."""
+
+
+# --- loading ----------------------------------------------------------------------------------------
+
+
+def _where(path: Path, conv_id: str | None, index: int, turn: int | None = None) -> str:
+    name = f"conversation '{conv_id}'" if conv_id else f"conversation #{index + 1}"
+    return f"{path}: {name}" + (f", turn {turn}" if turn is not None else "")
+
+
+def _regex_list(value: Any, where: str, key: str) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise ConversationFormatError(f"{where}: '{key}' must be a non-empty list of regexes")
+    for item in value:
+        if not isinstance(item, str) or not item:
+            raise ConversationFormatError(f"{where}: '{key}' entries must be non-empty strings, got {item!r}")
+        try:
+            re.compile(item, re.IGNORECASE)
+        except re.error as exc:
+            raise ConversationFormatError(f"{where}: '{key}' regex {item!r} does not compile ({exc})") from None
+    return list(value)
+
+
+def _validate_turn(turn: Any, where: str) -> dict:
+    if not isinstance(turn, dict):
+        raise ConversationFormatError(f"{where}: a turn must be a mapping with say/tap/location and expect")
+    unknown = set(turn) - set(ACTIONS) - {"expect"}
+    if unknown:
+        raise ConversationFormatError(f"{where}: unknown key(s) {sorted(unknown)}; use say, tap or location, and expect")
+    actions = [a for a in ACTIONS if a in turn]
+    if len(actions) != 1:
+        raise ConversationFormatError(f"{where}: needs exactly one of say, tap or location (found {actions or 'none'})")
+    action = actions[0]
+    value = turn[action]
+    if action in ("say", "tap") and (not isinstance(value, str) or not value.strip()):
+        raise ConversationFormatError(f"{where}: '{action}' must be a non-empty string")
+    if action == "location":
+        ok = (isinstance(value, list) and len(value) == 2
+              and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+        if not ok or not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ConversationFormatError(f"{where}: 'location' must be [latitude, longitude] in degrees, got {value!r}")
+    expect = turn.get("expect")
+    if not isinstance(expect, dict) or not expect:
+        raise ConversationFormatError(f"{where}: 'expect' must be a mapping with at least one check ({', '.join(CHECKS)})")
+    unknown = set(expect) - set(CHECKS)
+    if unknown:
+        raise ConversationFormatError(f"{where}: unknown check(s) {sorted(unknown)}; known: {', '.join(CHECKS)}")
+    if "programme" in expect and expect["programme"] not in PROGRAMME_IDS:
+        raise ConversationFormatError(
+            f"{where}: programme {expect['programme']!r} is not a programme id ({', '.join(sorted(PROGRAMME_IDS))})")
+    if "no_sources" in expect:
+        if expect["no_sources"] is not True:
+            raise ConversationFormatError(f"{where}: 'no_sources' can only be true (leave it out otherwise)")
+        if "programme" in expect:
+            raise ConversationFormatError(f"{where}: 'programme' and 'no_sources' contradict each other")
+    for key in REGEX_CHECKS:
+        if key in expect:
+            _regex_list(expect[key], where, key)
+    return turn
+
+
+def validate_conversations(data: Any, path: Path | str = "<conversations>") -> list[dict]:
+    """The conversations of a parsed file, checked; ConversationFormatError names what is wrong and where."""
+    path = Path(path)
+    if not isinstance(data, dict) or not isinstance(data.get("conversations"), list) or not data["conversations"]:
+        raise ConversationFormatError(f"{path}: expected a top-level 'conversations:' list with at least one conversation")
+    seen: set[str] = set()
+    conversations = data["conversations"]
+    for i, conv in enumerate(conversations):
+        if not isinstance(conv, dict):
+            raise ConversationFormatError(f"{_where(path, None, i)}: must be a mapping with id, about and turns")
+        conv_id = conv.get("id")
+        if not isinstance(conv_id, str) or not conv_id.strip():
+            raise ConversationFormatError(f"{_where(path, None, i)}: needs an 'id' (a non-empty string)")
+        where = _where(path, conv_id, i)
+        if conv_id in seen:
+            raise ConversationFormatError(f"{where}: the id is used twice; ids must be unique")
+        seen.add(conv_id)
+        unknown = set(conv) - CONVERSATION_KEYS
+        if unknown:
+            raise ConversationFormatError(f"{where}: unknown key(s) {sorted(unknown)}; use id, about and turns")
+        if not isinstance(conv.get("about"), str) or not conv["about"].strip():
+            raise ConversationFormatError(f"{where}: needs 'about', one line saying what it tests")
+        turns = conv.get("turns")
+        if not isinstance(turns, list) or not turns:
+            raise ConversationFormatError(f"{where}: 'turns' must be a non-empty list")
+        for n, turn in enumerate(turns, 1):
+            _validate_turn(turn, _where(path, conv_id, i, n))
+        if "tap" in turns[0]:
+            raise ConversationFormatError(f"{_where(path, conv_id, i, 1)}: the first turn cannot tap: there is no reply yet")
+    return conversations
+
+
+def load_conversations(path: Path | str) -> list[dict]:
+    """Read and validate a conversation file (the format in this module's docstring)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConversationFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise ConversationFormatError(f"{path}: not valid YAML ({exc})") from None
+    return validate_conversations(data, path)
+
+
+def check_unique_ids(*sets: Iterable[dict]) -> None:
+    """Raise when a conversation id appears in more than one set (ids are unique across files)."""
+    seen: set[str] = set()
+    for conversations in sets:
+        for conv in conversations:
+            if conv["id"] in seen:
+                raise ConversationFormatError(f"conversation '{conv['id']}' appears in more than one file")
+            seen.add(conv["id"])
+
+
+# --- checking one reply -------------------------------------------------------------------------------
+
+
+def reply_text(messages: Sequence[dict]) -> str:
+    return "\n".join(str(m.get("text") or "") for m in messages)
+
+
+def button_titles(messages: Sequence[dict]) -> list[str]:
+    return [str(b.get("title") or "") for m in messages for b in (m.get("buttons") or [])]
+
+
+def first_source_programme(messages: Sequence[dict]) -> str | None:
+    """The programme of the first source of the first message that has sources (None: no sources)."""
+    for m in messages:
+        sources = m.get("sources") or []
+        if sources:
+            return str(sources[0].get("programme"))
+    return None
+
+
+def source_programmes(messages: Sequence[dict]) -> list[str]:
+    return [str(s.get("programme")) for m in messages for s in (m.get("sources") or [])]
+
+
+def _search(pattern: str, text: str) -> re.Match | None:
+    return re.search(pattern, text, re.IGNORECASE)
+
+
+def check_reply(messages: Sequence[dict], expect: dict) -> list[str]:
+    """The failures of one reply (its `messages`) against a turn's `expect`; [] when every check passes."""
+    failures: list[str] = []
+    if not messages:
+        return ["empty reply (no messages)"]
+    text = reply_text(messages)
+    titles = button_titles(messages)
+    if "programme" in expect:
+        got = first_source_programme(messages)
+        if got is None:
+            failures.append(f"expected programme {expect['programme']}, the reply has no sources")
+        elif got != expect["programme"]:
+            failures.append(f"expected programme {expect['programme']}, first source is {got}")
+    if expect.get("no_sources"):
+        got_all = source_programmes(messages)
+        if got_all:
+            failures.append(f"expected no sources, got {', '.join(got_all)}")
+    for pattern in expect.get("contains") or []:
+        if not _search(pattern, text):
+            failures.append(f"missing /{pattern}/")
+    any_of = expect.get("contains_any") or []
+    if any_of and not any(_search(p, text) for p in any_of):
+        failures.append("none of " + ", ".join(f"/{p}/" for p in any_of))
+    for pattern in expect.get("not_contains") or []:
+        m = _search(pattern, text)
+        if m:
+            failures.append(f"unwanted /{pattern}/ ({m.group(0)!r})")
+    for pattern in expect.get("buttons") or []:
+        if not any(_search(pattern, t) for t in titles):
+            failures.append(f"no button /{pattern}/ (buttons: {' | '.join(titles) or 'none'})")
+    return failures
+
+
+def find_button(messages: Sequence[dict] | None, text: str) -> dict | None:
+    """The first button (in reply order) whose title contains `text`, case-insensitive."""
+    needle = text.casefold()
+    for m in messages or []:
+        for b in m.get("buttons") or []:
+            if needle in str(b.get("title") or "").casefold():
+                return b
+    return None
+
+
+def location_message(latitude: float, longitude: float) -> str:
+    return "/share_location" + json.dumps({"latitude": latitude, "longitude": longitude})
+
+
+# --- playing ----------------------------------------------------------------------------------------
+
+
+def new_sender(label: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", label)[:60]
+    return f"eval-{safe}-{uuid.uuid4().hex[:12]}"
+
+
+def post_chat(client: httpx.Client, gateway_url: str, sender: str, message: str) -> tuple[list[dict] | None, str | None]:
+    """(messages, None) for a good answer; (None, reason) for an HTTP error, a non-200 status or a bad body."""
+    url = gateway_url.rstrip("/") + "/api/chat"
+    try:
+        response = client.post(url, json={"sender": sender, "message": message}, timeout=TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        return None, f"request failed: {exc.__class__.__name__}: {exc}"[:300]
+    if response.status_code != 200:
+        detail = response.text.strip().replace("\n", " ")[:120]
+        return None, f"HTTP {response.status_code}" + (f": {detail}" if detail else "")
+    try:
+        body = response.json()
+        messages = body["messages"]
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise TypeError("'messages' is not a list of objects")
+    except (ValueError, KeyError, TypeError) as exc:
+        return None, f"bad reply body: {exc}"[:200]
+    return messages, None
+
+
+def describe_turn(turn: dict) -> str:
+    """What the user did, as shown in results: the text, "[tap] ..." or "[location] lat, lon"."""
+    if "say" in turn:
+        return turn["say"]
+    if "tap" in turn:
+        return f"[tap] {turn['tap']}"
+    lat, lon = turn["location"]
+    return f"[location] {lat}, {lon}"
+
+
+def run_conversation(client: httpx.Client, gateway_url: str, conv: dict) -> dict:
+    """Play one conversation in order from a fresh sender; per-turn results and whether all passed."""
+    sender = new_sender(conv["id"])
+    previous: list[dict] | None = None
+    results = []
+    for turn in conv["turns"]:
+        result: dict[str, Any] = {"say": describe_turn(turn), "passed": False, "failures": [], "reply": ""}
+        if "tap" in turn:
+            button = find_button(previous, turn["tap"])
+            if button is None:
+                titles = button_titles(previous or [])
+                result["failures"] = [f"no button containing {turn['tap']!r} in the previous reply "
+                                      f"(buttons: {' | '.join(titles) or 'none'})"]
+                results.append(result)
+                continue
+            message = str(button.get("payload") or "")
+            result["sent"] = message
+        elif "location" in turn:
+            message = location_message(*turn["location"])
+        else:
+            message = turn["say"]
+        messages, error = post_chat(client, gateway_url, sender, message)
+        if error:
+            result["failures"] = [error]
+            previous = None
+        else:
+            result["reply"] = reply_text(messages)
+            result["failures"] = check_reply(messages, turn["expect"])
+            previous = messages
+        result["passed"] = not result["failures"]
+        results.append(result)
+    return {"id": conv["id"], "about": conv.get("about", ""), "sender": sender, "turns": results,
+            "passed": all(t["passed"] for t in results)}
+
+
+def run_conversations(client: httpx.Client, gateway_url: str, conversations: Sequence[dict],
+                      concurrency: int = 4) -> list[dict]:
+    """Run conversations in a small thread pool (each one's turns in order); results in input order."""
+    if concurrency <= 1:
+        return [run_conversation(client, gateway_url, c) for c in conversations]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(lambda c: run_conversation(client, gateway_url, c), conversations))
+
+
+# --- the question set through the chat ----------------------------------------------------------------
+
+
+def _is_heldout(item: Any) -> bool:
+    return isinstance(item, dict) and bool(item.get("heldout") or item.get("held_out"))
+
+
+def load_questions(path: Path | str) -> dict[str, dict[str, list]]:
+    """The question set split into parts: {"all": {...}} or, with a held-out marker, {"tuned", "heldout"}.
+
+    Each part is {"questions": [(text, [accepted programme ids])], "off_topic": [text]}. Held-out
+    markers understood: `heldout: true` (or `held_out`) on an item, off-topic items written as
+    `{q: ..., heldout: true}`, or a top-level `heldout:` mapping with its own `questions`/`off_topic`.
+    """
+    path = Path(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        raise ValueError(f"{path}: expected a top-level 'questions:' list")
+
+    def question(item: Any, n: int) -> tuple[str, list[str]]:
+        if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+            raise ValueError(f"{path}: question #{n} needs 'q' (the text) and 'programme'")
+        accepted = [item["programme"]] if item.get("programme") else list(item.get("programmes") or [])
+        if not accepted:
+            raise ValueError(f"{path}: question #{n} ({item['q'][:40]!r}) has no expected programme")
+        return item["q"], accepted
+
+    def off_topic(item: Any, n: int) -> str:
+        text = item.get("q") if isinstance(item, dict) else item
+        if not isinstance(text, str):
+            raise ValueError(f"{path}: off-topic item #{n} must be a string (or {{q: ...}})")
+        return text
+
+    parts: dict[str, dict[str, list]] = {"tuned": {"questions": [], "off_topic": []},
+                                         "heldout": {"questions": [], "off_topic": []}}
+    for n, item in enumerate(data["questions"], 1):
+        parts["heldout" if _is_heldout(item) else "tuned"]["questions"].append(question(item, n))
+    for n, item in enumerate(data.get("off_topic") or [], 1):
+        parts["heldout" if _is_heldout(item) else "tuned"]["off_topic"].append(off_topic(item, n))
+    extra = data.get("heldout") or data.get("held_out")
+    if isinstance(extra, dict):
+        for n, item in enumerate(extra.get("questions") or [], 1):
+            parts["heldout"]["questions"].append(question(item, n))
+        for n, item in enumerate(extra.get("off_topic") or [], 1):
+            parts["heldout"]["off_topic"].append(off_topic(item, n))
+    if not parts["heldout"]["questions"] and not parts["heldout"]["off_topic"]:
+        return {"all": parts["tuned"]}
+    return parts
+
+
+def _ask(client: httpx.Client, gateway_url: str, text: str) -> tuple[list[dict] | None, str | None]:
+    return post_chat(client, gateway_url, new_sender("q"), text)
+
+
+def run_questions(client: httpx.Client, gateway_url: str, questions_path: Path | str,
+                  concurrency: int = 4) -> dict:
+    """hit@1 through the chat and off-topic answered without sources, per part of the question set.
+
+    Returns {"path", "parts": {name: {"questions", "hit1", "hit1_rate", "off_topic", "off_topic_ok",
+    "off_topic_rate", "errors", "misses"}}}; `misses` (question, expected, got) is kept for
+    non-held-out parts only.
+    """
+    parts = load_questions(questions_path)
+    out: dict[str, Any] = {"path": str(questions_path), "parts": {}}
+
+    def run(texts: list[str]) -> list[tuple[list[dict] | None, str | None]]:
+        if concurrency <= 1:
+            return [_ask(client, gateway_url, t) for t in texts]
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(lambda t: _ask(client, gateway_url, t), texts))
+
+    for name, part in parts.items():
+        answers = run([q for q, _ in part["questions"]])
+        hits, errors, misses = 0, 0, []
+        for (q, accepted), (messages, error) in zip(part["questions"], answers):
+            got = first_source_programme(messages) if messages is not None else None
+            if error:
+                errors += 1
+            if got in accepted:
+                hits += 1
+            elif name != "heldout":
+                misses.append({"q": q, "expected": accepted[0], "got": got or (error or "no sources")})
+        off = run(part["off_topic"])
+        off_ok = sum(1 for messages, error in off if not error and messages is not None
+                     and not source_programmes(messages))
+        errors += sum(1 for _, error in off if error)
+        n_q, n_off = len(part["questions"]), len(part["off_topic"])
+        out["parts"][name] = {
+            "questions": n_q, "hit1": hits, "hit1_rate": hits / n_q if n_q else None,
+            "off_topic": n_off, "off_topic_ok": off_ok, "off_topic_rate": off_ok / n_off if n_off else None,
+            "errors": errors, "misses": misses if name != "heldout" else [],
+        }
+    return out
+
+
+# --- the report -------------------------------------------------------------------------------------------
+
+
+def summarize(results: Sequence[dict] | None) -> dict | None:
+    """Turn and conversation pass counts of one set's results (None: the set was not run)."""
+    if results is None:
+        return None
+    turns = [t for c in results for t in c["turns"]]
+    return {"turns": len(turns), "turns_passed": sum(t["passed"] for t in turns),
+            "conversations": len(results), "conversations_passed": sum(c["passed"] for c in results)}
+
+
+def _ratio(k: int | None, n: int | None) -> str:
+    if not n:
+        return "-"
+    return f"{k}/{n} {100.0 * k / n:5.1f}%"
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
+           questions: dict | None = None, url: str | None = None) -> str:
+    """A printable table: both conversation sets side by side, the question figures, and the failed
+    turns of the TUNED set only (held-out replies and failure details are never included)."""
+    lines = ["SME Advisor chat evaluation" + (f" ({url})" if url else ""), ""]
+    s_t, s_h = summarize(tuned), summarize(heldout)
+    width = 22
+    lines.append(f"{'conversations':<26}{'tuned':>{width}}{'held-out':>{width}}")
+    rows = [("turns passed", "turns_passed", "turns"), ("conversations passed", "conversations_passed", "conversations")]
+    for label, k, n in rows:
+        cells = [_ratio(s[k], s[n]) if s else "not run" for s in (s_t, s_h)]
+        lines.append(f"{label:<26}{cells[0]:>{width}}{cells[1]:>{width}}")
+    if questions:
+        parts = questions.get("parts", {})
+        names = list(parts)
+        lines += ["", f"{'questions (through chat)':<26}" + "".join(
+            f"{('held-out' if n == 'heldout' else n):>{width}}" for n in names)]
+        lines.append(f"{'hit@1':<26}" + "".join(
+            f"{_ratio(parts[n]['hit1'], parts[n]['questions']):>{width}}" for n in names))
+        lines.append(f"{'off-topic, no sources':<26}" + "".join(
+            f"{_ratio(parts[n]['off_topic_ok'], parts[n]['off_topic']):>{width}}" for n in names))
+        if any(parts[n]["errors"] for n in names):
+            lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
+    failed = [(c["id"], i, t) for c in (tuned or []) for i, t in enumerate(c["turns"], 1) if not t["passed"]]
+    lines += ["", f"Failed turns, tuned set only ({len(failed)}; held-out details are not shown):"]
+    if not failed:
+        lines.append("  none")
+    for conv_id, n, t in failed:
+        lines.append(f"- {conv_id} turn {n}: {_one_line(t['say'], 70)}")
+        for f in t["failures"]:
+            lines.append(f"    x {f}")
+        lines.append(f"    reply: {_one_line(t['reply'], REPLY_PREVIEW) or '(none)'}")
+    if questions:
+        misses = [m for n, p in questions.get("parts", {}).items() if n != "heldout" for m in p.get("misses", [])]
+        if misses:
+            lines += ["", f"Questions missed at hit@1, non-held-out only ({len(misses)}):"]
+            for m in misses:
+                lines.append(f"- {_one_line(m['q'], 70)}  expected {m['expected']}, got {m['got']}")
+    return "\n".join(lines)
+
+
+# --- command line ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def throwaway_stack(settings) -> Iterator[str]:
+    """rasa + actions + gateway on free loopback ports with a temporary state folder (the trained model and
+    the published index are shared); yields the gateway URL and stops everything afterwards."""
+    import socket
+    import tempfile
+
+    from bot import processes, services
+
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    state = Path(tempfile.mkdtemp(prefix="sme-advisor-eval-"))
+    ours = settings.model_copy(update=dict(
+        STATE_DIR=state, RASA_PORT=free_port(), ACTIONS_PORT=free_port(), GATEWAY_PORT=free_port(),
+        RASA_MODEL_DIR=settings.models_dir, RATE_LIMIT_PER_MINUTE=100_000))
+    if not processes.model_path(ours).exists() and processes.train(ours) != 0:
+        raise SystemExit("training the Rasa model failed")
+    services.build(ours, progress=False)
+    stack = processes.Stack(ours, echo=False)
+    print("starting a throwaway stack for the chat evaluation (about a minute)...", file=sys.stderr)
+    stack.start()
+    try:
+        stack.wait_ready()
+        yield f"http://{ours.HOST}:{ours.GATEWAY_PORT}"
+    finally:
+        stack.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bot.chat_eval", description=__doc__.split("\n\n")[0])
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway (default %(default)s)")
+    p.add_argument("--concurrency", type=int, default=4, help="conversations played at once (default %(default)s)")
+    p.add_argument("--conversations", type=Path, default=DEFAULT_TUNED, help="the tuned set")
+    p.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT, help="the held-out set")
+    p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="the question set")
+    p.add_argument("--no-questions", action="store_true", help="skip the question set")
+    args = p.parse_args(list(argv) if argv is not None else None)
+    try:
+        tuned = load_conversations(args.conversations)
+        heldout = load_conversations(args.heldout) if args.heldout else None
+        check_unique_ids(tuned, heldout or [])
+    except ConversationFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    concurrency = max(1, args.concurrency)
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    with httpx.Client(timeout=TIMEOUT_S, limits=limits) as client:
+        try:
+            health = client.get(args.url.rstrip("/") + "/healthz", timeout=10)
+            if health.status_code != 200:
+                print(f"warning: {args.url}/healthz answered {health.status_code}: {health.text[:200]}", file=sys.stderr)
+        except httpx.HTTPError as exc:
+            print(f"warning: {args.url} is not reachable ({exc.__class__.__name__}); every turn will fail",
+                  file=sys.stderr)
+        tuned_results = run_conversations(client, args.url, tuned, concurrency)
+        heldout_results = run_conversations(client, args.url, heldout, concurrency) if heldout else None
+        questions = None
+        if not args.no_questions and args.questions:
+            try:
+                questions = run_questions(client, args.url, args.questions, concurrency)
+            except (OSError, ValueError, yaml.YAMLError) as exc:
+                print(f"warning: question set skipped: {exc}", file=sys.stderr)
+    print(report(tuned_results, heldout_results, questions, url=args.url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

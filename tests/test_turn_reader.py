@@ -1,0 +1,102 @@
+"""How one typed turn is read (actions/turn_reader.py), with the real programme pages and gazetteer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions import turn_reader as tr
+from actions.conversation import _names_a_place
+from index.knowledge import load_knowledge
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def pages():
+    return load_knowledge(ROOT / "knowledge").programmes
+
+
+def read(text: str, pages, intent: str | None = None, confidence: float = 0.5, **context) -> tr.Reading:
+    return tr.read(text, intent, confidence, tr.Context(**context), pages, place_named=_names_a_place)
+
+
+@pytest.mark.parametrize("text, kind", [
+    # real questions are answered, whatever Rasa's intent says
+    ("Should I register my informal business?", "question"),
+    ("is there online course?", "question"),
+    ("cost", "question"),
+    ("what is a master trainer", "question"),
+    ("how do I become a GET Ahead trainer", "question"),
+    ("which countries?", "question"),
+    ("IYB vs SYB?", "question"),
+    ("Can men join GET Ahead?", "question"),
+    ("tell me a joke", "question"),  # the answer decides it is out of scope
+    # requests for a trainer, with or without a place
+    ("I sell vegetables at the market in Kumasi and I want to keep better records. Who can train me?", "trainers"),
+    ("find a trainer near me", "trainers"),
+    ("any SIYB trainer in Nairobi?", "trainers"),
+    ("in Kumasi then", "trainers"), ("in kano then?", "trainers"),
+    ("is it in nigeria", "question"),  # about the programme under discussion, not a trainer search
+    ("Kampala", "trainers"),
+    ("where can I take SYB in Nairobi?", "trainers"),
+    ("where can I take it?", "question"),  # answered from the topic: how to take part
+    # the programme finder, asked for or described
+    ("which programme is right for me?", "finder"),
+    ("I have an idea, not started yet", "finder"),  # only says where the business stands: the finder asks the rest
+    ("electricity bill is killing my welding workshop!!", "question"),  # a problem to answer
+    ("I sell vegetables in a market and want to grow", "finder"),
+    # commands, yes/no and small talk
+    ("restart", "restart"), ("start over", "restart"), ("Start again please", "restart"),
+    ("menu", "menu"), ("cancel", "stop"), ("yes", "affirm"), ("no", "deny"), ("thanks!", "thanks"),
+    ("ok thanks bye", "thanks"), ("bye", "goodbye"), ("hi", "greet"),
+    ("asdfgh jkl", "unclear"), ("???", "unclear"),
+])
+def test_turns_are_read_for_what_they_ask(pages, text: str, kind: str) -> None:
+    assert read(text, pages).kind == kind
+
+
+def test_the_nlu_intent_does_not_overrule_the_words(pages) -> None:
+    assert read("what is a master trainer", pages, intent="find_trainer", confidence=0.95).kind == "question"
+    assert read("which countries?", pages, intent="find_programme", confidence=0.95).kind == "question"
+    assert read("find me someone to train my staff", pages, intent="find_trainer", confidence=0.95).kind == "trainers"
+
+
+def test_more_means_more_trainers_only_after_a_trainer_list(pages) -> None:
+    assert read("show more", pages, trainers_shown=3).kind == "more_trainers"
+    assert read("more", pages, last_bot="action_find_trainers").kind == "more_trainers"
+    assert read("more", pages).kind != "more_trainers"
+
+
+def test_programmes_and_packages_named_in_a_turn(pages) -> None:
+    assert tr.named("What is Start Your Business?", pages) == ("siyb", "syb")
+    assert tr.named("can men join GET Ahead", pages) == ("wed", None)
+    assert tr.named("any SIYB trainer in Nairobi?", pages)[0] == "siyb"
+    assert tr.named("how do I keep records?", pages) == (None, None)
+
+
+def test_a_self_description_carries_the_finder_answers(pages) -> None:
+    assert read("I have an idea, not started yet", pages).values == {"stage": "starting"}
+    grow = read("I sell vegetables in a market and want to grow", pages).values
+    assert grow["stage"] == "running" and grow["need"] == "grow"  # running and wanting to grow, not "growing"
+    assert read("I am a refugee and want to open a shop", pages).values["group"] == "refugees"
+
+
+@pytest.mark.parametrize("text", ["how much does it cost?", "how long does the training take?", "how do we request it?",
+                                  "what about for women?", "can my husband join?", "who funds it?", "since when?",
+                                  "which countries?", "is it free"])
+def test_follow_ups_need_the_topic(text: str) -> None:
+    assert tr.is_follow_up(text)
+
+
+@pytest.mark.parametrize("text", ["how do I register my business", "What is Start Your Business?",
+                                  "how can I market my tailoring business", "what is the WED assessment"])
+def test_self_contained_questions_are_not_follow_ups(text: str) -> None:
+    assert not tr.is_follow_up(text)
+
+
+def test_the_topic_reads_as_the_package_or_programme_name(pages) -> None:
+    assert tr.topic_name(pages, "siyb", "syb") == "Start Your Business (SYB)"
+    assert tr.topic_name(pages, "score", None) == pages["score"].meta["name"]
+    assert tr.follow_up_query("how long is it?", "Start Your Business (SYB)") == "how long is it? (Start Your Business (SYB))"

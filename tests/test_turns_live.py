@@ -1,0 +1,178 @@
+"""Every turn is read in context: the examples of the conversations issue, through the running stack.
+
+Each conversation starts from a fresh sender and goes gateway -> Rasa -> action server -> index.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+
+import pytest
+
+from tests.test_guided_live import chat as say
+from tests.test_guided_live import text
+
+pytestmark = pytest.mark.live
+DEAD_ENDS = re.compile(r"start again: I can|didn't catch|passed your question on", re.IGNORECASE)
+DISTANCES = re.compile(r"(\d+) km away")
+
+
+def first_source(messages: list[dict]) -> str | None:
+    return next((m["sources"][0]["programme"] for m in messages if m["sources"]), None)
+
+
+def titles(messages: list[dict]) -> list[str]:
+    return [b["title"] for m in messages for b in m["buttons"]]
+
+
+def fresh() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+def unanswered(stack) -> list[str]:
+    with sqlite3.connect(stack.settings.db_path) as db:
+        return [q for (q,) in db.execute("SELECT question FROM unanswered")]
+
+
+@pytest.mark.parametrize("question, programme", [
+    ("Should I register my informal business?", "formalization"),
+    ("is there online course?", None),
+    ("what is a master trainer", None),
+    ("cost", None),
+])
+def test_real_questions_are_answered_not_taken_for_form_answers(stack, question: str, programme: str | None) -> None:
+    reply = say(stack, fresh(), question)
+    assert not DEAD_ENDS.search(text(reply)), text(reply)
+    assert "Which city or town" not in text(reply) and "Where are you with your business" not in text(reply)
+    assert first_source(reply) is not None
+    if programme:
+        assert first_source(reply) == programme
+
+
+def test_a_rich_trainer_request_lists_trainers_near_the_place(stack) -> None:
+    reply = text(say(stack, fresh(), "I sell vegetables at the market in Kumasi and I want to keep better records. "
+                                     "Who can train me?"))
+    assert "Kumasi, Ghana" in reply and DISTANCES.search(reply)
+
+
+def test_a_place_alone_after_a_trainer_question(stack) -> None:
+    sender = fresh()
+    assert "Which city or town" in text(say(stack, sender, "find a trainer"))
+    assert "nearest Kumasi, Ghana" in text(say(stack, sender, "in Kumasi then"))
+    more = text(say(stack, sender, "show more"))
+    assert "Kumasi, Ghana" in more and all(int(km) < 1000 for km in DISTANCES.findall(more))
+
+
+def test_gibberish_gets_a_clear_message_and_is_not_stored(stack) -> None:
+    reply = say(stack, fresh(), "asdfgh jkl qwrtz")
+    assert "didn't understand" in text(reply) and not any(m["sources"] for m in reply)
+    assert "/find_programme" in [b["payload"] for m in reply for b in m["buttons"]]
+    assert "asdfgh jkl qwrtz" not in unanswered(stack)
+
+
+@pytest.mark.parametrize("opening, programme, follow_up, expect, avoid", [
+    ("What is Start Your Business?", "siyb", "how much does it cost?", r"\bfees?\b", r"direct costs"),
+    ("What is SCORE?", "score", "how long does the training take?", r"module|days|months", r"GET Ahead"),
+    ("What is the EESE programme?", "eese", "how do we request it?", r"ILO country office|request|ask", r"Formali"),
+    ("What is GET Ahead?", "wed", "can my husband join?", r"\bmen\b", r"^$"),
+    ("What is SCORE?", "score", "since when?", r"20\d\d", r"^$"),
+])
+def test_follow_ups_are_answered_from_the_topic(stack, opening, programme, follow_up, expect, avoid) -> None:
+    sender = fresh()
+    assert first_source(say(stack, sender, opening)) == programme
+    reply = say(stack, sender, follow_up)
+    assert first_source(reply) == programme, text(reply)
+    assert re.search(expect, text(reply), re.IGNORECASE), text(reply)
+    assert not re.search(avoid, text(reply), re.IGNORECASE), text(reply)
+
+
+def test_the_topic_changes_when_the_user_changes_it(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "What is SCORE?")
+    assert first_source(say(stack, sender, "how do I register my business?")) == "formalization"
+    assert first_source(say(stack, sender, "who can join?")) == "formalization"
+
+
+def test_which_countries_after_an_answer_does_not_start_the_finder(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "What is the Systems Change Initiative?")
+    reply = say(stack, sender, "which countries?")
+    assert "Where are you with your business" not in text(reply) and first_source(reply) == "sci"
+
+
+@pytest.mark.parametrize("message, expect", [
+    ("yes", "What would you like to do next"),
+    ("no", "anything else"),
+    ("restart", "start again"),
+    ("start over", "start again"),
+    ("thanks", "welcome"),
+    ("bye", "Goodbye"),
+])
+def test_commands_and_yes_no_out_of_context_never_reach_the_team(stack, message: str, expect: str) -> None:
+    reply = say(stack, fresh(), message)
+    assert expect.lower() in text(reply).lower() and "passed your question on" not in text(reply)
+    assert message not in unanswered(stack)
+
+
+def test_restart_inside_the_finder_starts_again(stack) -> None:
+    sender = fresh()
+    assert "Where are you with your business" in text(say(stack, sender, "which programme is right for me?"))
+    reply = say(stack, sender, "start over")
+    assert "start again" in text(reply) and "Find a programme for me" in titles(reply)
+    assert first_source(say(stack, sender, "What is Start Your Business?")) == "siyb"
+
+
+def test_off_topic_gets_a_scope_reply_without_sources(stack) -> None:
+    reply = say(stack, fresh(), "tell me a joke")
+    assert "outside what I can help with" in text(reply) and not any(m["sources"] for m in reply)
+
+
+def test_a_typed_button_label_is_that_answer(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "which programme is right for me?")
+    need = say(stack, sender, "I have an idea, not started yet")
+    assert "What do you need most" in text(need)
+    group = say(stack, sender, "Write a business plan")
+    assert "describe you" in text(group)
+    best = say(stack, sender, "None of these")
+    assert "Start Your Business (SYB)" in text(best) and "Generate Your Business Idea (GYB)" not in text(best)
+
+
+def test_an_answer_to_another_question_is_taken_not_refused(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "which programme is right for me?")
+    say(stack, sender, '/inform{"stage":"starting"}')
+    say(stack, sender, '/inform{"need":"idea"}')  # changes its mind below
+    reply = say(stack, sender, "I need a business plan")
+    assert not DEAD_ENDS.search(text(reply)), text(reply)
+
+
+def test_a_trainer_tap_during_the_finder_switches_to_the_trainer_search(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "which programme is right for me?")
+    reply = say(stack, sender, "/find_trainer")
+    assert "Which city or town" in text(reply)
+    assert "Kampala, Uganda" in text(say(stack, sender, "Kampala"))
+
+
+def test_a_rich_opening_is_understood_and_said_back(stack) -> None:
+    reply = text(say(stack, fresh(), "I sell vegetables in a market and want to grow"))
+    assert "a running business" in reply and "a growing business" not in reply
+    assert "Improve Your Business (IYB)" in reply
+
+
+def test_trainers_are_filtered_only_by_a_programme_the_user_chose(stack) -> None:
+    sender = fresh()
+    assert first_source(say(stack, sender, "What is GET Ahead?")) == "wed"
+    reply = text(say(stack, sender, "find a trainer in Lagos"))
+    assert "nearest Lagos, Nigeria" in reply and "WED trainer" not in reply
+    assert "Lagos, Nigeria · less than 1 km away" in reply
+
+
+@pytest.mark.parametrize("typed, place", [("kampla", "Kampala, Uganda"), ("Nairobii", "Nairobi, Kenya")])
+def test_place_typos_resolve(stack, typed: str, place: str) -> None:
+    sender = fresh()
+    say(stack, sender, "find a trainer near me")
+    assert place in text(say(stack, sender, typed))
