@@ -29,9 +29,17 @@ from typing import Callable
 import numpy as np
 
 from index.knowledge import Knowledge, load_knowledge
-from index.routing_cues import STAGE_PRIORITY, Cue, detect_groups, detect_stages, main_stages, normalise
+from index.routing_cues import (
+    STAGE_PRIORITY,
+    Cue,
+    detect_groups,
+    detect_stages,
+    main_stages,
+    normalise,
+)
 from index.search import IndexNotReady, Searcher
 from index.vectors import STOPWORDS
+from index.vocabulary import read_stage
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +239,7 @@ class Router:
         self._last = (text, query)
         passages, relevant = self._passages(text)
         stages, groups = detect_stages(text), detect_groups(text)
-        main, tokens = main_stages(stages), _token_spans(text)
+        main, tokens = self._main_stage(text, stages), _token_spans(text)
         similarity = np.full(len(self.profiles), -1.0)
         np.maximum.at(similarity, self._phrase_owner, self._phrase_vectors @ query[0])
         scored = []
@@ -252,6 +260,15 @@ class Router:
         best = scored[0][0]
         return [self._recommend(text, query[0], score, p, hits, stages, groups)
                 for score, p, hits, _ in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
+
+    @staticmethod
+    def _main_stage(text: str, stages: dict[str, list[Cue]]) -> set[str]:
+        """The stage that counts, read as the programme finder reads it (index.vocabulary), so both agree on
+        a sentence; the wider cue lists here decide when the finder's reader finds none."""
+        read = read_stage(text)
+        if len(read) == 1:
+            return {read[0]} | ({"organisation"} & stages.keys())
+        return main_stages(stages)
 
     def _passages(self, text: str) -> tuple[dict[str, float], bool | None]:
         """Best fused passage score per programme, and whether any passage is relevant enough (None: no index)."""

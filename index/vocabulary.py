@@ -33,7 +33,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         rf"{NOT} (?:have|got) (?:a |an |any )?(?:clear |good )?(?:business )?idea",
         rf"{NOT} know (?:what|which)(?: \w+){{0,3}} (?:business|to (?:do|sell|start|make))",
         r"(?:need|want|looking for|find|get) (?:a |an |some )?(?:new |good )?(?:business )?ideas?",
-        r"what (?:business|to sell|to do|to start)", r"which business", r"^\W*(?:an? )?(?:business )?idea\W*$",
+        r"what (?:business|to sell|to do|to start)", r"which business", rf"but {NOT} know (?:what|which)", r"^\W*(?:an? )?(?:business )?idea\W*$",
     ),
     "growing": (
         r"(?:business|shop|company|firm|it|sales|we|enterprise) (?:is|are|'s|'re|has been|have been) "
@@ -54,7 +54,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|seller|"
         r"shop ?keeper|carpenter)s?",
         r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)",
-        r"(?:my|our) (?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm)"
+        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm)"
         r"\b(?! plan| idea)",
     ),
 }

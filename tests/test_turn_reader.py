@@ -100,3 +100,18 @@ def test_the_topic_reads_as_the_package_or_programme_name(pages) -> None:
     assert tr.topic_name(pages, "siyb", "syb") == "Start Your Business (SYB)"
     assert tr.topic_name(pages, "score", None) == pages["score"].meta["name"]
     assert tr.follow_up_query("how long is it?", "Start Your Business (SYB)") == "how long is it? (Start Your Business (SYB))"
+
+
+@pytest.mark.parametrize("text, stage", [
+    ("I sell vegetables at the market and keep records", "running"),
+    ("I have an idea, not started yet", "starting"),
+    ("I want to do my own business but dont know which one", "idea"),
+    ("my business is growing fast", "growing"),
+])
+def test_the_finder_and_route_read_the_stage_the_same_way(text: str, stage: str) -> None:
+    from index.routing import Router
+    from index.routing_cues import detect_stages
+    from index.vocabulary import read_stage
+
+    assert read_stage(text) == [stage]
+    assert Router._main_stage(text, detect_stages(text)) == {stage}
