@@ -48,7 +48,8 @@ FACT_KINDS = (
     FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "
                               r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b"),
              re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
-                        r"\b(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?, ){2,}(?:and )?[A-Z][a-z]+"),
+                        r"\b(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?, ){2,}(?:and )?[A-Z][a-z]+|"
+                        r"\b[A-Z][a-zé]+(?:,| and)(?: the)? [A-Z][a-zé]+(?:,| and)(?: the)? [A-Z]"),
              _rx(r"key facts|figures|where")),
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
                         r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"

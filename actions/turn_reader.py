@@ -314,6 +314,7 @@ _REFERS = re.compile(r"\b(?:it|its|this|that|they|them|there|the (?:course|train
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
 GENERIC = frozenset(
     "cost costs price pricing fee fees pay paid free charge money expensive cheap long last lasts take takes duration "
+    "many much often big size old "
     "days weeks hours months time join joining attend enrol enroll register apply application eligible eligibility "
     "who whom funds fund funded funding finances pays sponsor donor donors countries country where available "
     "offered run runs since started start began begin year years old history women men woman man husband wife "
