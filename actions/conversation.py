@@ -24,7 +24,6 @@ from actions.turn_reader import Context, Reading
 
 logger = logging.getLogger(__name__)
 
-FINDER_SLOTS = ("stage", "need", "group", "sector")
 # Slots a restart clears (the conversation's topic, the finder's answers, the last search).
 RESET_SLOTS = ("programme", "package", "topic_doc", "stage", "need", "group", "sector", "trainer_programme", "trainers_shown",
                "answered", "requested_slot", "flow")
@@ -52,7 +51,7 @@ def _context(tracker: Tracker) -> Context:
             break
     shown = tracker.get_slot("trainers_shown")
     return Context(topic=tracker.get_slot("programme"), package=tracker.get_slot("package"),
-                   place=tracker.get_slot("place"), trainers_shown=int(shown or 0), last_bot=last_bot,
+                   trainers_shown=int(shown or 0), last_bot=last_bot,
                    in_form=tracker.active_loop.get("name") if tracker.active_loop else None)
 
 
@@ -133,21 +132,19 @@ class ActionReadTurn(Action):
         dispatcher.utter_message(text=REPLIES[key], buttons=list(FOLLOW_UPS))
         return [SlotSet("flow", None)]
 
-    def _say(self, key: str):
-        def handler(dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
-            buttons = [] if key == "thanks" else list(FOLLOW_UPS)
-            dispatcher.utter_message(text=REPLIES[key], buttons=buttons)
-            return [SlotSet("flow", None)]
-        return handler
+    def _canned(self, dispatcher, key: str) -> list[EventType]:
+        """One of REPLIES, with the two main buttons (none after thanks)."""
+        dispatcher.utter_message(text=REPLIES[key], buttons=[] if key == "thanks" else list(FOLLOW_UPS))
+        return [SlotSet("flow", None)]
 
-    def _affirm(self, *args) -> list[EventType]:
-        return self._say("affirm")(*args)
+    def _affirm(self, dispatcher, *args) -> list[EventType]:
+        return self._canned(dispatcher, "affirm")
 
-    def _deny(self, *args) -> list[EventType]:
-        return self._say("deny")(*args)
+    def _deny(self, dispatcher, *args) -> list[EventType]:
+        return self._canned(dispatcher, "deny")
 
-    def _thanks(self, *args) -> list[EventType]:
-        return self._say("thanks")(*args)
+    def _thanks(self, dispatcher, *args) -> list[EventType]:
+        return self._canned(dispatcher, "thanks")
 
     def _goodbye(self, dispatcher, *args) -> list[EventType]:
         dispatcher.utter_message(response="utter_goodbye")

@@ -15,12 +15,10 @@ from typing import Callable, Literal, Mapping
 
 from actions import finder
 from actions.programmes import Pages, aliases
+from index.vocabulary import APOSTROPHES
 
 Kind = Literal["question", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
                "thanks", "goodbye", "greet", "unclear"]
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-
 
 def _whole(*alternatives: str) -> re.Pattern[str]:
     """A pattern for a whole message (allowing punctuation, "please" and emoji around it)."""
@@ -97,7 +95,6 @@ class Context:
 
     topic: str | None = None  # the programme the conversation is about
     package: str | None = None  # the SIYB package it is about
-    place: str | None = None  # the last place searched
     trainers_shown: int = 0
     last_bot: str | None = None  # the last action that spoke (action_find_trainers, action_read_turn, ...)
     in_form: str | None = None  # the form that is active (when the form handed the turn over)
@@ -127,7 +124,7 @@ _TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEX
 
 
 def fold(text: str) -> str:
-    return re.sub(r"\s+", " ", text.translate(_APOSTROPHES)).strip()
+    return re.sub(r"\s+", " ", text.translate(APOSTROPHES)).strip()
 
 
 def spelled_out(text: str) -> str:
@@ -140,42 +137,39 @@ def spelled_out(text: str) -> str:
     return _TEXTING.sub(lambda m: TEXTING[m.group(1).lower()], text)
 
 
-def named(text: str, pages: Pages) -> tuple[str | None, str | None]:
-    """(programme id, package id) named in the text: "can men join GET Ahead" -> ("wed", None)."""
+def _mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
+    """Every alias of a programme or SIYB package the text holds: (position, alias, programme, package)."""
     lowered = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
-    best: tuple[int, str, str | None] | None = None
-    packages = {pkg.lower(): pid for pid, doc in pages.items() for pkg in (doc.meta.get("packages") or {})}
+    packages = {pkg.lower() for doc in pages.values() for pkg in (doc.meta.get("packages") or {})}
+    out = []
     for alias, pid in aliases(pages).items():
         key = re.sub(r"[^a-z0-9]+", " ", alias).strip()
-        if len(key) < 3 or f" {key} " not in lowered:
-            continue
-        package = key if key in packages else _package_by_name(pages, pid, key)
-        if best is None or len(key) > best[0]:
-            best = (len(key), pid, package)
-    return (best[1], best[2]) if best else (None, None)
+        at = lowered.find(f" {key} ")
+        if len(key) >= 3 and at >= 0:
+            out.append((at, key, pid, key if key in packages else _package_by_name(pages, pid, key)))
+    return out
+
+
+def named(text: str, pages: Pages) -> tuple[str | None, str | None]:
+    """(programme id, package id) named in the text, the longest name first: "can men join GET Ahead" -> ("wed", None)."""
+    mentions = _mentions(text, pages)
+    if not mentions:
+        return None, None
+    _, _, pid, package = max(mentions, key=lambda m: len(m[1]))
+    return pid, package
 
 
 def named_all(text: str, pages: Pages) -> list[tuple[str, str | None, str]]:
     """Every programme or package the text names, in order, without repeats: [(programme, package, name)]."""
-    lowered = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
-    packages = {pkg.lower(): pid for pid, doc in pages.items() for pkg in (doc.meta.get("packages") or {})}
-    found: dict[tuple[str, str | None], tuple[int, str]] = {}
-    for alias, pid in aliases(pages).items():
-        key = re.sub(r"[^a-z0-9]+", " ", alias).strip()
-        at = lowered.find(f" {key} ")
-        if len(key) < 3 or at < 0:
-            continue
-        package = key if key in packages else _package_by_name(pages, pid, key)
+    first: dict[tuple[str, str | None], int] = {}
+    for at, _, pid, package in _mentions(text, pages):
+        first[(pid, package)] = min(at, first.get((pid, package), at))
+    out: list[tuple[str, str | None, str]] = []
+    for pid, package in sorted(first, key=first.get):
+        if any(p == pid and (k == package or package is None and k) for p, k, _ in out):
+            continue  # "SIYB" after "SYB" adds nothing
         data = (pages[pid].meta.get("packages") or {}).get(package) if package else None
         name = f"{data['name']} ({package.upper()})" if isinstance(data, dict) else str(pages[pid].meta.get("name"))
-        if (pid, package) not in found or at < found[(pid, package)][0]:
-            found[(pid, package)] = (at, name)
-    ordered = sorted(found.items(), key=lambda kv: kv[1][0])
-    out: list[tuple[str, str | None, str]] = []
-    for (pid, package), (_, name) in ordered:
-        if package is None and any(p == pid and k for p, k, _ in out) or any(p == pid and k == package
-                                                                             for p, k, _ in out):
-            continue
         out.append((pid, package, name))
     return out
 
@@ -282,16 +276,6 @@ def only_self_description(text: str) -> bool:
     return len([w for w in content_words(rest) if w not in _SELF_WORDS]) <= 1
 
 
-def follow_up_query(question: str, topic_name: str | None) -> str | None:
-    """The question with the topic appended, when it does not name a programme of its own.
-
-    "how much does it cost?" after Start Your Business -> "how much does it cost? (Start Your Business)".
-    """
-    if not topic_name:
-        return None
-    return f"{question.rstrip()} ({topic_name})"
-
-
 def topic_name(pages: Mapping, topic: str | None, package: str | None) -> str | None:
     """How the topic reads in a search query: the package's name, else the programme's name."""
     doc = pages.get(topic) if topic else None
@@ -314,7 +298,6 @@ _REFERS = re.compile(r"\b(?:it|its|this|that|they|them|there|the (?:course|train
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
 GENERIC = frozenset(
     "cost costs price pricing fee fees pay paid free charge money expensive cheap long last lasts take takes duration "
-    "many much often big size old "
     "days weeks hours months time join joining attend enrol enroll register apply application eligible eligibility "
     "who whom funds fund funded funding finances pays sponsor donor donors countries country where available "
     "offered run runs since started start began begin year years old history women men woman man husband wife "

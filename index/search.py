@@ -31,8 +31,6 @@ Mode = Literal["dense", "lexical", "fused"]
 CANDIDATES = 40  # passages each ranker contributes before fusion
 LEXICAL_WEIGHT = 0.2  # bonus (in cosine units) for the best lexical match; chosen on the eval set (0.15-0.3 all beat either ranker)
 LEXICAL_ONLY_SCALE = 12.0  # BM25 score that counts as a full match in lexical-only mode
-TOPIC_IN_QUERY = True
-TOPIC_IN_LEXICAL = False
 TOPIC_BONUS = 0.05  # a follow-up's passages from the programme under discussion (tuned on tests/eval/conversations.yaml)
 HEADING_BONUS = 0.15  # a question that names a section ("What is Start Your Business?") gets that section
 _NORMALISE = re.compile(r"[^a-z0-9]+")
@@ -174,8 +172,8 @@ class Searcher:
         """The best `k` passages for a question, best first, and whether they answer it.
 
         `topic`: what the conversation is about, for a follow-up ("how much does it cost?"): its name
-        joins the question for both rankers (not for section-name matches) and its programme's passages
-        get a small bonus.
+        joins the question for the dense ranker only (not the lexical one, nor section-name matches),
+        every passage of its programme is a candidate, and those passages get a small bonus.
         """
         index = self._index_or_raise()
         scores, relevance = self._score(index, question, mode, topic)
@@ -192,12 +190,11 @@ class Searcher:
                topic: Topic | None = None) -> tuple[dict[int, float], float]:
         """(candidate row -> score for the chosen ranker, relevance of the best passage)."""
         n = len(index.chunks)
-        text = f"{question} ({topic.name})" if topic and TOPIC_IN_QUERY else question
-        lex_ids, lex_scores = index.lexical.search(text if TOPIC_IN_LEXICAL else question, min(CANDIDATES, n))
+        lex_ids, lex_scores = index.lexical.search(question, min(CANDIDATES, n))  # the question's own words
         if mode == "lexical":
             scores = {int(i): float(min(s / LEXICAL_ONLY_SCALE, 1.0)) for i, s in zip(lex_ids, lex_scores)}
             return scores, max(scores.values(), default=0.0)
-        query = self.encode([text])
+        query = self.encode([f"{question} ({topic.name})" if topic else question])  # the topic shapes the meaning
         _, dense_ids = index.dense.search(query, min(CANDIDATES, n))
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         named = [row for name, rows in index.headings.items() if name in _normalise(question) for row in rows]

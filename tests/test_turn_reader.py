@@ -99,7 +99,6 @@ def test_self_contained_questions_are_not_follow_ups(text: str) -> None:
 def test_the_topic_reads_as_the_package_or_programme_name(pages) -> None:
     assert tr.topic_name(pages, "siyb", "syb") == "Start Your Business (SYB)"
     assert tr.topic_name(pages, "score", None) == pages["score"].meta["name"]
-    assert tr.follow_up_query("how long is it?", "Start Your Business (SYB)") == "how long is it? (Start Your Business (SYB))"
 
 
 @pytest.mark.parametrize("text, stage", [
