@@ -31,7 +31,7 @@ test: setup  ## every test: unit, integration through the running processes, bro
 bench: setup  ## speed and memory figures
 	$(PY) bench/run_all.py
 
-eval: setup  ## search and routing quality (CLI), then questions and conversations through a running stack
+eval: setup  ## search and routing quality (CLI), then questions, conversations and answer facts through a running stack
 	$(CLI) eval --chat
 
 clean:

@@ -1,13 +1,18 @@
 """Multi-turn chat evaluation: play scripted conversations through the running gateway and check the replies.
 
-    python -m bot.chat_eval [--url http://127.0.0.1:8000] [--concurrency 4]
+    python -m bot.chat_eval [--url http://127.0.0.1:8000] [--concurrency 4] [--no-questions] [--no-facts]
 
 Plays `tests/eval/conversations.yaml` (tuned) and `tests/eval/conversations_heldout.yaml` (held out)
-through `POST {url}/api/chat`, one fresh sender per conversation, and sends every question of
+through `POST {url}/api/chat`, one fresh sender per conversation, sends every question of
 `tests/eval/questions.yaml` from a fresh sender (hit@1 through the chat, off-topic answered without
-sources). The report shows both conversation sets side by side, but lists failed turns (with the
-bot's reply) for the tuned set only: held-out replies and failures are never printed, so nobody
-tunes on them.
+sources), and every question of `tests/eval/facts.yaml` (`--facts PATH`) from a fresh sender: "fact
+recall" (the text of all messages of the reply matches the item's fact regex) and "programme first"
+(the first source is the item's programme). The report shows tuned and held-out parts side by side,
+but lists failed turns and missed questions (with the bot's reply) for the tuned parts only:
+held-out questions, replies and failures are never printed, so nobody tunes on them.
+
+`make eval` (`sme-advisor eval --chat`) runs this module against a throwaway stack with the default
+files, so the conversations, the question set and the answer facts all run there.
 
 A plain module: the standard library, httpx and PyYAML; nothing from the rest of the project.
 
@@ -25,6 +30,15 @@ Conversation file format::
               contains_any: ["regex", ...]     # at least one must match
               not_contains: ["regex", ...]     # none may match
               buttons: ["regex", ...]          # each matches some button title of the reply
+
+Answer-facts file format::
+
+    facts:
+      - q: "how long is the SYB training"    # one message, sent from a fresh sender, no context
+        programme: siyb                      # the programme whose document should answer it
+        fact: '\\b(5|five)\\b[^.]*days?'       # regex (case-insensitive) the reply text must match
+        source: programmes/siyb.md           # optional: the knowledge file stating the fact
+        heldout: true                        # optional: counted, never printed
 """
 
 from __future__ import annotations
@@ -48,6 +62,7 @@ EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
 DEFAULT_TUNED = EVAL_DIR / "conversations.yaml"
 DEFAULT_HELDOUT = EVAL_DIR / "conversations_heldout.yaml"
 DEFAULT_QUESTIONS = EVAL_DIR / "questions.yaml"
+DEFAULT_FACTS = EVAL_DIR / "facts.yaml"
 
 PROGRAMME_IDS = frozenset({
     "siyb", "wed", "sme-resilience", "productivity-ecosystems", "score", "formalization", "greening", "sci",
@@ -57,12 +72,17 @@ ACTIONS = ("say", "tap", "location")
 REGEX_CHECKS = ("contains", "contains_any", "not_contains", "buttons")
 CHECKS = ("programme", "no_sources") + REGEX_CHECKS
 CONVERSATION_KEYS = {"id", "about", "turns"}
+FACT_KEYS = {"q", "programme", "fact", "source", "heldout", "held_out"}
 REPLY_PREVIEW = 160
 TIMEOUT_S = 90.0
 
 
 class ConversationFormatError(ValueError):
     """A conversation file that does not follow the format; the message names the conversation and turn."""
+
+
+class FactsFormatError(ValueError):
+    """An answer-facts file that does not follow the format; the message names the file and the item."""
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -73,16 +93,20 @@ def _where(path: Path, conv_id: str | None, index: int, turn: int | None = None)
     return f"{path}: {name}" + (f", turn {turn}" if turn is not None else "")
 
 
+def _check_regex(pattern: str, where: str, key: str, error: type[ValueError] = ConversationFormatError) -> None:
+    try:
+        re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise error(f"{where}: '{key}' regex {pattern!r} does not compile ({exc})") from None
+
+
 def _regex_list(value: Any, where: str, key: str) -> list[str]:
     if not isinstance(value, list) or not value:
         raise ConversationFormatError(f"{where}: '{key}' must be a non-empty list of regexes")
     for item in value:
         if not isinstance(item, str) or not item:
             raise ConversationFormatError(f"{where}: '{key}' entries must be non-empty strings, got {item!r}")
-        try:
-            re.compile(item, re.IGNORECASE)
-        except re.error as exc:
-            raise ConversationFormatError(f"{where}: '{key}' regex {item!r} does not compile ({exc})") from None
+        _check_regex(item, where, key)
     return list(value)
 
 
@@ -385,8 +409,17 @@ def load_questions(path: Path | str) -> dict[str, dict[str, list]]:
     return parts
 
 
-def _ask(client: httpx.Client, gateway_url: str, text: str) -> tuple[list[dict] | None, str | None]:
-    return post_chat(client, gateway_url, new_sender("q"), text)
+def _ask(client: httpx.Client, gateway_url: str, text: str, label: str = "q") -> tuple[list[dict] | None, str | None]:
+    return post_chat(client, gateway_url, new_sender(label), text)
+
+
+def _ask_all(client: httpx.Client, gateway_url: str, texts: Sequence[str], concurrency: int = 4,
+             label: str = "q") -> list[tuple[list[dict] | None, str | None]]:
+    """Each text from its own fresh sender, `concurrency` at a time; answers in input order."""
+    if concurrency <= 1:
+        return [_ask(client, gateway_url, t, label) for t in texts]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(lambda t: _ask(client, gateway_url, t, label), texts))
 
 
 def run_questions(client: httpx.Client, gateway_url: str, questions_path: Path | str,
@@ -401,10 +434,7 @@ def run_questions(client: httpx.Client, gateway_url: str, questions_path: Path |
     out: dict[str, Any] = {"path": str(questions_path), "parts": {}}
 
     def run(texts: list[str]) -> list[tuple[list[dict] | None, str | None]]:
-        if concurrency <= 1:
-            return [_ask(client, gateway_url, t) for t in texts]
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            return list(pool.map(lambda t: _ask(client, gateway_url, t), texts))
+        return _ask_all(client, gateway_url, texts, concurrency)
 
     for name, part in parts.items():
         answers = run([q for q, _ in part["questions"]])
@@ -425,6 +455,97 @@ def run_questions(client: httpx.Client, gateway_url: str, questions_path: Path |
         out["parts"][name] = {
             "questions": n_q, "hit1": hits, "hit1_rate": hits / n_q if n_q else None,
             "off_topic": n_off, "off_topic_ok": off_ok, "off_topic_rate": off_ok / n_off if n_off else None,
+            "errors": errors, "misses": misses if name != "heldout" else [],
+        }
+    return out
+
+
+# --- the answer facts through the chat -----------------------------------------------------------------
+
+
+def validate_facts(data: Any, path: Path | str = "<facts>") -> dict[str, list[dict]]:
+    """The items of a parsed answer-facts file split into parts: {"tuned", "heldout"} (or {"all"} when no
+    item is held out), each a list of {"q", "programme", "fact"}; FactsFormatError names the item."""
+    path = Path(path)
+    if not isinstance(data, dict) or not isinstance(data.get("facts"), list) or not data["facts"]:
+        raise FactsFormatError(f"{path}: expected a top-level 'facts:' list with at least one item")
+    parts: dict[str, list[dict]] = {"tuned": [], "heldout": []}
+    seen: dict[str, int] = {}
+    for n, item in enumerate(data["facts"], 1):
+        where = f"{path}: fact #{n}"
+        if not isinstance(item, dict):
+            raise FactsFormatError(f"{where}: must be a mapping with q, programme and fact")
+        q = item.get("q")
+        if not isinstance(q, str) or not q.strip():
+            raise FactsFormatError(f"{where}: needs 'q', the question (a non-empty string)")
+        where = f"{where} ({_one_line(q, 40)!r})"
+        unknown = set(item) - FACT_KEYS
+        if unknown:
+            raise FactsFormatError(f"{where}: unknown key(s) {sorted(unknown)}; use q, programme, fact, "
+                                   "source and heldout")
+        if item.get("programme") not in PROGRAMME_IDS:
+            raise FactsFormatError(f"{where}: programme {item.get('programme')!r} is not a programme id "
+                                   f"({', '.join(sorted(PROGRAMME_IDS))})")
+        fact = item.get("fact")
+        if not isinstance(fact, str) or not fact.strip():
+            raise FactsFormatError(f"{where}: needs 'fact', a regex the reply must match (a non-empty string)")
+        _check_regex(fact, where, "fact", FactsFormatError)
+        if "source" in item and (not isinstance(item["source"], str) or not item["source"].strip()):
+            raise FactsFormatError(f"{where}: 'source' must be a path under knowledge/ (a non-empty string)")
+        for key in ("heldout", "held_out"):
+            if key in item and not isinstance(item[key], bool):
+                raise FactsFormatError(f"{where}: '{key}' must be true or false, got {item[key]!r}")
+        key = q.strip().casefold()
+        if key in seen:
+            raise FactsFormatError(f"{where}: the same question as fact #{seen[key]}; questions must be unique")
+        seen[key] = n
+        parts["heldout" if _is_heldout(item) else "tuned"].append(
+            {"q": q, "programme": item["programme"], "fact": fact})
+    if not parts["heldout"]:
+        return {"all": parts["tuned"]}
+    return parts
+
+
+def load_facts(path: Path | str) -> dict[str, list[dict]]:
+    """Read and validate an answer-facts file (the format in this module's docstring)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FactsFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise FactsFormatError(f"{path}: not valid YAML ({exc})") from None
+    return validate_facts(data, path)
+
+
+def run_facts(client: httpx.Client, gateway_url: str, facts_path: Path | str, concurrency: int = 4) -> dict:
+    """Fact recall and programme first through the chat, per part of the answer-facts file.
+
+    Returns {"path", "parts": {name: {"questions", "fact_hits", "fact_rate", "programme_first",
+    "programme_rate", "errors", "misses"}}}; `misses` (q, programme, fact, got, fact_ok, reply preview)
+    is kept for non-held-out parts only, and nothing of a held-out reply is kept at all.
+    """
+    parts = load_facts(facts_path)
+    out: dict[str, Any] = {"path": str(facts_path), "parts": {}}
+    for name, items in parts.items():
+        answers = _ask_all(client, gateway_url, [it["q"] for it in items], concurrency, label="fact")
+        fact_hits = first_hits = errors = 0
+        misses = []
+        for it, (messages, error) in zip(items, answers):
+            text = reply_text(messages) if messages is not None else ""
+            fact_ok = bool(messages) and _search(it["fact"], text) is not None
+            got = first_source_programme(messages) if messages is not None else None
+            errors += bool(error)
+            fact_hits += fact_ok
+            first_hits += got == it["programme"]
+            if name != "heldout" and not (fact_ok and got == it["programme"]):
+                misses.append({"q": it["q"], "programme": it["programme"], "fact": it["fact"],
+                               "got": got or (error or "no sources"), "fact_ok": fact_ok,
+                               "reply": _one_line(text, REPLY_PREVIEW)})
+        n = len(items)
+        out["parts"][name] = {
+            "questions": n, "fact_hits": fact_hits, "fact_rate": fact_hits / n if n else None,
+            "programme_first": first_hits, "programme_rate": first_hits / n if n else None,
             "errors": errors, "misses": misses if name != "heldout" else [],
         }
     return out
@@ -453,10 +574,15 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def _part_header(label: str, names: Sequence[str], width: int) -> str:
+    return f"{label:<26}" + "".join(f"{('held-out' if n == 'heldout' else n):>{width}}" for n in names)
+
+
 def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
-           questions: dict | None = None, url: str | None = None) -> str:
-    """A printable table: both conversation sets side by side, the question figures, and the failed
-    turns of the TUNED set only (held-out replies and failure details are never included)."""
+           questions: dict | None = None, url: str | None = None, facts: dict | None = None) -> str:
+    """A printable table: both conversation sets side by side, the question and answer-fact figures per
+    part, and the failed turns and missed questions of the TUNED parts only (held-out questions, replies
+    and failure details are never included)."""
     lines = ["SME Advisor chat evaluation" + (f" ({url})" if url else ""), ""]
     s_t, s_h = summarize(tuned), summarize(heldout)
     width = 22
@@ -468,12 +594,21 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
     if questions:
         parts = questions.get("parts", {})
         names = list(parts)
-        lines += ["", f"{'questions (through chat)':<26}" + "".join(
-            f"{('held-out' if n == 'heldout' else n):>{width}}" for n in names)]
+        lines += ["", _part_header("questions (through chat)", names, width)]
         lines.append(f"{'hit@1':<26}" + "".join(
             f"{_ratio(parts[n]['hit1'], parts[n]['questions']):>{width}}" for n in names))
         lines.append(f"{'off-topic, no sources':<26}" + "".join(
             f"{_ratio(parts[n]['off_topic_ok'], parts[n]['off_topic']):>{width}}" for n in names))
+        if any(parts[n]["errors"] for n in names):
+            lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
+    if facts:
+        parts = facts.get("parts", {})
+        names = list(parts)
+        lines += ["", _part_header("answer facts (one-shot)", names, width)]
+        lines.append(f"{'fact recall':<26}" + "".join(
+            f"{_ratio(parts[n]['fact_hits'], parts[n]['questions']):>{width}}" for n in names))
+        lines.append(f"{'programme first':<26}" + "".join(
+            f"{_ratio(parts[n]['programme_first'], parts[n]['questions']):>{width}}" for n in names))
         if any(parts[n]["errors"] for n in names):
             lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
     failed = [(c["id"], i, t) for c in (tuned or []) for i, t in enumerate(c["turns"], 1) if not t["passed"]]
@@ -491,6 +626,17 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
             lines += ["", f"Questions missed at hit@1, non-held-out only ({len(misses)}):"]
             for m in misses:
                 lines.append(f"- {_one_line(m['q'], 70)}  expected {m['expected']}, got {m['got']}")
+    if facts:
+        misses = [m for n, p in facts.get("parts", {}).items() if n != "heldout" for m in p.get("misses", [])]
+        if misses:
+            lines += ["", f"Answer facts missed, non-held-out only ({len(misses)}; held-out details are not shown):"]
+            for m in misses:
+                lines.append(f"- {_one_line(m['q'], 70)}  [{m['programme']}]")
+                if not m["fact_ok"]:
+                    lines.append(f"    x missing fact /{m['fact']}/")
+                if m["got"] != m["programme"]:
+                    lines.append(f"    x expected programme {m['programme']} first, got {m['got']}")
+                lines.append(f"    reply: {m['reply'] or '(none)'}")
     return "\n".join(lines)
 
 
@@ -537,12 +683,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--heldout", type=Path, default=DEFAULT_HELDOUT, help="the held-out set")
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="the question set")
     p.add_argument("--no-questions", action="store_true", help="skip the question set")
+    p.add_argument("--facts", type=Path, default=DEFAULT_FACTS, help="the answer-facts set (default %(default)s)")
+    p.add_argument("--no-facts", action="store_true", help="skip the answer-facts set")
     args = p.parse_args(list(argv) if argv is not None else None)
     try:
         tuned = load_conversations(args.conversations)
         heldout = load_conversations(args.heldout) if args.heldout else None
         check_unique_ids(tuned, heldout or [])
-    except ConversationFormatError as exc:
+        play_facts = bool(not args.no_facts and args.facts)
+        if play_facts:
+            load_facts(args.facts)  # a malformed file stops here, before anything is played
+    except (ConversationFormatError, FactsFormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     concurrency = max(1, args.concurrency)
@@ -563,7 +714,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 questions = run_questions(client, args.url, args.questions, concurrency)
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 print(f"warning: question set skipped: {exc}", file=sys.stderr)
-    print(report(tuned_results, heldout_results, questions, url=args.url))
+        facts = run_facts(client, args.url, args.facts, concurrency) if play_facts else None
+    print(report(tuned_results, heldout_results, questions, url=args.url, facts=facts))
     return 0
 
 

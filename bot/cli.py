@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=Path, default=PROJECT_ROOT / "tests/eval/questions.yaml")
     p.add_argument("--routing", type=Path, default=PROJECT_ROOT / "tests/eval/routing.yaml")
     p.add_argument("--chat", action="store_true",
-                   help="also play the questions and conversations through a throwaway running stack (/api/chat)")
+                   help="also play the questions, conversations and answer facts through a throwaway running stack (/api/chat)")
     p.set_defaults(func=cmd_eval)
 
     for module in ("bot.cli_routing", "bot.cli_trainers", "bot.cli_telegram", "bot.cli_processes", "bot.cli_staff"):

@@ -360,7 +360,7 @@ def shipped() -> tuple[list[dict], list[dict]]:
 def test_both_shipped_sets_load_with_unique_ids_and_the_agreed_sizes(shipped) -> None:
     tuned, heldout = shipped
     check_unique_ids(tuned, heldout)
-    assert len(tuned) == 36 and len(heldout) == 12
+    assert len(tuned) == 48 and len(heldout) == 16
     for conversation in tuned + heldout:
         assert 2 <= len(conversation["turns"]) <= 5, conversation["id"]
     assert "HELD-OUT" in HELDOUT.read_text(encoding="utf-8").splitlines()[0].upper()
@@ -406,3 +406,200 @@ def test_main_refuses_a_malformed_file_with_a_one_line_reason(tmp_path, capsys) 
     bad = write(tmp_path, {"conversations": [conv("bad", [{"say": "hi", "expect": {"programme": "xyz"}}])]})
     assert chat_eval.main(["--conversations", str(bad), "--heldout", str(HELDOUT), "--no-questions"]) == 2
     assert "conversation 'bad', turn 1" in capsys.readouterr().err
+
+
+# --- the answer facts through the chat -----------------------------------------------------------------
+
+FACTS = ROOT / "tests" / "eval" / "facts.yaml"
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def fact(q: str, programme: str = "siyb", pattern: str = r"\b5 days", **extra) -> dict:
+    return {"q": q, "programme": programme, "fact": pattern, **extra}
+
+
+def front_matter_and_body(path: Path) -> tuple[dict, str]:
+    _, head, body = path.read_text(encoding="utf-8").split("---", 2)
+    return yaml.safe_load(head), body
+
+
+@pytest.fixture(scope="module")
+def shipped_facts() -> list[dict]:
+    return yaml.safe_load(FACTS.read_text(encoding="utf-8"))["facts"]
+
+
+def test_the_shipped_facts_load_with_a_quarter_held_out_and_valid_ids_and_regexes(shipped_facts) -> None:
+    parts = chat_eval.load_facts(FACTS)
+    assert set(parts) == {"tuned", "heldout"}
+    total = len(parts["tuned"]) + len(parts["heldout"])
+    assert total == len(shipped_facts) >= 64
+    assert len(parts["heldout"]) * 4 == total, "exactly a quarter is held out"
+    for item in shipped_facts:
+        assert item["programme"] in chat_eval.PROGRAMME_IDS, item["q"]
+        re.compile(item["fact"], re.IGNORECASE)
+        assert set(item) <= chat_eval.FACT_KEYS and item.get("heldout", False) in (True, False)
+    assert {i["programme"] for i in shipped_facts} == chat_eval.PROGRAMME_IDS, "every programme is covered"
+    held = {i["programme"] for i in shipped_facts if i.get("heldout")}
+    assert len(held) == len(chat_eval.PROGRAMME_IDS), "the held-out items are spread across the programmes"
+    assert "HELD" in FACTS.read_text(encoding="utf-8").split("facts:")[0].upper()
+
+
+def test_every_shipped_fact_is_stated_by_its_source_document_of_that_programme(shipped_facts) -> None:
+    guides = 0
+    for item in shipped_facts:
+        source = KNOWLEDGE / item["source"]
+        meta, body = front_matter_and_body(source)
+        assert (meta.get("id") or meta.get("programme")) == item["programme"], f"{item['q']}: {source}"
+        assert re.search(item["fact"], body, re.IGNORECASE), f"{item['q']}: /{item['fact']}/ not in {source}"
+        guides += item["source"].startswith("guides/")
+    assert guides >= 16, "the guides are covered too"
+
+
+def test_no_shipped_fact_question_is_copied_from_the_other_sets(shipped_facts) -> None:
+    def norm(text: str) -> str:
+        return re.sub(r"\W+", " ", text).strip().casefold()
+
+    questions = yaml.safe_load((ROOT / "tests" / "eval" / "questions.yaml").read_text(encoding="utf-8"))
+    others = {norm(q["q"]) for q in questions["questions"]}
+    for path in (TUNED, HELDOUT):
+        others |= {norm(t["say"]) for c in load_conversations(path) for t in c["turns"] if "say" in t}
+    copied = [i["q"] for i in shipped_facts if norm(i["q"]) in others]
+    assert not copied
+    assert len({norm(i["q"]) for i in shipped_facts}) == len(shipped_facts)
+
+
+@pytest.mark.parametrize("item, message_part", [
+    ("just a string", "must be a mapping with q, programme and fact"),
+    ({"programme": "siyb", "fact": "x"}, "needs 'q'"),
+    (fact("broken one", programme="syb"), "programme 'syb' is not a programme id"),
+    ({"q": "broken one", "programme": "wed"}, "needs 'fact'"),
+    (fact("broken one", pattern=""), "needs 'fact'"),
+    (fact("broken one", pattern="(unclosed"), "'fact' regex '(unclosed' does not compile"),
+    (fact("broken one", heldot=True), "unknown key(s) ['heldot']"),
+    (fact("broken one", heldout="yes"), "'heldout' must be true or false"),
+    (fact("broken one", source=""), "'source' must be a path"),
+    (fact("how long is SYB"), "the same question as fact #1"),
+])
+def test_a_malformed_fact_is_named_by_its_number_and_question(tmp_path, item, message_part) -> None:
+    path = write(tmp_path, {"facts": [fact("how long is SYB"), item]}, "facts.yaml")
+    with pytest.raises(chat_eval.FactsFormatError) as info:
+        chat_eval.load_facts(path)
+    text = str(info.value)
+    assert f"{path}: fact #2" in text and message_part in text
+    if isinstance(item, dict) and "q" in item:
+        assert item["q"][:20] in text
+
+
+@pytest.mark.parametrize("data, message_part", [
+    ({"facts": []}, "top-level 'facts:' list"),
+    ({"questions": [fact("a")]}, "top-level 'facts:' list"),
+    ("facts: [\n  - q: x\n   programme: y", "not valid YAML"),
+])
+def test_a_malformed_facts_file_gets_a_clear_error(tmp_path, data, message_part) -> None:
+    with pytest.raises(chat_eval.FactsFormatError, match=re.escape(message_part)):
+        chat_eval.load_facts(write(tmp_path, data, "facts.yaml"))
+    with pytest.raises(chat_eval.FactsFormatError, match="cannot read it"):
+        chat_eval.load_facts(tmp_path / "nope.yaml")
+
+
+def facts_gateway() -> FakeGateway:
+    return FakeGateway({
+        "how long is syb": [message("SYB takes about 5 days.", sources=["siyb"])],
+        "who funds sci": [message("intro"), message("It is funded by Sida (Sweden).", sources=["sci"])],
+        "score countries": [message("SCORE started in China and Ghana.", sources=["score"])],
+        "eyb since when": [message("SECRET HELD-OUT REPLY about EYB", sources=["wed"])],
+        "aims everywhere?": [message("AIMS is not available everywhere.", sources=["aims"])],
+        "gyb days": 503,
+    })
+
+
+def facts_file(tmp_path: Path) -> Path:
+    return write(tmp_path, {"facts": [
+        fact("how long is syb"),
+        fact("who funds sci", "sci", r"\bSida\b"),
+        fact("score countries", "score", r"(?s)^(?=.*China)(?=.*Colombia)"),
+        fact("eyb since when", "siyb", r"\b2003\b", heldout=True),
+        fact("aims everywhere?", "aims", "not available everywhere", heldout=True),
+        fact("gyb days", "siyb", r"2 to 3 days", heldout=True, source="programmes/siyb.md"),
+    ]}, "facts.yaml")
+
+
+def test_run_facts_scores_fact_recall_and_programme_first_per_part_from_fresh_senders(tmp_path) -> None:
+    gateway = facts_gateway()
+    with gateway.client() as client:
+        result = chat_eval.run_facts(client, GATEWAY, facts_file(tmp_path), concurrency=3)
+    tuned, held = result["parts"]["tuned"], result["parts"]["heldout"]
+    assert (tuned["questions"], tuned["fact_hits"], tuned["programme_first"], tuned["errors"]) == (3, 2, 3, 0)
+    assert (held["questions"], held["fact_hits"], held["programme_first"], held["errors"]) == (3, 1, 1, 1)
+    assert tuned["fact_rate"] == pytest.approx(2 / 3) and held["programme_rate"] == pytest.approx(1 / 3)
+    assert [m["q"] for m in tuned["misses"]] == ["score countries"]
+    miss = tuned["misses"][0]
+    assert not miss["fact_ok"] and miss["got"] == "score" and miss["reply"].startswith("SCORE started")
+    assert held["misses"] == [] and "SECRET" not in json.dumps(result)
+    assert len({r["sender"] for r in gateway.requests}) == 6, "every question from a fresh sender"
+    assert sorted(r["message"] for r in gateway.requests) == sorted(
+        ["how long is syb", "who funds sci", "score countries", "eyb since when", "aims everywhere?", "gyb days"])
+
+
+def test_the_report_shows_fact_recall_per_part_and_never_leaks_held_out_text(tmp_path) -> None:
+    with facts_gateway().client() as client:
+        facts = chat_eval.run_facts(client, GATEWAY, facts_file(tmp_path))
+    text = report([], [], None, url=GATEWAY, facts=facts)
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("answer facts"))
+    assert header.index("tuned") < header.index("held-out")
+    recall = next(line for line in lines if line.startswith("fact recall"))
+    assert "2/3  66.7%" in recall and "1/3  33.3%" in recall
+    first = next(line for line in lines if line.startswith("programme first"))
+    assert "3/3 100.0%" in first and "1/3  33.3%" in first
+    assert next(line for line in lines if line.startswith("request errors")).split()[-2:] == ["0", "1"]
+    assert "- score countries  [score]" in text and "missing fact /(?s)^(?=.*China)(?=.*Colombia)/" in text
+    assert "reply: SCORE started in China and Ghana." in text
+    for secret in ("eyb since when", "aims everywhere", "gyb days", "SECRET", "2003", "not available everywhere",
+                   "2 to 3 days"):
+        assert secret not in text
+
+
+def test_a_facts_file_without_held_out_items_is_one_part(tmp_path) -> None:
+    path = write(tmp_path, {"facts": [fact("how long is syb"), fact("who funds sci", "sci", "Sida")]}, "f.yaml")
+    assert list(chat_eval.load_facts(path)) == ["all"]
+    with facts_gateway().client() as client:
+        result = chat_eval.run_facts(client, GATEWAY, path, concurrency=1)
+    assert result["parts"]["all"]["fact_hits"] == 2 and "fact recall" in report(None, None, facts=result)
+
+
+def fake_main_client(monkeypatch, gateway: FakeGateway) -> None:
+    real_client = httpx.Client
+
+    def client(*args, **kwargs):
+        kwargs.pop("limits", None)
+        return real_client(*args, transport=httpx.MockTransport(
+            lambda r: httpx.Response(200, json={"status": "ok"}) if r.url.path == "/healthz" else gateway(r)),
+            **kwargs)
+
+    monkeypatch.setattr(chat_eval.httpx, "Client", client)
+
+
+def test_main_plays_the_facts_and_no_facts_skips_them(tmp_path, monkeypatch, capsys) -> None:
+    gateway = facts_gateway()
+    fake_main_client(monkeypatch, gateway)
+    conversations = write(tmp_path, {"conversations": [conv("t1")]}, "tuned.yaml")
+    held = write(tmp_path, {"conversations": [conv("h1")]}, "held.yaml")
+    common = ["--url", GATEWAY, "--conversations", str(conversations), "--heldout", str(held), "--no-questions"]
+    assert chat_eval.main(common + ["--facts", str(facts_file(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert "fact recall" in out and "score countries" in out and "eyb since when" not in out and "SECRET" not in out
+    sent = len(gateway.requests)
+    assert chat_eval.main(common + ["--no-facts"]) == 0
+    assert "fact recall" not in capsys.readouterr().out and len(gateway.requests) == sent + 2
+
+
+def test_main_refuses_a_malformed_facts_file_before_playing_anything(tmp_path, monkeypatch, capsys) -> None:
+    gateway = FakeGateway({})
+    fake_main_client(monkeypatch, gateway)
+    bad = write(tmp_path, {"facts": [fact("ok one"), fact("the bad one", "xyz")]}, "facts.yaml")
+    code = chat_eval.main(["--url", GATEWAY, "--conversations", str(TUNED), "--heldout", str(HELDOUT),
+                           "--no-questions", "--facts", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2 and "fact #2 ('the bad one')" in err and "programme 'xyz'" in err
+    assert gateway.requests == []
