@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 from actions import focus
-from index.search import SearchResponse
+from index.search import SearchResponse, SearchResult
 
 MAX_SOURCES = 3
 FOLLOW_UPS = [
     {"title": "Find a programme for me", "payload": "/find_programme"},
     {"title": "Find a trainer near me", "payload": "/find_trainer"},
 ]
+TELL_MORE = {"title": "Tell me more", "payload": "Tell me more"}  # typed or tapped, the turn reader continues
 NOT_FOUND = (
     "Sorry, I couldn't find anything about that in the SME programmes' materials, so I'd rather not guess. "
     "I can help with starting or improving a business (ideas, business plans, records, costing, marketing), "
@@ -61,14 +63,17 @@ class Answer:
     buttons: list[dict] = field(default_factory=lambda: list(FOLLOW_UPS))
     document: str | None = None  # the passage the answer came from: "doc_id#section"
     section: str | None = None
+    more_at: int | None = None  # where the passage goes on after the reply (a "Tell me more" continues there)
 
 
 def compose_answer(response: SearchResponse, question: str | None = None, programme: str | None = None,
-                   document: str | None = None, limit: int = focus.MAX_CHARS) -> Answer:
+                   document: str | None = None, limit: int = focus.MAX_CHARS,
+                   names: Mapping[str, str] | None = None) -> Answer:
     """The reply for a search response: the passage (and the part of it) that answers the question, with its
     sources, or a plain 'not found'.
 
     `programme`: the programme the answer must be about (a follow-up's topic); else the best result's.
+    `names`: programme id -> short name, for the heading.
     """
     if not response.answerable or not response.results:
         return Answer(text=NOT_FOUND, answered=False)
@@ -80,8 +85,36 @@ def compose_answer(response: SearchResponse, question: str | None = None, progra
         if (r is best or r.score >= floor) and r.doc_id not in seen and len(sources) < MAX_SOURCES:
             seen.add(r.doc_id)
             sources.append({"title": r.title, "url": r.source_url, "programme": r.programme})
-    heading = best.section if best.section.lower() != "overview" else best.title
-    body, _more = focus.window(question, best.text, limit)
-    text = f"**{heading}**\n\n{body}"
-    return Answer(text=text, answered=True, programme=best.programme, sources=sources,
-                  document=f"{best.doc_id}#{best.section}", section=best.section)
+    body, more_at = focus.window(question, best.text, limit)
+    return Answer(text=f"**{heading(best, names)}**\n\n{body}", answered=True, programme=best.programme,
+                  sources=sources, document=f"{best.doc_id}#{best.section}", section=best.section, more_at=more_at)
+
+
+def heading(passage: SearchResult, names: Mapping[str, str] | None = None) -> str:
+    """The reply's heading: the passage's section, with the programme's name when the section hides it
+    ("SIYB - How to take part")."""
+    text = passage.section if passage.section.lower() != "overview" else passage.title
+    name = (names or {}).get(passage.programme)
+    if name and passage.doc_id.startswith("programmes/") and name.lower() not in text.lower():
+        return f"{name} - {text}"
+    return text
+
+
+def continuation(passages: Sequence[SearchResult], document: str, at: int | None,
+                 names: Mapping[str, str] | None = None, limit: int = focus.MAX_CHARS) -> Answer | None:
+    """"Tell me more" after an answer from `document` ("doc_id#section"): the rest of that passage from unit
+    `at`, or, when it was shown whole, the document's next passage. None when the document ends there."""
+    doc_id, _, section = document.partition("#")
+    mine = [i for i, p in enumerate(passages) if p.section == section]
+    if not mine:
+        return None
+    if at is not None:
+        passage = passages[mine[0]]
+    elif mine[-1] + 1 < len(passages):
+        passage = passages[mine[-1] + 1]
+    else:
+        return None
+    body, more_at = focus.window("", passage.text, limit, start=at or 0)
+    source = {"title": passage.title, "url": passage.source_url, "programme": passage.programme}
+    return Answer(text=f"**{heading(passage, names)}**\n\n{body}", answered=True, programme=passage.programme,
+                  sources=[source], document=f"{doc_id}#{passage.section}", section=passage.section, more_at=more_at)

@@ -25,7 +25,7 @@ from actions.turn_reader import Context, Reading
 logger = logging.getLogger(__name__)
 
 # Slots a restart clears (the conversation's topic, the finder's answers, the last search).
-RESET_SLOTS = ("programme", "package", "topic_doc", "stage", "need", "group", "sector", "trainer_programme", "trainers_shown",
+RESET_SLOTS = ("programme", "package", "topic_doc", "topic_subject", "topic_more", "stage", "need", "group", "sector", "trainer_programme", "trainers_shown",
                "answered", "requested_slot", "flow")
 PRONOUN = re.compile(r"\b(?:it|this|that|there|the (?:course|training|programm?e|program))\b",
                                  re.IGNORECASE)
@@ -37,6 +37,8 @@ REPLIES = {
     "affirm": "Great! What would you like to do next? Ask me a question, or pick one:",
     "deny": "OK, no problem. Is there anything else I can help with? Ask me a question, or pick one:",
     "thanks": "You're welcome! Ask me anything else about your business whenever you like.",
+    "no_more": "That is all I have on that. Ask me another question, or pick one:",
+    "more_of_what": "What would you like to know more about? Ask me a question, or pick one:",
 }
 
 
@@ -160,8 +162,26 @@ class ActionReadTurn(Action):
 
     # --- the knowledge answer ------------------------------------------------------------------------
 
+    def _more(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        """"Tell me more": the rest of the last answer, else the next part of its document."""
+        reply, topic = knowledge.more(_topic(tracker, context), pages, runtime.searcher().passages)
+        if reply is None:
+            key = "no_more" if tracker.get_slot("topic_doc") else "more_of_what"
+            dispatcher.utter_message(text=REPLIES[key], buttons=list(FOLLOW_UPS))
+            return [SlotSet("flow", None)]
+        return self._say(dispatcher, reply, topic)
+
+    def _say(self, dispatcher, reply, topic: knowledge.Topic) -> list[EventType]:
+        """Send an answer with its sources; the conversation's topic follows it."""
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        if reply.sources:
+            dispatcher.utter_message(json_message={"sources": reply.sources})
+        return [SlotSet("answered", True), SlotSet("programme", topic.programme), SlotSet("package", topic.package),
+                SlotSet("topic_doc", topic.document), SlotSet("topic_subject", topic.subject),
+                SlotSet("topic_more", topic.more_at), SlotSet("flow", None)]
+
     def _question(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
-        topic = knowledge.Topic(context.topic, context.package, tracker.get_slot("topic_doc"))
+        topic = _topic(tracker, context)
         if context.last_bot == "action_find_trainers" and (guide := runtime.guide(OFFICE_GUIDE)):
             topic = knowledge.Topic(guide.programme, None, guide.doc_id)  # "how much do they charge?"
         searcher = runtime.searcher()
@@ -182,11 +202,13 @@ class ActionReadTurn(Action):
                 best = response.results[0].score if response.results else None
                 runtime.records().add_unanswered(tracker.sender_id, text, best)
             return [SlotSet("answered", False), SlotSet("flow", None)]
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
-        if reply.sources:
-            dispatcher.utter_message(json_message={"sources": reply.sources})
-        return [SlotSet("answered", True), SlotSet("programme", new_topic.programme),
-                SlotSet("package", new_topic.package), SlotSet("topic_doc", new_topic.document), SlotSet("flow", None)]
+        return self._say(dispatcher, reply, new_topic)
+
+
+def _topic(tracker: Tracker, context: Context) -> knowledge.Topic:
+    more_at = tracker.get_slot("topic_more")
+    return knowledge.Topic(context.topic, context.package, tracker.get_slot("topic_doc"),
+                           tracker.get_slot("topic_subject"), int(more_at) if more_at is not None else None)
 
 
 def _names_a_place(text: str) -> bool:

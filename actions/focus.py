@@ -46,10 +46,12 @@ FACT_KINDS = (
              _rx(r"\b(?:fund(?:ed|ing|s|ers?)|donors?|support(?:ed)? (?:by|from)|SECO|Norad|Sida|NORAD|EU|European "
                  r"Union|government of|partners? such as)\b")),
     FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "
-                              r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b"),
+                              r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b|"
+                              r"\b(?:is|are) (?:it|this|that|they|there \w+) (?:also )?(?:available |offered |running |active |used )?in\b|"
+                              r"\b(?:available|offered|exists?|runs?) in\b"),
              re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
-                        r"\b(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?, ){2,}(?:and )?[A-Z][a-z]+|"
-                        r"\b[A-Z][a-zé]+(?:,| and)(?: the)? [A-Z][a-zé]+(?:,| and)(?: the)? [A-Z]"),
+                        r"\b(?:[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?, ){2,}(?:and )?[A-Z][a-zà-ÿ]+|"
+                        r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
              _rx(r"key facts|figures|where")),
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
                         r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
@@ -70,8 +72,9 @@ FACT_KINDS = (
                          r"\btake part\b|\bcontact\b"),
              _rx(r"\b(?:ask|contact|apply|request|partner|country office|training provider|chamber|sign up|take part)\b"),
              _rx(r"how to take part|how to (?:join|apply|request|get)|where to get help|reach")),
-    FactKind("results", _rx(r"\b(?:does it (?:work|help)|results?|impact|evidence|proof|worth|increase|improve\w*|"
-                            r"benefits?|effect\w*|success\w*)\b"),
+    FactKind("results", _rx(r"\b(?:results?|impact|evidence|proof|worth|benefits?|effective\w*|successful)\b|"
+                            r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
+                            r"(?:work|help|increase|improve|raise|boost)\b"),
              _rx(r"\b(?:\d+(?:\.\d+)? ?(?:%|per ?cent)|increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
                  r"trial|results?)\b"),
              _rx(r"results|evidence|key facts|figures|what participants get")),
@@ -80,7 +83,7 @@ SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(*])")
 MAX_CHARS = 700
 KIND_BONUS = 0.2  # a passage that states the kind of fact asked for (in cosine units)
 SECTION_BONUS = 0.1  # ... or whose heading is where such facts live
-PASSAGE_BONUS = 0.15  # a follow-up's passage: the one the last answer showed ("doc_id#section")...
+PASSAGE_BONUS = 0.2  # a follow-up's passage: the one the last answer showed ("doc_id#section")...
 DOCUMENT_BONUS = 0.05  # ... or another from its document
 
 
@@ -148,25 +151,44 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     return max(pool, key=value)
 
 
-def window(question: str, text: str, limit: int = MAX_CHARS) -> tuple[str, bool]:
-    """The part of a passage that answers the question: whole sentences and list items, at most `limit`
-    characters (at least one), starting at the passage's beginning unless the fact asked for comes later.
+def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None = None) -> tuple[str, int | None]:
+    """The part of a passage that answers the question: whole sentences and whole lists, about `limit`
+    characters (at least one unit), starting at the passage's beginning unless the fact asked for comes
+    later (or at unit `start`, for "Tell me more").
 
-    Returns the text and whether the passage goes on after it.
+    Returns the text and the unit where the passage goes on after it (None when it was shown to the end).
     """
     parts = units(text)
     if not parts:
-        return "", False
-    kinds = expected(question)
-    hit = next((i for i, u in enumerate(parts) for k in kinds if k.sentence.search(u.text)), 0) if kinds else 0
-    start = 0
-    if sum(len(u.text) + 1 for u in parts[: hit + 1]) > limit:  # the fact comes late: start just before it
-        start = hit - 1 if hit and parts[hit].before == " " else hit
-    out, used = [], 0
-    for i, u in enumerate(parts[start:], start):
-        if out and i > hit and used + len(u.text) + 1 > limit:
+        return "", None
+    if start is None:
+        kinds = expected(question)
+        hit = next((i for i, u in enumerate(parts) for k in kinds if k.sentence.search(u.text)), 0) if kinds else 0
+        start = 0
+        if sum(len(u.text) + 1 for u in parts[: hit + 1]) > limit:  # the fact comes late: start just before it
+            start = hit - 1 if hit and parts[hit].before == " " else hit
+    else:
+        hit = start = min(max(start, 0), len(parts) - 1)
+    end, used = start, 0
+    for i in range(start, len(parts)):
+        if i > start and i > hit and used + len(parts[i].text) + 1 > limit:
             break
-        out.append(u)
-        used += len(u.text) + 1
-    body = "".join((u.before if i else "") + u.text for i, u in enumerate(out))
-    return body, start + len(out) < len(parts)
+        end, used = i + 1, used + len(parts[i].text) + 1
+    end = _whole_lists(parts, start, end, hit, limit)
+    body = "".join((u.before if i else "") + u.text for i, u in enumerate(parts[start:end]))
+    return body, end if end < len(parts) else None
+
+
+def _whole_lists(parts: list[Unit], start: int, end: int, hit: int, limit: int) -> int:
+    """Move a cut that falls inside a list: to the list's end when it stays short, else before its intro line."""
+    if end >= len(parts) or parts[end].before != "\n":
+        return end  # the next unit starts a sentence or a paragraph: not inside a list
+    intro = end - 1
+    while intro > start and parts[intro].before == "\n":
+        intro -= 1
+    last = end
+    while last < len(parts) and parts[last].before == "\n":
+        last += 1
+    if sum(len(u.text) + 1 for u in parts[start:last]) <= 2 * limit:
+        return last
+    return intro if intro > max(start, hit) else end

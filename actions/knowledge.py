@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from actions import programmes, turn_reader
-from actions.answering import FOLLOW_UPS, Answer, compose_answer
+from actions.answering import FOLLOW_UPS, TELL_MORE, Answer, compose_answer, continuation
 from actions.programmes import Pages
 from index.search import SearchResponse
 from index.search import Topic as SearchTopic
@@ -32,6 +32,8 @@ class Topic:
     programme: str | None = None
     package: str | None = None
     document: str | None = None
+    subject: str | None = None  # the words of the question that set the topic ("GET Ahead training")
+    more_at: int | None = None  # where the last answer's passage goes on ("Tell me more")
 
 
 def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[Answer, Topic, SearchResponse]:
@@ -50,26 +52,53 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[A
     response = None
     if follows:
         name = turn_reader.topic_name(pages, topic.programme, topic.package) or topic.programme
+        if topic.subject:
+            name = f"{topic.subject}, {name}"
         response = search(question, SearchTopic(topic.programme, name))
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
+    names = short_names(pages)
     if follows:
-        reply = compose_answer(response, question, topic.programme, topic.document)
+        reply = compose_answer(response, question, topic.programme, topic.document, names=names)
     else:
-        reply = compose_answer(response, question)
+        reply = compose_answer(response, question, names=names)
     if not reply.answered:
         return reply, topic, response
-    reply.buttons = next_steps(pages, reply.programme)
+    reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
+    if follows:
+        return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at), response
+    subject = subject_of(question, pages)
     if programme:
-        new_topic = Topic(programme, package, reply.document)
-    elif follows:
-        new_topic = Topic(topic.programme, topic.package, reply.document)
-    else:
-        m = _PACKAGE_SECTION.search(reply.section or "")
-        new_topic = Topic(reply.programme, m.group(1).lower() if m and reply.programme == "siyb" else None,
-                          reply.document)
-    return reply, new_topic, response
+        return reply, Topic(programme, package, reply.document, subject, reply.more_at), response
+    m = _PACKAGE_SECTION.search(reply.section or "")
+    package = m.group(1).lower() if m and reply.programme == "siyb" else None
+    return reply, Topic(reply.programme, package, reply.document, subject, reply.more_at), response
+
+
+def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[Answer | None, Topic]:
+    """"Tell me more": the rest of the last answer's passage, else the next passage of its document.
+
+    `passages(doc_id)` lists a document's passages in order. None when there is nothing more to show."""
+    if not topic.document:
+        return None, topic
+    reply = continuation(passages(topic.document.partition("#")[0]), topic.document, topic.more_at, short_names(pages))
+    if reply is None:
+        return None, topic
+    reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
+    return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
+
+
+def short_names(pages: Pages) -> dict[str, str]:
+    return {pid: programmes.short_name(doc) for pid, doc in pages.items()}
+
+
+def subject_of(question: str, pages: Pages, limit: int = 8) -> str | None:
+    """The words of a question that set a topic, for the follow-ups: "what is GET ahead training" -> "GET ahead training"."""
+    named = {w for _, key, _, _ in turn_reader.mentions(question, pages) for w in key.split()}
+    words = [w for w in re.findall(r"[\w'-]+", question)
+             if w.lower() in named or w.lower() not in turn_reader.STOPWORDS and w.lower() not in turn_reader.GENERIC]
+    return " ".join(words[:limit]) or None
 
 
 def compared(question: str, pages: Pages) -> list[tuple[str, str | None, str]]:
@@ -85,7 +114,8 @@ def compare(question: str, sides, pages: Pages, search: Search) -> tuple[Answer,
     parts, sources, response = [], [], None
     for programme, package, name in sides:
         response = search(f"What is {name}?", None)
-        side = compose_answer(response, f"What is {name}?", programme, limit=SIDE_CHARS)
+        side = compose_answer(response, f"What is {name}?", programme, _passage_named(response, programme, name),
+                              limit=SIDE_CHARS, names=short_names(pages))
         if not side.answered:
             continue
         parts.append(side.text)
@@ -100,14 +130,25 @@ def compare(question: str, sides, pages: Pages, search: Search) -> tuple[Answer,
     return reply, Topic(first[0], first[1]), response
 
 
-def next_steps(pages: Pages, programme: str | None) -> list[dict]:
-    """The buttons under an answer: the programme finder, and a trainer for the programme it was about."""
+def _passage_named(response: SearchResponse, programme: str, name: str) -> str | None:
+    """The best passage whose heading (or document) carries the name: "doc_id#section", or None."""
+    key = name.lower()
+    for r in response.results:
+        if r.programme == programme and (key in r.section.lower() or key in r.title.lower()):
+            return f"{r.doc_id}#{r.section}"
+    return None
+
+
+def next_steps(pages: Pages, programme: str | None, more: bool = False) -> list[dict]:
+    """The buttons under an answer: "Tell me more" when it was shortened, the programme finder, and a trainer
+    for the programme it was about."""
+    first = [TELL_MORE] if more else []
     doc = pages.get(programme) if programme else None
     if doc is None:
-        return list(FOLLOW_UPS)
+        return first + list(FOLLOW_UPS)
     short = programmes.short_name(doc)
-    return [FOLLOW_UPS[0], {"title": f"Find a trainer for {short}",
-                            "payload": f'/find_trainer{{"programme":"{programme}"}}'}]
+    return first + [FOLLOW_UPS[0], {"title": f"Find a trainer for {short}",
+                                    "payload": f'/find_trainer{{"programme":"{programme}"}}'}]
 
 
 def _programme_for_group(question: str, topic: str, pages: Pages) -> str | None:

@@ -17,7 +17,7 @@ from actions import finder
 from actions.programmes import Pages, aliases
 from index.vocabulary import APOSTROPHES
 
-Kind = Literal["question", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
+Kind = Literal["question", "more", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
                "thanks", "goodbye", "greet", "unclear"]
 
 def _whole(*alternatives: str) -> re.Pattern[str]:
@@ -49,6 +49,10 @@ ACKNOWLEDGE = _whole(r"ok(?:ay)?", r"k", r"cool", r"great", r"nice", r"good", r"
 MORE_TRAINERS = re.compile(r"^\W*(?:show |any |see |give me |are there )?(?:me )?(?:some )?(?:more|other|next|another)"
                            r"(?: ones?| trainers?| results?| names?| please| options)*\W*$", re.IGNORECASE)
 
+TELL_MORE = _whole(r"(?:please |pls |can you |could you )?tell me more(?: about (?:it|this|that))?(?: please| pls)?",
+                   r"(?:say |explain )?more(?: please| pls)?", r"more (?:info|information|details?)(?: please| pls)?",
+                   r"(?:please )?(?:continue|go on|keep going|carry on)", r"and then\??", r"what else\??", r"anything else\??",
+                   r"explain more", r"details(?: please)?")
 QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|"
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
@@ -71,6 +75,8 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     rf"|(?:no|not any|without(?: an?)?|there (?:is|are) no) (?:\w+ )?{_TRAINER_WORDS}"
     rf"|(?:become|becoming|be|certif\w+|qualif\w+|train(?:ed)? as) (?:an? |the )?(?:\w+ ){{0,3}}{_TRAINER_WORDS}"
     rf"|{_TRAINER_WORDS}(?:'s)? (?:certification|network|training|role|levels?|fees?|pay)"
+    rf"|(?:need|needs|require|requires) (?:an? |any |the )?(?:\w+ ){{0,3}}{_TRAINER_WORDS}\b[^.?!]*\bto (?:run|teach|lead|"
+    r"deliver|use|do) (?:it|this|that|them|the \w+)"
     r"|how (?:are|do|does) (?:\w+ ){0,2}trainers?)\b",
     re.IGNORECASE)
 FINDER_REQUEST = re.compile(
@@ -84,6 +90,7 @@ FINDER_REQUEST = re.compile(
     re.IGNORECASE)
 WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
                            re.IGNORECASE)
+OTHER_PLACE = re.compile(r"\W*(?:what|how) about\b|\W*(?:and|any|are there any|is there any)\b", re.IGNORECASE)
 IN_PLACE = re.compile(r"\b(?:in|near|around|at|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
 _WORD = re.compile(r"[a-zà-ÿ']+", re.IGNORECASE)
 _VOWELS = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
@@ -137,7 +144,7 @@ def spelled_out(text: str) -> str:
     return _TEXTING.sub(lambda m: TEXTING[m.group(1).lower()], text)
 
 
-def _mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
+def mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
     """Every alias of a programme or SIYB package the text holds: (position, alias, programme, package)."""
     lowered = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
     packages = {pkg.lower() for doc in pages.values() for pkg in (doc.meta.get("packages") or {})}
@@ -152,17 +159,17 @@ def _mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]
 
 def named(text: str, pages: Pages) -> tuple[str | None, str | None]:
     """(programme id, package id) named in the text, the longest name first: "can men join GET Ahead" -> ("wed", None)."""
-    mentions = _mentions(text, pages)
-    if not mentions:
+    found = mentions(text, pages)
+    if not found:
         return None, None
-    _, _, pid, package = max(mentions, key=lambda m: len(m[1]))
+    _, _, pid, package = max(found, key=lambda m: len(m[1]))
     return pid, package
 
 
 def named_all(text: str, pages: Pages) -> list[tuple[str, str | None, str]]:
     """Every programme or package the text names, in order, without repeats: [(programme, package, name)]."""
     first: dict[tuple[str, str | None], int] = {}
-    for at, _, pid, package in _mentions(text, pages):
+    for at, _, pid, package in mentions(text, pages):
         first[(pid, package)] = min(at, first.get((pid, package), at))
     out: list[tuple[str, str | None, str]] = []
     for pid, package in sorted(first, key=first.get):
@@ -226,7 +233,10 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("affirm")
     trainers_context = context.last_bot == "action_find_trainers" or context.in_form == "trainer_search_form"
     if MORE_TRAINERS.match(text) and (context.trainers_shown or trainers_context):
-        return reading("more_trainers")
+        if trainers_context or not TELL_MORE.match(text) or context.last_bot != "action_read_turn":
+            return reading("more_trainers")
+    if TELL_MORE.match(text):
+        return reading("more")
     if wants_trainer(text):
         return reading("trainers")
     question = is_question(text)
@@ -236,9 +246,9 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if not question and values and len(text.split()) >= 3 and ({"stage", "need"} <= set(values)
                                                                or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
-    if len(text.split()) <= 5 and not re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b",
-                                               text, re.IGNORECASE) and place_named(text):
-        return reading("trainers")  # "Kampala", "in Kumasi then?": where to look for trainers
+    asks = re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
+    if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and place_named(text):
+        return reading("trainers")  # "Kampala", "in Kumasi then?", "what about Dar es Salaam": where to look
     if WHERE_TO_TAKE.search(text) and (m := IN_PLACE.search(text)) and place_named(m.group(1)):
         return reading("trainers")  # "where can I take SYB in Nairobi?"
     if intent == "find_trainer" and confidence >= 0.9 and not question and not ABOUT_TRAINERS.search(text):
@@ -287,12 +297,13 @@ def topic_name(pages: Mapping, topic: str | None, package: str | None) -> str | 
     return str(doc.meta.get("name") or doc.title)
 
 
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an the is are was were be been it its this that these those they them their there here i me my we us our you "
     "your he she his her do does did can could should would will shall may might must to of in on at for from by "
     "with about and or but if so as than then what which who whom whose when where why how any some much many "
     "also too very just really please pls plz tell know want need get give like ok okay".split())
-_REFERS = re.compile(r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
+_REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|"
+                     r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
                      r"project|initiative|approach|method|game|workshop|assessment|guide))\b|^\W*(?:and|what about|how about"
                      r"|also|so|but)\b", re.IGNORECASE)
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
@@ -309,7 +320,7 @@ GENERIC = frozenset(
 
 
 def content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOPWORDS]
+    return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS]
 
 
 def is_follow_up(text: str) -> bool:

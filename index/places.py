@@ -108,6 +108,7 @@ child children house office room water book word words question questions answer
 issues example story page list line side top kind sort type point case fact level levels step steps order system
 data report rule rules law government development project projects support quality safety security health care
 power energy industry sector trade transport tax taxes insurance normal deal central
+settlement settlements camp camps refugee refugees host hosts community communities neighbourhood neighborhood
 know knew think want wants wanted need needs needed likes love look looking find finding found tell told ask asked
 asking say says said make makes made making take takes took come comes came put mean means meant show learn
 learning teach teaching read reading write writing speak talk called leave feel seem trying use using used open

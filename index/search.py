@@ -161,6 +161,11 @@ class Searcher:
         logger.info("index %s loaded (%d chunks)", version, len(loaded.chunks))
         return True
 
+    def passages(self, doc_id: str) -> list[SearchResult]:
+        """Every passage of one document, in the document's order (for "Tell me more")."""
+        index = self._index_or_raise()
+        return [self._result(c, 0.0) for c in index.chunks if c.doc_id == doc_id]
+
     def _index_or_raise(self) -> LoadedIndex:
         if self._index is None:
             self.reload_if_changed()

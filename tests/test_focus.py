@@ -19,6 +19,14 @@ def test_the_kind_of_fact_a_question_asks_for() -> None:
     assert kinds("which countries?") == ["countries"]
     assert "men" in kinds("can my husband join?")
     assert kinds("What is Start Your Business?") == []
+    assert kinds("What is Improve Your Business (IYB)?") == [], "a programme's name is not a question about results"
+    assert kinds("Does GET Ahead actually increase profits?") == ["results"]
+    assert kinds("is it in nigeria") == ["countries"]
+
+
+def test_country_lists_with_accents_and_the_gambia_are_facts() -> None:
+    countries = next(k for k in focus.FACT_KINDS if k.name == "countries")
+    assert countries.sentence.search("FYB has been used in Côte d'Ivoire, The Gambia and Senegal.")
 
 
 def test_the_passage_that_states_the_fact_is_chosen_within_the_programme() -> None:
@@ -46,3 +54,36 @@ def test_lists_stay_lists() -> None:
     assert body == text
     units = focus.units("Intro.\n\nSteps:\n- one\n- two")
     assert [(u.before, u.text) for u in units] == [("\n\n", "Intro."), ("\n\n", "Steps:"), ("\n", "- one"), ("\n", "- two")]
+
+
+def test_a_cut_never_falls_inside_a_list() -> None:
+    intro = "Registering a business has steps. " * 8
+    steps = "\n".join(f"{n}. Step number {n} of the registration, with some words." for n in range(1, 9))
+    body, more_at = focus.window("what is it?", f"{intro.strip()}\n\nThe steps are:\n{steps}\n\nAfter that, wait.", limit=400)
+    assert body.endswith("with some words.") and "8. Step" in body, "a short list is shown whole"
+    assert more_at is not None
+    long_steps = "\n".join(f"- item {n} " + "word " * 40 for n in range(12))
+    body, more_at = focus.window("what is it?", f"{intro.strip()}\n\nThe items:\n{long_steps}", limit=400)
+    assert "The items:" not in body and more_at is not None, "a long list waits for 'Tell me more'"
+
+
+def test_tell_me_more_continues_the_passage_then_the_document() -> None:
+    from actions.answering import continuation
+
+    doc = "guides/register"
+    passages = [SearchResult("formalization", doc, "Registering", f"Part {n}", text, 0.0, None)
+                for n, text in ((1, "One. " * 200), (2, "Two follows."))]
+    shown, at = focus.window("", passages[0].text, 100)
+    rest = continuation(passages, f"{doc}#Part 1", at)
+    assert rest.text.startswith("**Part 1**") and rest.more_at is not None and rest.more_at > at
+    nxt = continuation(passages, f"{doc}#Part 1", None)
+    assert nxt.text == "**Part 2**\n\nTwo follows." and nxt.more_at is None and nxt.document == f"{doc}#Part 2"
+    assert continuation(passages, f"{doc}#Part 2", None) is None
+
+
+def test_the_heading_names_the_programme_when_the_section_hides_it() -> None:
+    from actions.answering import heading
+
+    names = {"siyb": "SIYB"}
+    assert heading(result("How to take part", "x", 1.0), names) == "SIYB - How to take part"
+    assert heading(result("SIYB in numbers", "x", 1.0), names) == "SIYB in numbers"

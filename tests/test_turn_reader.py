@@ -60,6 +60,8 @@ def test_turns_are_read_for_what_they_ask(pages, text: str, kind: str) -> None:
 def test_the_nlu_intent_does_not_overrule_the_words(pages) -> None:
     assert read("what is a master trainer", pages, intent="find_trainer", confidence=0.95).kind == "question"
     assert read("which countries?", pages, intent="find_programme", confidence=0.95).kind == "question"
+    assert read("c-bed training need a trainer or teacher to run it?", pages, intent="find_trainer",
+                confidence=0.95).kind == "question"
     assert read("find me someone to train my staff", pages, intent="find_trainer", confidence=0.95).kind == "trainers"
 
 
@@ -67,6 +69,27 @@ def test_more_means_more_trainers_only_after_a_trainer_list(pages) -> None:
     assert read("show more", pages, trainers_shown=3).kind == "more_trainers"
     assert read("more", pages, last_bot="action_find_trainers").kind == "more_trainers"
     assert read("more", pages).kind != "more_trainers"
+
+
+def test_tell_me_more_continues_the_answer_not_the_trainer_list(pages) -> None:
+    assert read("Tell me more", pages).kind == "more"
+    assert read("more details pls", pages).kind == "more"
+    assert read("more", pages, trainers_shown=3, last_bot="action_read_turn").kind == "more"
+    assert read("more", pages, trainers_shown=3, last_bot="action_find_trainers").kind == "more_trainers"
+
+
+def test_another_place_after_a_trainer_list_is_a_new_search(pages) -> None:
+    place = lambda t: "dar es salaam" in t.lower()  # noqa: E731
+    assert tr.read("what about dar es salaam", None, 0.5, tr.Context(last_bot="action_find_trainers"), pages,
+                   place_named=place).kind == "trainers"
+    assert tr.read("what about dar es salaam", None, 0.5, tr.Context(), pages, place_named=place).kind == "question"
+
+
+def test_the_subject_of_a_question_keeps_the_names_it_carries(pages) -> None:
+    from actions.knowledge import subject_of
+
+    assert subject_of("what is GET ahead training", pages) == "GET ahead"
+    assert subject_of("tell me about R204 pls", pages) == "R204"
 
 
 def test_programmes_and_packages_named_in_a_turn(pages) -> None:

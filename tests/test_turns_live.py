@@ -88,6 +88,26 @@ def test_follow_ups_are_answered_from_the_topic(stack, opening, programme, follo
     assert not re.search(avoid, text(reply), re.IGNORECASE), text(reply)
 
 
+def test_a_follow_up_keeps_the_tool_the_conversation_is_about(stack) -> None:
+    """After GET Ahead and a question about who may join, "how many days" is GET Ahead's length, not WED's."""
+    sender = fresh()
+    say(stack, sender, "what is GET ahead training")
+    say(stack, sender, "can my husband join?")
+    reply = say(stack, sender, "how many days it take")
+    assert first_source(reply) == "wed" and re.search(r"\b5 days\b", text(reply)), text(reply)
+
+
+def test_tell_me_more_continues_the_answer_where_it_stopped(stack) -> None:
+    sender = fresh()
+    first = say(stack, sender, "what are the steps to register a business?")
+    second = say(stack, sender, "Tell me more")
+    assert first_source(second) == first_source(first) == "formalization", text(second)
+    assert text(second) and text(second) != text(first) and not DEAD_ENDS.search(text(second)), text(second)
+    assert not set(re.findall(r"\*\*(.+?)\*\*", text(second))) & set(re.findall(r"\*\*(.+?)\*\*", text(first)))
+    nothing = say(stack, fresh(), "tell me more")
+    assert "know more about" in text(nothing) and not first_source(nothing)
+
+
 def test_the_topic_changes_when_the_user_changes_it(stack) -> None:
     sender = fresh()
     say(stack, sender, "What is SCORE?")
