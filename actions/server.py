@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -18,8 +20,21 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 
 
+class ThreadedExecutor(ActionExecutor):
+    """Runs each action in a worker thread (its own event loop there), so a search, a routing or a trainer
+    lookup never blocks the server's loop: greetings stay fast while questions are being answered."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        super().__init__()
+        self.pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="action")
+
+    async def run(self, action_call):  # noqa: ANN001, ANN201 - rasa-sdk's signature
+        parent = super().run
+        return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: asyncio.run(parent(action_call)))
+
+
 def build_app() -> Sanic:
-    executor = ActionExecutor()
+    executor = ThreadedExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=[])
     status = {"ready": False, "reason": "loading the embedding model and index"}

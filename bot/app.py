@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.chat import ChatService
+from bot.limits import BodyLimitMiddleware, RateLimiter, install_error_handlers
 from bot.records import Records
 from bot.routes import admin, chat, health, telegram, widget
-from bot.routes.chat import RateLimiter
 from bot.routes.telegram import start_telegram, stop_telegram
 from bot.settings import Settings, get_settings
 
@@ -37,6 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.records = Records(settings.db_path)
     app.state.rate_limiter = RateLimiter(settings.RATE_LIMIT_PER_MINUTE)
+    app.state.feedback_limiter = RateLimiter(settings.RATE_LIMIT_PER_MINUTE)
+    app.state.feedback_ip_limiter = RateLimiter(settings.FEEDBACK_PER_IP_PER_MINUTE)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limits={
+        "/api/chat": chat.chat_body_limit(settings), "/api/feedback": chat.feedback_body_limit()})
     if settings.CORS_ORIGINS:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.CORS_ORIGINS, allow_methods=["GET", "POST"], allow_headers=["*"]

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
 
     # Chat API limits
     MAX_MESSAGE_CHARS: int = 2000
-    RATE_LIMIT_PER_MINUTE: int = 30
+    RATE_LIMIT_PER_MINUTE: int = 30  # per sender, for /api/chat and (separately) /api/feedback
+    FEEDBACK_PER_IP_PER_MINUTE: int = 300  # /api/feedback per client address (senders are chosen by clients)
     CORS_ORIGINS: list[str] = Field(default_factory=list)  # sites allowed to embed the widget
 
     # Staff

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +32,9 @@ def resolve_model_path(name: str) -> Path:
     )
 
 
+RECENT_QUERIES = 256  # single-text encodings kept: search and routing of one turn share one embedding
+
+
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors (inner product = cosine similarity)."""
 
@@ -39,14 +44,25 @@ class Embedder:
         self.model_name = model_name
         self._model = SentenceTransformer(str(resolve_model_path(model_name)), device="cpu")
         self.dimension = int(self._model.get_embedding_dimension())
+        self._lock = threading.Lock()  # the tokenizer is not safe to share between threads
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # one query embedded once per turn
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            texts, batch_size=batch_size, show_progress_bar=progress, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        with self._lock:
+            if len(texts) == 1 and (hit := self._recent.get(texts[0])) is not None:
+                self._recent.move_to_end(texts[0])
+                return hit
+            vectors = np.ascontiguousarray(
+                self._model.encode(texts, batch_size=batch_size, show_progress_bar=progress,
+                                   normalize_embeddings=True, convert_to_numpy=True), dtype=np.float32)
+            if len(texts) == 1:
+                vectors.setflags(write=False)  # shared: nobody may change it in place
+                self._recent[texts[0]] = vectors
+                while len(self._recent) > RECENT_QUERIES:
+                    self._recent.popitem(last=False)
+            return vectors
 
 
 @lru_cache(maxsize=2)

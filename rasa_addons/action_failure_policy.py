@@ -20,6 +20,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from rasa_addons import fast_validation  # noqa: F401 - installs the once-built response validator
+
 APOLOGY = "utter_action_failed"
 
 

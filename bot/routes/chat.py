@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from bot.chat import ChatService, RasaUnavailable
+from bot.limits import MAX_METADATA_BYTES, RateLimiter, metadata_problem, metadata_size, valid_text
 from bot.records import Records
 from bot.settings import Settings
 
+__all__ = ["router", "ChatRequest", "FeedbackRequest", "RateLimiter"]
+
 router = APIRouter(prefix="/api", tags=["chat"])
+
+MAX_SENDER_CHARS = 128
+MAX_FEEDBACK_QUESTION_CHARS = 4000
+MAX_FEEDBACK_ANSWER_CHARS = 8000
 
 
 class ChatRequest(BaseModel):
-    sender: str = Field(min_length=1, max_length=128)
+    sender: str = Field(min_length=1, max_length=MAX_SENDER_CHARS)
     message: str
-    metadata: dict[str, Any] | None = None  # e.g. {"latitude": .., "longitude": ..} from the widget
+    # e.g. {"language": "fr", "latitude": .., "longitude": ..} from the widget; shape limits in bot/limits.py,
+    # size (MAX_METADATA_BYTES) checked by the route (413, like a too long message)
+    metadata: dict[str, Any] | None = None
+
+    @field_validator("sender", "message", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:  # before length checks, which fail on it
+        return valid_text(value, info.field_name or "text") if isinstance(value, str) else value
 
     @field_validator("message")
     @classmethod
@@ -28,30 +40,43 @@ class ChatRequest(BaseModel):
             raise ValueError("message is empty: type a question or pick a button")
         return value.strip()
 
+    @field_validator("metadata")
+    @classmethod
+    def _bounded_metadata(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None and (problem := metadata_problem(value)):
+            raise ValueError(problem)
+        return value
+
 
 class FeedbackRequest(BaseModel):
-    sender: str = Field(min_length=1, max_length=128)
+    sender: str = Field(min_length=1, max_length=MAX_SENDER_CHARS)
     rating: int = Field(description="+1 for 👍, -1 for 👎")
-    question: str = Field(default="", max_length=4000)
-    answer: str = Field(default="", max_length=8000)
+    question: str = Field(default="", max_length=MAX_FEEDBACK_QUESTION_CHARS)
+    answer: str = Field(default="", max_length=MAX_FEEDBACK_ANSWER_CHARS)
+
+    @field_validator("sender", "question", "answer", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:  # before length checks, which fail on it
+        return valid_text(value, info.field_name or "text") if isinstance(value, str) else value
 
 
-class RateLimiter:
-    """At most `per_minute` messages per sender in any sliding 60-second window (in memory)."""
+def chat_body_limit(settings: Settings) -> tuple[int, str]:
+    """Largest `POST /api/chat` body (bytes) and the 413 detail naming it: room for the longest message
+    (up to 8 bytes a character as JSON) and the largest metadata, never under 64 KiB."""
+    limit = max(64 * 1024, 8 * settings.MAX_MESSAGE_CHARS + 2 * MAX_METADATA_BYTES + 4096)
+    return limit, (f"request is too large: at most {limit} bytes (a message may have at most "
+                   f"{settings.MAX_MESSAGE_CHARS} characters, metadata at most {MAX_METADATA_BYTES} bytes)")
 
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
 
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        hits = self._hits[key]
-        while hits and now - hits[0] > 60:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            return False
-        hits.append(now)
-        return True
+def feedback_body_limit() -> tuple[int, str]:
+    """Largest `POST /api/feedback` body (bytes) and the 413 detail naming it."""
+    limit = 128 * 1024
+    return limit, (f"feedback is too large: at most {limit} bytes (a question may have at most "
+                   f"{MAX_FEEDBACK_QUESTION_CHARS} characters, an answer at most {MAX_FEEDBACK_ANSWER_CHARS})")
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -76,6 +101,8 @@ async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, 
     """Send one message to the assistant and return its replies."""
     if len(body.message) > settings.MAX_MESSAGE_CHARS:
         raise HTTPException(413, f"message is too long: at most {settings.MAX_MESSAGE_CHARS} characters")
+    if body.metadata and (size := metadata_size(body.metadata)) > MAX_METADATA_BYTES:
+        raise HTTPException(413, f"metadata is too large: at most {MAX_METADATA_BYTES} bytes as JSON (got {size})")
     if not request.app.state.rate_limiter.allow(body.sender):
         raise HTTPException(429, "too many messages: please wait a minute and try again")
     try:
@@ -86,9 +113,12 @@ async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, 
 
 
 @router.post("/feedback", status_code=201)
-async def post_feedback(body: FeedbackRequest, records: RecordsDep) -> dict[str, str]:
-    """Store a 👍/👎 on an answer for staff."""
+async def post_feedback(body: FeedbackRequest, request: Request, records: RecordsDep) -> dict[str, str]:
+    """Store a 👍/👎 on an answer for staff (rate limited per sender, like chat, and per client address)."""
     if body.rating not in (1, -1):
         raise HTTPException(422, "rating must be 1 (👍) or -1 (👎)")
+    state = request.app.state
+    if not state.feedback_limiter.allow(body.sender) or not state.feedback_ip_limiter.allow(client_address(request)):
+        raise HTTPException(429, "too much feedback: please wait a minute and try again")
     records.add_feedback(body.sender, body.rating, body.question, body.answer)
     return {"status": "stored"}

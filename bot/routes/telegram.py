@@ -86,7 +86,7 @@ async def receive_update(request: Request) -> Response:
         data = json.loads(body)
         application: Application = request.app.state.telegram
         update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # bad UTF-8/JSON, or not an update
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:  # bad/too deep JSON, not an update
         logger.info("refused a webhook body: %s", exc.__class__.__name__)
         raise HTTPException(400, "body is not a valid Telegram update (JSON object)") from None
     if update is None:
