@@ -4,6 +4,8 @@
   Unicode: it cannot be encoded as UTF-8 for Rasa, SQLite or the reply).
 - `metadata_problem`: the shape `POST /api/chat` accepts as `metadata` (keys, depth, value types,
   finite numbers), `metadata_size`: its size as JSON, checked against `MAX_METADATA_BYTES`.
+- `unencodable`: the same two faults (lone surrogates, NaN/Infinity) anywhere in parsed JSON, e.g. a
+  Telegram update.
 - `RateLimiter`: sliding one-minute window per key, with bounded memory (idle keys expire, LRU cap).
 - `BodyLimitMiddleware`: caps the request body of the chat API before it is parsed (413, JSON).
 - `install_error_handlers`: a 422 handler that can always encode its answer (FastAPI's own fails on
@@ -90,6 +92,25 @@ def metadata_problem(metadata: dict[str, Any]) -> str | None:
             pass
         else:
             return f"{path} must be a string, a number, true/false, null, an object or a list"
+    return None
+
+
+def unencodable(value: Any) -> str | None:
+    """Why parsed JSON cannot be passed on as JSON/UTF-8 (a lone surrogate, NaN or Infinity), or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if has_lone_surrogate(item):
+                return "a string contains a lone UTF-16 surrogate (such as \\ud800), which is not valid Unicode"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "a number is NaN or Infinity, which JSON does not allow"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return None
 
 

@@ -299,3 +299,46 @@ def test_metadata_problem_is_bounded_on_hostile_shapes() -> None:
         deep = [deep]
     assert "nested too deeply" in metadata_problem({"x": deep})
     assert metadata_problem({"ok": [1, "two", None, False, 3.5]}) is None
+
+
+# --- the Telegram webhook refuses what it cannot pass on (item 8) --------------------------------------
+
+@pytest.fixture
+def telegram_client(tmp_path, rasa) -> Iterator[TestClient]:
+    from tests.test_telegram import SECRET, TOKEN, FakeBotAPI
+
+    bot_api = FakeBotAPI()
+    settings = make_settings(tmp_path, rasa, TELEGRAM_TOKEN=TOKEN, TELEGRAM_SECRET_TOKEN=SECRET,
+                             TELEGRAM_API_BASE=f"{bot_api.url}/bot")
+    with TestClient(create_app(settings)) as c:
+        c.headers["X-Telegram-Bot-Api-Secret-Token"] = SECRET
+        yield c
+    bot_api.close()
+
+
+def telegram_message(text: Any = "hi", chat_id: Any = 4242, **extra: Any) -> dict[str, Any]:
+    return {"update_id": 1, "message": {"message_id": 1, "date": 1700000000, "text": text,
+                                        "chat": {"id": chat_id, "type": "private"},
+                                        "from": {"id": 4242, "is_bot": False, "first_name": "Amina"}, **extra}}
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (b"[" * 5000 + b"]" * 5000, "body is not a valid Telegram update (JSON object)"),
+    (b'{"update_id": ' * 3000 + b"1" + b"}" * 3000, "body is not a valid Telegram update (JSON object)"),
+    (json.dumps(telegram_message("hi \ud800")).encode(), "a string contains a lone UTF-16 surrogate"),
+    (json.dumps(telegram_message(location={"latitude": float("nan"), "longitude": 1.0})).encode(),
+     "a number is NaN or Infinity"),
+    (json.dumps(telegram_message(chat_id=[1])).encode(), "user and chat ids must be integers"),
+    (json.dumps(telegram_message(chat_id="4242")).encode(), "user and chat ids must be integers"),
+])
+def test_webhook_refuses_updates_it_cannot_pass_on(telegram_client, rasa, raw, expected) -> None:
+    response = telegram_client.post("/telegram/webhook", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert expected in response.json()["detail"]
+    assert rasa.messages == []
+
+
+def test_webhook_still_takes_a_normal_update(telegram_client, rasa) -> None:
+    response = telegram_client.post("/telegram/webhook", content=json.dumps(telegram_message("hi 🙂")).encode())
+    assert response.status_code == 200
+    assert rasa.messages == [{"sender": "telegram:4242", "message": "hi 🙂"}]

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
+from bot.limits import unencodable
 from bot.telegram import build_application
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,15 @@ async def receive_update(request: Request) -> Response:
         raise HTTPException(400, "body is not a valid Telegram update (JSON object)") from None
     if update is None:
         raise HTTPException(400, "body is not a valid Telegram update (JSON object)")
+    if problem := unencodable(data):  # Telegram never sends these; they would fail on the way to Rasa
+        raise HTTPException(400, f"body is not a valid Telegram update: {problem}")
+    if any(part is not None and (not isinstance(part.id, int) or isinstance(part.id, bool))
+           for part in (update.effective_user, update.effective_chat)):
+        raise HTTPException(400, "body is not a valid Telegram update: user and chat ids must be integers")
     # Handled inline: Telegram waits, and handler errors go to the bot's error handler (still 200).
-    await application.process_update(update)
+    try:
+        await application.process_update(update)
+    except Exception as exc:  # raised outside the handlers: by PTB itself, on an update Telegram would not send
+        logger.warning("refused a webhook update that python-telegram-bot could not process: %r", exc)
+        raise HTTPException(400, "body is not a valid Telegram update") from None
     return Response(status_code=200)
