@@ -47,8 +47,10 @@ FACT_KINDS = (
                  r"Union|government of|partners? such as)\b")),
     FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "
                               r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b|"
-                              r"\b(?:is|are) (?:it|this|that|they|there \w+) (?:also )?(?:available |offered |running |active |used )?in\b|"
-                              r"\b(?:available|offered|exists?|runs?) in\b"),
+                              r"\b(?:is|are) (?:it|this|that|they|there \w+) (?:also )?(?:available |offered |running |active |used )?in\b"
+                              r"(?! (?:french|spanish|portuguese|arabic|english|swahili|chinese|russian|local languages?)\b)|"
+                              r"\b(?:available|offered|exists?|runs?) in\b(?! (?:french|spanish|portuguese|arabic|english|"
+                              r"swahili|chinese|russian|local languages?)\b)"),
              re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
                         r"\b(?:[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?, ){2,}(?:and )?[A-Z][a-zà-ÿ]+|"
                         r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
@@ -72,7 +74,18 @@ FACT_KINDS = (
                          r"\btake part\b|\bcontact\b"),
              _rx(r"\b(?:ask|contact|apply|request|partner|country office|training provider|chamber|sign up|take part)\b"),
              _rx(r"how to take part|how to (?:join|apply|request|get)|where to get help|reach")),
+    FactKind("language", _rx(r"\blanguages?\b|\btranslat\w*|\b(?:in|exists? in|available in|speak) (?:french|spanish|"
+                             r"portuguese|arabic|english|swahili|chinese|russian|local language)\b"),
+             _rx(r"\b(?:French|Spanish|Portuguese|Arabic|Swahili|Chinese|Russian|languages?|translat\w*|GERME|IMESUN)\b")),
+    FactKind("contact", _rx(r"\b(?:e-?mail|contact|address|phone number|website|web ?site|reach (?:you|them|the (?:ilo|team)))\b"),
+             _rx(r"@|https?://|\bwww\.|\bcountry office\b|\bcontact\b"),
+             _rx(r"contact|how to take part|reach")),
+    FactKind("frequency", _rx(r"\bhow often\b|\bhow many times\b|\bevery (?:year|month|week)\b|\bwhen (?:should|must|do) (?:i|we) "
+                              r"(?:check|update|review|revise|renew|redo)\b"),
+             _rx(r"\b(?:every|each) (?:year|month|week|quarter|day|\d+ \w+)\b|\bonce a (?:year|month|week)\b|\bannual\w*|"
+                 r"\bregularly\b|\bafter (?:any|every|each|a) (?:shock|change|crisis)\b")),
     FactKind("results", _rx(r"\b(?:results?|impact|evidence|proof|worth|benefits?|effective\w*|successful)\b|"
+                            r"\bhow much (?:\w+ ){0,3}(?:improve|increase|rise|grow|go up)\w*\b|"
                             r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
                             r"(?:work|help|increase|improve|raise|boost)\b"),
              _rx(r"\b(?:\d+(?:\.\d+)? ?(?:%|per ?cent)|increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
