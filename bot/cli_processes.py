@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
+import threading
 
 from bot import processes
 from bot.settings import PROJECT_ROOT, get_settings
@@ -31,7 +31,8 @@ def cmd_test_stories(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Build the index, train if needed, start rasa, actions and gateway, and stop them all on Ctrl-C."""
+    """Build the index, train if needed, start rasa, actions and gateway, restart any that exits, and stop them
+    all on Ctrl-C."""
     from bot import services
     from index.errors import KnowledgeInvalid
 
@@ -51,11 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         ready = stack.wait_ready()
         print(f"ready in {ready}s: chat at http://{settings.HOST}:{settings.GATEWAY_PORT}/ "
               f"(API POST /api/chat, health /healthz). Ctrl-C stops everything.", flush=True)
-        while all(c.process.poll() is None for c in stack.children):
-            time.sleep(1)
-        dead = [c.name for c in stack.children if c.process.poll() is not None]
-        print(f"sme-advisor: {', '.join(dead)} stopped unexpectedly; stopping the rest", file=sys.stderr)
-        return 1
+        stack.supervise(threading.Event(), log=lambda line: print(line, file=sys.stderr, flush=True))
+        return 0
     except KeyboardInterrupt:
         print("stopping...", flush=True)
         return 0

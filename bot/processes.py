@@ -21,6 +21,8 @@ import httpx
 from bot.settings import PROJECT_ROOT, Settings
 
 MODEL_NAME = "sme-advisor"
+MAX_BACKOFF_S = 60.0  # the longest wait before restarting a child that keeps failing
+STABLE_S = 120.0  # a child that ran this long before exiting is restarted after 1 s again
 
 
 def rasa_env(settings: Settings) -> dict[str, str]:
@@ -73,6 +75,7 @@ class Child:
     process: subprocess.Popen | None = None
     started: float = 0.0
     ready_after: float | None = None
+    wanted: bool = False  # started and not deliberately stopped: the supervisor restarts it if it exits
 
 
 def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200) -> Callable[[httpx.Client], bool]:
@@ -118,7 +121,7 @@ class Stack:
                 child.command, cwd=PROJECT_ROOT, env=child.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True, text=True, errors="replace", bufsize=1,
             )
-            child.started, child.ready_after = time.monotonic(), None
+            child.started, child.ready_after, child.wanted = time.monotonic(), None, True
             threading.Thread(target=self._pump, args=(child, logs / f"{child.name}.log"), daemon=True).start()
 
     def _pump(self, child: Child, log_file: Path) -> None:
@@ -152,6 +155,7 @@ class Stack:
         """SIGTERM each child's process group, then SIGKILL what is left after `timeout_s`."""
         chosen = [c for c in self.children if c.process and (not only or c.name in only)]
         for child in chosen:
+            child.wanted = False
             if child.process.poll() is None:
                 os.killpg(child.process.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
@@ -161,6 +165,30 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(child.process.pid, signal.SIGKILL)
                 child.process.wait()
+
+    def supervise(self, stopping: threading.Event, log: Callable[[str], None] = print,
+                  poll_s: float = 1.0) -> None:
+        """Until `stopping` is set: restart any child that exits, after a backoff that doubles with each quick
+        failure (1 s, 2 s, 4 s ... at most MAX_BACKOFF_S; back to 1 s once a child has run STABLE_S)."""
+        backoff = {c.name: 1.0 for c in self.children}
+        due: dict[str, float] = {}
+        while not stopping.wait(poll_s):
+            for child in self.children:
+                if child.process is None or child.process.poll() is None or not child.wanted:
+                    due.pop(child.name, None)
+                    continue
+                now = time.monotonic()
+                if child.name not in due:
+                    if now - child.started >= STABLE_S:
+                        backoff[child.name] = 1.0
+                    due[child.name] = now + backoff[child.name]
+                    log(f"sme-advisor: {child.name} exited with code {child.process.returncode}; "
+                        f"restarting it in {backoff[child.name]:.0f} s")
+                elif now >= due[child.name]:
+                    del due[child.name]
+                    self.start(only=[child.name])
+                    backoff[child.name] = min(backoff[child.name] * 2, MAX_BACKOFF_S)
+                    log(f"sme-advisor: {child.name} restarted (pid {child.process.pid})")
 
     def pids(self) -> dict[str, int]:
         return {c.name: c.process.pid for c in self.children if c.process}

@@ -21,7 +21,7 @@ import httpx
 from bot.processes import MODEL_NAME, model_path, rasa_command, rasa_env
 from bot.settings import PROJECT_ROOT, Settings
 
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_addons")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_addons/action_failure_policy.py")  # the policy the config names
 KEEP_MODELS = 2  # timestamped models kept besides the one in use
 
 

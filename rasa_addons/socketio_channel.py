@@ -12,6 +12,9 @@ custom payload such as `{"sources": [...]}` raises `TypeError` (an unexpected ke
 - `{"data": {...}}` (the socket.io convention of Rasa's docs: emit `data` as the message) -> `data`;
 - anything else -> `{"custom": payload}`, emitted as one argument (never as `**kwargs`).
 
+Texts keep Rasa's split into one message per paragraph; a single newline inside a paragraph becomes a
+markdown hard break, so that lines (a trainer's city, distance and contact) stay lines.
+
 rasa-webchat 1.0.1 renders a message `{"text"}` as text and `{"text", "quick_replies"}` as text with
 buttons, but shows quick replies only on the *last* message of the conversation. Our actions send an
 answer with its buttons and then its sources, so within one turn the channel holds back the latest
@@ -36,7 +39,8 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import rasa.shared.utils.io
 from rasa.core.channels.channel import OutputChannel, UserMessage
@@ -51,26 +55,27 @@ MAX_TITLE_CHARS = 200
 LOCATION_PROMPT = ("Sharing a location isn't available in this chat: please type the name of your town or city "
                    "(for example “Kampala”).")
 CANCEL_REPLY = {"content_type": "text", "title": "Cancel", "payload": "/stop"}
+_SOFT_BREAK = re.compile(r"(?<!\n)[ \t]*\n(?!\n)")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
-Message = Dict[Text, Any]
+Message = dict[str, Any]
 
 
-def _quick_reply(button: Dict[Text, Any]) -> Optional[Message]:
+def _quick_reply(button: dict[str, Any]) -> Message | None:
     title = str(button.get("title") or "").strip()
     payload = str(button.get("payload") or title).strip()
     return {"content_type": "text", "title": title, "payload": payload} if title else None
 
 
-def _quick_replies(buttons: Any) -> List[Message]:
+def _quick_replies(buttons: Any) -> list[Message]:
     if not isinstance(buttons, list):
         return []
     replies = (_quick_reply(b) for b in buttons if isinstance(b, dict))
     return [r for r in replies if r]
 
 
-def _merge(first: List[Message], second: List[Message]) -> List[Message]:
+def _merge(first: list[Message], second: list[Message]) -> list[Message]:
     """Both lists of quick replies, in order, each payload once."""
-    merged: List[Message] = []
+    merged: list[Message] = []
     seen = set()
     for reply in [*first, *second]:
         key = reply.get("payload")
@@ -80,11 +85,11 @@ def _merge(first: List[Message], second: List[Message]) -> List[Message]:
     return merged
 
 
-def _markdown_text(text: Text) -> Text:
+def _markdown_text(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def _safe_url(url: Any) -> Optional[Text]:
+def _safe_url(url: Any) -> str | None:
     """An http(s) URL fit for a markdown link target, or None."""
     if not isinstance(url, str):
         return None
@@ -94,11 +99,11 @@ def _safe_url(url: Any) -> Optional[Text]:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def sources_text(sources: Any) -> Optional[Text]:
+def sources_text(sources: Any) -> str | None:
     """`Sources: [title](url), title, ...` (markdown), each source once, or None when there is none."""
     if not isinstance(sources, list):
         return None
-    parts: List[Text] = []
+    parts: list[str] = []
     seen = set()
     for source in sources:
         if not isinstance(source, dict):
@@ -117,14 +122,14 @@ def sources_text(sources: Any) -> Optional[Text]:
     return ("Source: " if len(parts) == 1 else "Sources: ") + ", ".join(parts)
 
 
-def webchat_messages(payload: Any) -> Tuple[List[Message], Optional[Any]]:
+def webchat_messages(payload: Any) -> tuple[list[Message], Any | None]:
     """A custom payload as rasa-webchat messages, plus what is left of it to pass through (or None)."""
     if not isinstance(payload, dict):
         return [], payload
     if set(payload) == {"data"} and isinstance(payload["data"], dict):
         return [payload["data"]], None
     rest = {k: v for k, v in payload.items() if k not in ("sources", "request_location", "buttons")}
-    messages: List[Message] = []
+    messages: list[Message] = []
     text = sources_text(payload.get("sources"))
     buttons = _quick_replies(payload.get("buttons"))
     if text:
@@ -136,6 +141,11 @@ def webchat_messages(payload: Any) -> Tuple[List[Message], Optional[Any]]:
     if buttons:
         messages.append({"text": "Please choose:", "quick_replies": buttons})
     return messages, (rest or None)
+
+
+def line_breaks(text: str) -> str:
+    """Markdown hard breaks for single newlines (a trainer's contact line stays a line in rasa-webchat)."""
+    return _SOFT_BREAK.sub("  \n", text) if isinstance(text, str) else text
 
 
 def _is_text(message: Message) -> bool:
@@ -153,18 +163,25 @@ class WebchatSocketIOOutput(SocketIOOutput):
     """Sends every message as one emit argument; `hold` collects a turn's quick replies on its last message."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
-    def __init__(self, sio: AsyncServer, bot_message_evt: Text, hold: bool = False) -> None:
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, hold: bool = False) -> None:
         super().__init__(sio, bot_message_evt)
         self.hold = hold
-        self._held: Optional[Tuple[Text, Any]] = None
+        self._held: tuple[str, Any] | None = None
 
-    async def _emit(self, room: Text, message: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await super().send_text_message(recipient_id, line_breaks(text), **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        await super().send_text_with_buttons(recipient_id, line_breaks(text), buttons, **kwargs)
+
+    async def _emit(self, room: str, message: Any) -> None:
         await self.sio.emit(self.bot_message_evt, message, room=room)
 
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
+    async def _send_message(self, socket_id: str, response: Any) -> None:
         """Every message of Rasa's own send_* methods (text, buttons, images, attachments) comes here."""
         response = _normalise(response)
         if not self.hold:
@@ -189,7 +206,7 @@ class WebchatSocketIOOutput(SocketIOOutput):
             self._held = None
             await self._emit(room, held)
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         messages, rest = webchat_messages(json_message)
         for message in messages:
             await self._send_message(recipient_id, message)
@@ -204,10 +221,10 @@ class WebchatSocketIOInput(SocketIOInput):
     """Rasa's socket.io input channel with `WebchatSocketIOOutput` (credentials as for `socketio`)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
             rasa.shared.utils.io.raise_warning(
                 "SocketIO output channel cannot be recreated. This is expected behavior when using multiple "
@@ -223,11 +240,10 @@ class WebchatSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None
 
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+        async def session_request(sid: str, data: dict | None) -> None:
             if not isinstance(data, dict):
                 data = {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
+            data["session_id"] = str(data.get("session_id") or uuid.uuid4().hex)  # the room and the sender id
             if self.session_persistence:
                 entered = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
                 if inspect.isawaitable(entered):  # a coroutine from python-socketio 5.10 on
@@ -235,7 +251,7 @@ class WebchatSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
             logger.debug(f"User {sid} started session {data['session_id']}.")
 
-        async def handle_message(sid: Text, data: Optional[Dict]) -> None:
+        async def handle_message(sid: str, data: dict | None) -> None:
             if not isinstance(data, dict):
                 data = {}
             if self.session_persistence:

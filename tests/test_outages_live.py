@@ -51,7 +51,8 @@ def test_action_server_down_gets_an_apology(own_stack) -> None:
 def test_rasa_down_gives_503_with_a_reason(own_stack) -> None:
     with own_stack.stopped("rasa"):
         r = post(own_stack, f"down-{uuid.uuid4()}", "hello")
-        assert r.status_code == 503 and "Rasa" in r.json()["detail"]
+        assert r.status_code == 503 and "try again in a minute" in r.json()["detail"]
+        assert "Error" not in r.json()["detail"], "plain words, no exception names"
         health = httpx.get(f"{own_stack.gateway_url}/healthz", timeout=10)
         assert health.status_code == 503 and "rasa" in health.json()["problems"]
 
@@ -61,3 +62,37 @@ def test_rate_limit_per_sender(own_stack) -> None:
     codes = [post(own_stack, sender, "hi").status_code for _ in range(6)]
     assert codes[:5] == [200] * 5 and codes[5] == 429
     assert post(own_stack, f"other-{uuid.uuid4()}", "hi").status_code == 200
+
+
+def test_a_killed_action_server_is_restarted_and_the_same_sender_answered(own_stack) -> None:
+    """SIGKILL the action server: the next question gets one apology, the supervisor restarts the action
+    server, and the same sender's next question is answered with its sources."""
+    import os
+    import signal
+    import threading
+    import time
+
+    stopping = threading.Event()
+    supervisor = threading.Thread(target=own_stack.stack.supervise, args=(stopping,), kwargs={"log": lambda _l: None},
+                                  daemon=True)
+    supervisor.start()
+    try:
+        sender = f"killed-{uuid.uuid4()}"
+        killed = own_stack.stack.pids()["actions"]
+        os.kill(killed, signal.SIGKILL)
+        time.sleep(0.5)
+        first = post(own_stack, sender, "how do I write a business plan?")
+        assert first.status_code == 200
+        texts = [m["text"] for m in first.json()["messages"]]
+        assert len(texts) == 1 and "part of my system may not be responding" in texts[0], texts
+        deadline = time.monotonic() + 60
+        while own_stack.stack.pids()["actions"] == killed and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert own_stack.stack.pids()["actions"] != killed, "the supervisor did not restart the action server"
+        own_stack.stack.wait_ready(timeout_s=120, only=["actions"])
+        again = post(own_stack, sender, "how do I keep records of my sales?")
+        assert again.status_code == 200
+        assert any(m["sources"] for m in again.json()["messages"]), again.json()
+    finally:
+        stopping.set()
+        supervisor.join(timeout=5)

@@ -13,7 +13,8 @@ import re
 import threading
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -111,7 +112,7 @@ def tracker(stack, sender: str) -> dict:
 
 
 def has_sources(turn: str) -> bool:
-    return bool(re.search(r"^Sources?: ", turn, re.M))
+    return bool(re.search(r"^Sources?: ", turn, re.MULTILINE))
 
 
 def asks_for_a_city(turn: str) -> bool:
@@ -146,7 +147,7 @@ def test_answer_with_sources_then_trainers_near_kampala_on_one_session(stack, we
 
     answer = chat.say(SYB_QUESTION, has_sources)
     assert_renderable(answer)
-    assert re.search(r"\bSYB\b|business plan", text(answer), re.I), text(answer)
+    assert re.search(r"\bSYB\b|business plan", text(answer), re.IGNORECASE), text(answer)
     source_line = next(m["text"] for m in answer if has_sources(m["text"]))
     links = LINK.findall(source_line)
     assert links and {url for _, url in links} <= urls | {u.replace("(", "%28").replace(")", "%29") for u in urls}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,6 +16,9 @@ from bot.settings import Settings
 
 __all__ = ["router", "ChatRequest", "FeedbackRequest", "RateLimiter"]
 
+logger = logging.getLogger(__name__)
+UNAVAILABLE = ("the assistant is not available right now: it may be restarting. Please try again in a minute; "
+               "your conversation is kept.")
 router = APIRouter(prefix="/api", tags=["chat"])
 
 MAX_SENDER_CHARS = 128
@@ -108,7 +113,8 @@ async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, 
     try:
         messages = await chat.send(body.sender, body.message, body.metadata)
     except RasaUnavailable as exc:
-        raise HTTPException(503, f"the assistant is not available right now ({exc}); please try again shortly")
+        logger.warning("chat unavailable for %s: %s", body.sender, exc)
+        raise HTTPException(503, UNAVAILABLE)
     return {"messages": [m.to_dict() for m in messages]}
 
 
