@@ -37,6 +37,8 @@ REPLIES = {
     "affirm": "Great! What would you like to do next? Ask me a question, or pick one:",
     "deny": "OK, no problem. Is there anything else I can help with? Ask me a question, or pick one:",
     "thanks": "You're welcome! Ask me anything else about your business whenever you like.",
+    "complaint": ("Sorry, that did not help. Could you ask again in other words? For example “How do I register "
+                  "my business?” or “I sell clothes and want to grow”. Or pick one:"),
     "no_more": "That is all I have on that. Ask me another question, or pick one:",
     "more_of_what": "What would you like to know more about? Ask me a question, or pick one:",
 }
@@ -144,6 +146,9 @@ class ActionReadTurn(Action):
 
     def _deny(self, dispatcher, *args) -> list[EventType]:
         return self._canned(dispatcher, "deny")
+
+    def _complaint(self, dispatcher, *args) -> list[EventType]:
+        return self._canned(dispatcher, "complaint")
 
     def _thanks(self, dispatcher, *args) -> list[EventType]:
         return self._canned(dispatcher, "thanks")

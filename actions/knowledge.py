@@ -23,6 +23,8 @@ _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
 COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|difference|differ|or|better)\b",
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
+DEFINITION = re.compile(r"^\W*(?:what|wat|wht)(?: is|'s| are|s) (?:an? |the )?[\w' ().-]{2,60}?(?: exactly| all about)?\W*$|"
+                        r"^\W*(?:tell me about|explain|info on|about) [\w' ().-]{2,60}?(?: pls| please)?\W*$", re.IGNORECASE)
 
 
 @dataclass
@@ -61,6 +63,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[A
     names = short_names(pages)
     if follows:
         reply = compose_answer(response, question, topic.programme, topic.document, names=names)
+    elif programme and not package and DEFINITION.match(question):  # "what is SCORE?": its "What it is"
+        reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names)
     else:
         reply = compose_answer(response, question, names=names)
     if not reply.answered:

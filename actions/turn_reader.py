@@ -17,7 +17,7 @@ from actions import finder
 from actions.programmes import Pages, aliases
 from index.vocabulary import APOSTROPHES
 
-Kind = Literal["question", "more", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
+Kind = Literal["question", "more", "complaint", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
                "thanks", "goodbye", "greet", "unclear"]
 
 def _whole(*alternatives: str) -> re.Pattern[str]:
@@ -49,6 +49,13 @@ ACKNOWLEDGE = _whole(r"ok(?:ay)?", r"k", r"cool", r"great", r"nice", r"good", r"
 MORE_TRAINERS = re.compile(r"^\W*(?:show |any |see |give me |are there )?(?:me )?(?:some )?(?:more|other|next|another)"
                            r"(?: ones?| trainers?| results?| names?| please| options)*\W*$", re.IGNORECASE)
 
+COMPLAINT = re.compile(
+    r"^\W*(?:(?:you|u|ur|your|you're|youre|you are|this bot|the bot|bot|it)\s+(?:is\s+|are\s+)?)?(?:not|dont|don't|do not|never|"
+    r"didn't|didnt|did not|cant|can't|cannot)\s+(?:answer\w*|reply\w*|help\w*|understand\w*|respond\w*|working)"
+    r"(?:\s+(?:my|me|the|anything|at all|question)\b[\w\s]*)?\W*$"
+    r"|^\W*(?:(?:this is |you are |ur |you're |what a )?(?:useless|stupid|bad|wrong|rubbish|terrible|silly)(?: bot| answer| reply|"
+    r" chatbot)?|bad answer|wrong answer|that'?s wrong|not helpful|no help|are you there|still waiting\w*(?: for \w+ \w+)?|"
+    r"why (?:no|don't you) (?:reply|answer)|no answer|nothing came back|hello\?+)\W*$", re.IGNORECASE)
 TELL_MORE = _whole(r"(?:please |pls |can you |could you )?tell me more(?: about (?:it|this|that))?(?: please| pls)?",
                    r"(?:say |explain )?more(?: please| pls)?", r"more (?:info|information|details?)(?: please| pls)?",
                    r"(?:please )?(?:continue|go on|keep going|carry on)", r"and then\??", r"what else\??", r"anything else\??",
@@ -237,6 +244,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
             return reading("more_trainers")
     if TELL_MORE.match(text):
         return reading("more")
+    if COMPLAINT.match(text) or intent == "no_answer" and confidence >= 0.8 and len(text.split()) <= 6:
+        return reading("complaint")
     if wants_trainer(text):
         return reading("trainers")
     question = is_question(text)

@@ -7,8 +7,12 @@ Rasa's REST channel returns a flat list of messages; our actions send a custom J
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -75,12 +79,23 @@ def shape_rasa_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:
     return [m for m in messages if m.text or m.buttons or m.sources]
 
 
+def erase_conversation(tracker_db: Path, sender: str) -> int:
+    """Delete every event of one sender from Rasa's SQL tracker store (SQLite); returns how many."""
+    if not tracker_db.exists():
+        return 0
+    with closing(sqlite3.connect(tracker_db, timeout=30)) as db, db:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return db.execute("DELETE FROM events WHERE sender_id = ?", (sender,)).rowcount if "events" in tables else 0
+
+
 class ChatService:
     """Talks to Rasa's REST channel. One instance per process; it owns an HTTP connection pool."""
 
     def __init__(
-        self, rasa_url: str, timeout_s: float = 30.0, token: str = "", client: httpx.AsyncClient | None = None
+        self, rasa_url: str, timeout_s: float = 30.0, token: str = "", client: httpx.AsyncClient | None = None,
+        tracker_db: Path | None = None,
     ):
+        self._tracker_db = tracker_db  # Rasa's SQLite tracker store, where `forget` erases a conversation
         self._base = rasa_url.rstrip("/")
         self._url = self._base + "/webhooks/rest/webhook"
         self._token = token
@@ -103,15 +118,15 @@ class ChatService:
         """Start a new conversation for this sender (Rasa's /restart)."""
         return await self.send(sender, "/restart")
 
-    async def forget(self, sender: str) -> None:
-        """Erase the sender's conversation from Rasa's tracker store (replaces its events with none)."""
-        url = f"{self._base}/conversations/{sender}/tracker/events"
+    async def forget(self, sender: str) -> int:
+        """Erase the sender's conversation: every event of it in Rasa's tracker store (Rasa's API can only
+        append events, so the rows are deleted from the store itself). Returns the number of events erased."""
+        if self._tracker_db is None:
+            raise RasaUnavailable("the tracker store is not configured, so the conversation cannot be erased")
         try:
-            response = await self._client.put(url, params={"token": self._token}, json=[])
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(f"the dialogue engine (Rasa) is not reachable: {exc.__class__.__name__}") from exc
-        if response.status_code != 200:
-            raise RasaUnavailable(f"the dialogue engine (Rasa) answered HTTP {response.status_code}")
+            return await asyncio.to_thread(erase_conversation, self._tracker_db, sender)
+        except sqlite3.Error as exc:
+            raise RasaUnavailable(f"the conversation could not be erased from the tracker store: {exc}") from exc
 
     async def aclose(self) -> None:
         await self._client.aclose()

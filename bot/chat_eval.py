@@ -74,6 +74,7 @@ CHECKS = ("programme", "no_sources") + REGEX_CHECKS
 CONVERSATION_KEYS = {"id", "about", "turns"}
 FACT_KEYS = {"q", "programme", "fact", "source", "heldout", "held_out"}
 REPLY_PREVIEW = 160
+FAILURE_APOLOGY = re.compile(r"part of my system may not be responding", re.IGNORECASE)  # domain.yml utter_action_failed
 TIMEOUT_S = 90.0
 
 
@@ -237,6 +238,8 @@ def check_reply(messages: Sequence[dict], expect: dict) -> list[str]:
         return ["empty reply (no messages)"]
     text = reply_text(messages)
     titles = button_titles(messages)
+    if (m := FAILURE_APOLOGY.search(text)):  # every turn: an outage apology is never a right reply
+        failures.append(f"outage apology ({m.group(0)!r})")
     if "programme" in expect:
         got = first_source_programme(messages)
         if got is None:

@@ -2,9 +2,10 @@
 
 When a custom action cannot be run, Rasa 3.6 logs the error, records the action as executed with
 no events, and goes on listening: the user would get silence. Our answering actions always say
-something, so "executed with no events after it" means it failed. This policy then predicts the
-apology response, and `action_listen` right after it (the apology's own message, a `BotUttered`
-event, comes after its `ActionExecuted`, so it is skipped when looking at what ran last).
+something, so "executed with nothing after it, not even a message" means it failed (an action that
+only spoke, setting no slot, succeeded). This policy then predicts the apology response, and
+`action_listen` right after it (the apology's own message, a `BotUttered` event, comes after its
+`ActionExecuted`, so it is skipped when looking at what ran last).
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ class ActionFailurePolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        last = next((e for e in reversed(tracker.events) if not isinstance(e, BotUttered)), None)  # what ran last
-        if isinstance(last, ActionExecuted):
-            if last.action_name in self.config["speaking_actions"] and APOLOGY in domain.action_names_or_texts:
+        events = list(tracker.events)
+        latest = events[-1] if events else None  # a failed action left nothing after it, not even a message
+        ran = next((e for e in reversed(events) if not isinstance(e, BotUttered)), None)  # what ran last
+        if isinstance(latest, ActionExecuted) and latest.action_name in self.config["speaking_actions"]:
+            if APOLOGY in domain.action_names_or_texts:
                 probabilities[domain.index_for_action(APOLOGY)] = 1.0
-            elif last.action_name == APOLOGY:
-                probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
+        elif isinstance(ran, ActionExecuted) and ran.action_name == APOLOGY:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
         return self._prediction(probabilities)

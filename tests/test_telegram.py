@@ -478,24 +478,42 @@ async def test_unexpected_error_gets_a_short_apology(application, bot_api, rasa)
     assert [m["text"] for m in bot_api.sent("sendMessage")] == [tg.APOLOGY]
 
 
-async def test_forget_erases_rasa_tracker_and_records(application, bot_api, rasa, records):
+def tracker_store(path, *senders: str) -> None:
+    """A tracker store with Rasa's `events` table (the columns Rasa 3.6's SQLTrackerStore creates)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name "
+                   "VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
+        for sender in senders:
+            db.execute("INSERT INTO events (sender_id, type_name, data) VALUES (?, 'user', '{}')", (sender,))
+
+
+def tracker_senders(path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return [s for (s,) in db.execute("SELECT sender_id FROM events ORDER BY id")]
+
+
+async def test_forget_erases_rasa_tracker_and_records(settings, bot_api, rasa, records):
     records.add_unanswered(SENDER, "how to export cocoa?", 0.1)
     records.add_feedback(SENDER, 1, "q", "a")
     records.add_unanswered("web:someone-else", "other question", 0.2)
+    tracker_store(settings.tracker_db_path, SENDER, "web:someone-else", SENDER)
+    app = tg.build_application(settings, ChatService(settings.rasa_url, 5.0, settings.RASA_TOKEN,
+                                                     tracker_db=settings.tracker_db_path), records)
+    async with app:
+        await deliver(app, text_update("/forget"))
 
-    await deliver(application, text_update("/forget"))
-
-    (put,) = [c for c in rasa.calls if c.method == "PUT"]
-    assert put.path == f"/conversations/{SENDER}/tracker/events?token={RASA_TOKEN}"
-    assert put.params["body"] == []
+    assert tracker_senders(settings.tracker_db_path) == ["web:someone-else"]
     assert [r["question"] for r in records.unanswered()] == ["other question"]
     assert records.feedback() == []
     assert [m["text"] for m in bot_api.sent("sendMessage")] == [tg.FORGOTTEN]
 
 
-async def test_forget_during_rasa_outage_says_so(application, bot_api, rasa, records):
+async def test_forget_without_a_tracker_store_says_so(application, bot_api, rasa, records):
     records.add_feedback(SENDER, -1)
-    rasa.status = 503
     await deliver(application, text_update("/forget"))
 
     assert records.feedback() == []

@@ -78,6 +78,12 @@ def test_tell_me_more_continues_the_answer_not_the_trainer_list(pages) -> None:
     assert read("more", pages, trainers_shown=3, last_bot="action_find_trainers").kind == "more_trainers"
 
 
+@pytest.mark.parametrize("text", ["ur not answering!!", "you dont answer my question", "useless bot", "bad answer",
+                                  "you are not helping me", "are you there?"])
+def test_complaints_get_an_apology_and_a_way_forward(pages, text: str) -> None:
+    assert read(text, pages).kind == "complaint"
+
+
 def test_another_place_after_a_trainer_list_is_a_new_search(pages) -> None:
     place = lambda t: "dar es salaam" in t.lower()  # noqa: E731
     assert tr.read("what about dar es salaam", None, 0.5, tr.Context(last_bot="action_find_trainers"), pages,

@@ -108,6 +108,14 @@ def test_tell_me_more_continues_the_answer_where_it_stopped(stack) -> None:
     assert "know more about" in text(nothing) and not first_source(nothing)
 
 
+def test_replies_that_set_nothing_are_not_taken_for_an_outage(stack) -> None:
+    """An answer that repeats the topic, a menu, a yes, a 'tell me more' set no new slot: no apology."""
+    sender = fresh()
+    for message in ("What is SCORE?", "who funds it", "who funds it", "menu", "yes", "tell me more", "jkdfh kjh"):
+        reply = say(stack, sender, message)
+        assert "part of my system" not in text(reply) and text(reply), (message, text(reply))
+
+
 def test_the_topic_changes_when_the_user_changes_it(stack) -> None:
     sender = fresh()
     say(stack, sender, "What is SCORE?")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from typing import Annotated, Any
@@ -26,6 +27,15 @@ MAX_FEEDBACK_QUESTION_CHARS = 4000
 MAX_FEEDBACK_ANSWER_CHARS = 8000
 
 
+RESERVED_SENDERS = ("telegram:",)  # other channels' namespaces: nobody speaks as a Telegram chat through the web
+
+
+def _own_sender(value: str) -> str:
+    if value.strip().lower().startswith(RESERVED_SENDERS):
+        raise ValueError("sender ids starting with 'telegram:' belong to the Telegram channel: choose another id")
+    return value
+
+
 class ChatRequest(BaseModel):
     sender: str = Field(min_length=1, max_length=MAX_SENDER_CHARS)
     message: str
@@ -36,7 +46,10 @@ class ChatRequest(BaseModel):
     @field_validator("sender", "message", mode="before")
     @classmethod
     def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:  # before length checks, which fail on it
-        return valid_text(value, info.field_name or "text") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        value = valid_text(value, info.field_name or "text")
+        return _own_sender(value) if info.field_name == "sender" else value
 
     @field_validator("message")
     @classmethod
@@ -62,7 +75,10 @@ class FeedbackRequest(BaseModel):
     @field_validator("sender", "question", "answer", mode="before")
     @classmethod
     def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:  # before length checks, which fail on it
-        return valid_text(value, info.field_name or "text") if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        value = valid_text(value, info.field_name or "text")
+        return _own_sender(value) if info.field_name == "sender" else value
 
 
 def chat_body_limit(settings: Settings) -> tuple[int, str]:
@@ -116,6 +132,29 @@ async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, 
         logger.warning("chat unavailable for %s: %s", body.sender, exc)
         raise HTTPException(503, UNAVAILABLE)
     return {"messages": [m.to_dict() for m in messages]}
+
+
+class ForgetRequest(BaseModel):
+    sender: str = Field(min_length=1, max_length=MAX_SENDER_CHARS)
+
+    @field_validator("sender", mode="before")
+    @classmethod
+    def _valid_sender(cls, value: Any) -> Any:
+        return _own_sender(valid_text(value, "sender")) if isinstance(value, str) else value
+
+
+@router.post("/forget")
+async def post_forget(body: ForgetRequest, request: Request, chat: ChatDep, records: RecordsDep) -> dict[str, Any]:
+    """Erase this sender's conversation (every tracker event) and everything stored about them."""
+    if not request.app.state.rate_limiter.allow(f"forget:{body.sender}"):
+        raise HTTPException(429, "too many requests: please wait a minute and try again")
+    stored = await asyncio.to_thread(records.forget, body.sender)
+    try:
+        events = await chat.forget(body.sender)
+    except RasaUnavailable as exc:
+        logger.warning("forget for %s failed: %s", body.sender, exc)
+        raise HTTPException(503, "your conversation could not be erased right now: please try again in a minute")
+    return {"forgotten": True, "events": events, "records": stored}
 
 
 @router.post("/feedback", status_code=201)

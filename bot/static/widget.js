@@ -28,6 +28,10 @@
     open: "Open chat with ",
     close: "Close chat",
     newChat: "New conversation",
+    forget: "Forget me",
+    forgetConfirm: "Delete this conversation and everything stored about it?",
+    forgotten: "Done: I deleted our conversation. Ask me anything to start again.",
+    forgetFailed: "Sorry, I could not delete our conversation right now. Please try again in a minute.",
     placeholder: "Type your question…",
     inputLabel: "Your message",
     send: "Send",
@@ -331,6 +335,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
       el("header", null, [
         el("h2", null, cfg.title),
         el("button", { type: "button", onclick: newConversation }, T.newChat),
+        el("button", { type: "button", onclick: forgetMe }, T.forget),
         el("button", { type: "button", class: "x", "aria-label": T.close, onclick: close }, svg(ICON_CLOSE)),
       ]),
       log,
@@ -672,6 +677,25 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     renderHistory();
     ui.input.focus();
     postJSON("/api/chat", { sender: state.sender, message: "/restart" }).catch(() => {});
+  }
+
+  // Erases the conversation on the server (every event, the stored questions and feedback), then starts
+  // afresh under a new sender id.
+  async function forgetMe() {
+    if (!window.confirm(T.forgetConfirm)) return;
+    try {
+      await postJSON("/api/forget", { sender: state.sender });
+    } catch (err) {
+      addEntry(toEntry({ text: T.forgetFailed }));
+      return;
+    }
+    state.epoch += 1;
+    setBusy(false);
+    state.sender = newSender();
+    state.history = [toEntry({ text: T.forgotten })];
+    saveState();
+    renderHistory();
+    ui.input.focus();
   }
 
   function greet() {
