@@ -97,7 +97,7 @@ class ActionReadTurn(Action):
         if reading.kind in ("finder", "trainers", "restart", "stop") and context.in_form:
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         handler = getattr(self, f"_{reading.kind}")
-        return changes(tracker, events + handler(dispatcher, tracker, text, reading, context, pages))
+        return events + handler(dispatcher, tracker, text, reading, context, pages)
 
     # --- starting a conversation -------------------------------------------------------------------
 
@@ -214,12 +214,6 @@ def _topic(tracker: Tracker, context: Context) -> knowledge.Topic:
     more_at = tracker.get_slot("topic_more")
     return knowledge.Topic(context.topic, context.package, tracker.get_slot("topic_doc"),
                            tracker.get_slot("topic_subject"), int(more_at) if more_at is not None else None)
-
-
-def changes(tracker: Tracker, events: list[EventType]) -> list[EventType]:
-    """The events without the slots they set to the value they already hold (fewer events to check and store)."""
-    return [e for e in events if not (e.get("event") == "slot" and e.get("name") != "requested_slot"
-                                      and tracker.get_slot(e.get("name")) == e.get("value"))]
 
 
 def _names_a_place(text: str) -> bool:

@@ -34,7 +34,7 @@ FACT_KINDS = (
              _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|a few)(?:[ -](?:to|or)[ -]\w+)?[ -]"
                  r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b")),
     FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
-             _rx(r"\b(?:fees?|free of charge|free|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
+             _rx(r"\b(?:fees?|free of charge|free|low[- ]cost|cheap|inexpensive|costs? little|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
                  r"(?:course|training|participants?)|pay(?:s|ing)? (?:for (?:the )?(?:course|training)|a fee|part)|"
                  r"subsidi[sz]\w*|charges?)\b"),
              _rx(r"\bfees?\b|\bprices? of (?:the )?training")),
@@ -98,6 +98,7 @@ KIND_BONUS = 0.2  # a passage that states the kind of fact asked for (in cosine 
 SECTION_BONUS = 0.1  # ... or whose heading is where such facts live
 PASSAGE_BONUS = 0.2  # a follow-up's passage: the one the last answer showed ("doc_id#section")...
 DOCUMENT_BONUS = 0.05  # ... or another from its document
+GUIDE_BONUS = 0.15  # ... or another from its document when that is a guide (C-BED, R204 ...), not a programme page
 
 
 def expected(question: str) -> list[FactKind]:
@@ -157,8 +158,10 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
 
     def value(r: SearchResult) -> tuple[bool, float]:
         fit = _fit(r, kinds)
-        near = PASSAGE_BONUS if f"{r.doc_id}#{r.section}" == document else DOCUMENT_BONUS if r.doc_id == (
-            document or "").split("#")[0] else 0.0
+        same_doc = r.doc_id == (document or "").split("#")[0]
+        guide = not r.doc_id.startswith("programmes/")  # a guide is about one thing: stay in it
+        shown = f"{r.doc_id}#{r.section}" == document  # the passage the last answer showed: again only for a fact it states
+        near = PASSAGE_BONUS if shown and fit > 0 else (GUIDE_BONUS if guide else DOCUMENT_BONUS) if same_doc else 0.0
         return fit > 0, r.score + fit + near
 
     return max(pool, key=value)

@@ -23,6 +23,7 @@ _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
 COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|difference|differ|or|better)\b",
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
+SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 DEFINITION = re.compile(r"^\W*(?:what|wat|wht)(?: is|'s| are|s) (?:an? |the )?[\w' ().-]{2,60}?(?: exactly| all about)?\W*$|"
                         r"^\W*(?:tell me about|explain|info on|about) [\w' ().-]{2,60}?(?: pls| please)?\W*$", re.IGNORECASE)
 
@@ -60,6 +61,11 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[A
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
+    if not response.answerable and not programme and topic.programme in pages and _short(question):
+        name = turn_reader.topic_name(pages, topic.programme, topic.package) or topic.programme
+        retry = search(question, SearchTopic(topic.programme, f"{topic.subject}, {name}" if topic.subject else name))
+        if retry.answerable:  # "who leads the group then?" after C-BED: only the topic makes sense of it
+            follows, response = True, retry
     names = short_names(pages)
     if follows:
         reply = compose_answer(response, question, topic.programme, topic.document, names=names)
@@ -95,6 +101,10 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
 
 def short_names(pages: Pages) -> dict[str, str]:
     return {pid: programmes.short_name(doc) for pid, doc in pages.items()}
+
+
+def _short(question: str) -> bool:
+    return len(turn_reader.content_words(question)) <= SHORT_WORDS
 
 
 def subject_of(question: str, pages: Pages, limit: int = 8) -> str | None:

@@ -116,6 +116,13 @@ def test_replies_that_set_nothing_are_not_taken_for_an_outage(stack) -> None:
         assert "part of my system" not in text(reply) and text(reply), (message, text(reply))
 
 
+def test_another_city_after_a_trainer_list_searches_there(stack) -> None:
+    sender = fresh()
+    assert "Cairo" in text(say(stack, sender, "who teach business in kairo egypt"))
+    reply = say(stack, sender, "and alexandria?")
+    assert "Alexandria" in text(reply) and " km" in text(reply), text(reply)
+
+
 def test_the_topic_changes_when_the_user_changes_it(stack) -> None:
     sender = fresh()
     say(stack, sender, "What is SCORE?")
