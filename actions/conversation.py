@@ -194,8 +194,9 @@ class ActionReadTurn(Action):
         def search(question: str, about):  # a follow-up looks further down the topic's passages
             return searcher.search(question, k=20 if about else 8, topic=about)
 
-        reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text), topic, pages, search)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text), topic, pages, search,
+                                                      off_topic=intent == "out_of_scope")
         if not reply.answered:
             if reading.values and not turn_reader.is_question(text):  # "I run a small shop": the finder reads the rest
                 return [SlotSet("flow", "finder")]

@@ -39,11 +39,14 @@ class Topic:
     more_at: int | None = None  # where the last answer's passage goes on ("Tell me more")
 
 
-def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[Answer, Topic, SearchResponse]:
+def answer(question: str, topic: Topic, pages: Pages, search: Search,
+           off_topic: bool = False) -> tuple[Answer, Topic, SearchResponse]:
     """Answer `question` in the context of `topic`.
 
-    `search(text, topic)` is the searcher's search (topic: an index.search.Topic or None). Returns the
-    answer, the topic it leaves the conversation on, and the response it used (for the unanswered list).
+    `search(text, topic)` is the searcher's search (topic: an index.search.Topic or None); `off_topic`:
+    the NLU took the message for off-topic (then an unanswerable question is not tried again in the topic's
+    context). Returns the answer, the topic it leaves the conversation on, and the response it used (for
+    the unanswered list).
     """
     sides = compared(question, pages)
     if sides:
@@ -61,7 +64,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search) -> tuple[A
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
-    if not response.answerable and not programme and topic.programme in pages and _short(question):
+    if (not response.answerable and not off_topic and not programme and topic.programme in pages
+            and _short(question) and turn_reader.refers_back(question)):
         name = turn_reader.topic_name(pages, topic.programme, topic.package) or topic.programme
         retry = search(question, SearchTopic(topic.programme, f"{topic.subject}, {name}" if topic.subject else name))
         if retry.answerable:  # "who leads the group then?" after C-BED: only the topic makes sense of it

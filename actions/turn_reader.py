@@ -311,7 +311,8 @@ STOPWORDS = frozenset(
     "your he she his her do does did can could should would will shall may might must to of in on at for from by "
     "with about and or but if so as than then what which who whom whose when where why how any some much many "
     "also too very just really please pls plz tell know want need get give like ok okay".split())
-_REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|"
+_REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\beach (?:one|of them)\b|\bboth\b|"
+                     r"\b(?:the|that|this) group\b|\bthen\W*$|"
                      r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
                      r"project|initiative|approach|method|game|workshop|assessment|guide))\b|^\W*(?:and|what about|how about"
                      r"|also|so|but)\b", re.IGNORECASE)
@@ -330,6 +331,11 @@ GENERIC = frozenset(
 
 def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS]
+
+
+def refers_back(text: str) -> bool:
+    """Whether a message points back at what was said ("it", "them", "each one", "... then?")."""
+    return bool(_REFERS.search(text))
 
 
 def is_follow_up(text: str) -> bool:

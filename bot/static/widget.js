@@ -29,9 +29,9 @@
     close: "Close chat",
     newChat: "New conversation",
     forget: "Forget me",
-    forgetConfirm: "Delete this conversation and everything stored about it?",
-    forgotten: "Done: I deleted our conversation. Ask me anything to start again.",
-    forgetFailed: "Sorry, I could not delete our conversation right now. Please try again in a minute.",
+    forgetConfirm: "Delete this conversation and all stored about it?",
+    forgotten: "Done: I deleted our conversation.",
+    forgetFailed: "Sorry, I could not delete it now. Try again in a minute.",
     placeholder: "Type your question…",
     inputLabel: "Your message",
     send: "Send",
@@ -186,7 +186,7 @@
     return out;
   }
 
-  // Only absolute http(s) URLs become links; anything else (javascript:, data:, relative) stays text.
+  // Only absolute http(s) URLs become links; the rest stays text.
   function safeUrl(url) {
     try {
       const u = new URL(url);
@@ -287,7 +287,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
 @media (prefers-reduced-motion:reduce){.typing i{animation:none}}
 `;
 
-  // Constructable stylesheets are not blocked by a host page's strict style-src CSP; <style> is the fallback.
+  // Constructable stylesheets pass a strict style-src CSP; <style> is the fallback.
   function addStyles(root) {
     try {
       const sheet = new CSSStyleSheet();
@@ -489,7 +489,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     scrollToEnd();
   }
 
-  // Errors are shown but not kept in the history: they are about this moment, not the conversation.
+  // Errors are shown, not kept in the history.
   function showError(text, retry) {
     const node = el("div", { class: "msg error" }, [el("span", { class: "sr" }, T.error), text]);
     if (retry) {
@@ -564,7 +564,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  // Show `shown` as the user's message, send `message` (text or a /payload), render the replies.
+  // Show `shown`, send `message` (text or a /payload), render the replies.
   function send(message, shown, metadata) {
     if (state.busy) return;
     disableChoices();
@@ -641,7 +641,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     }
   }
 
-  // The browser asks the user for consent; on success the bot gets the structured location intent.
+  // The browser asks for consent; then the bot gets the location intent.
   function shareLocation() {
     if (state.busy) return;
     if (!navigator.geolocation) return locationRefused();
@@ -679,8 +679,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     postJSON("/api/chat", { sender: state.sender, message: "/restart" }).catch(() => {});
   }
 
-  // Erases the conversation on the server (every event, the stored questions and feedback), then starts
-  // afresh under a new sender id.
+  // "Forget me": erase on the server, then start afresh under a new sender id.
   async function forgetMe() {
     if (!window.confirm(T.forgetConfirm)) return;
     try {
