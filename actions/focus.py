@@ -28,6 +28,9 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+# "is it in French?" asks for a language, "is it in Nigeria?" for countries
+LANGUAGE_NAMES = r"(?:french|spanish|portuguese|arabic|english|swahili|chinese|russian|local languages?)"
+
 FACT_KINDS = (
     FactKind("duration", _rx(r"\bhow (?:long|many (?:days|weeks|hours|months))\b|\bduration\b|\bhow much time\b|"
                              r"\b(?:days|weeks|hours) (?:does it|is it|it)\b"),
@@ -48,9 +51,7 @@ FACT_KINDS = (
     FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "
                               r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b|"
                               r"\b(?:is|are) (?:it|this|that|they|there \w+) (?:also )?(?:available |offered |running |active |used )?in\b"
-                              r"(?! (?:french|spanish|portuguese|arabic|english|swahili|chinese|russian|local languages?)\b)|"
-                              r"\b(?:available|offered|exists?|runs?) in\b(?! (?:french|spanish|portuguese|arabic|english|"
-                              r"swahili|chinese|russian|local languages?)\b)"),
+                              r"(?! " + LANGUAGE_NAMES + r"\b)|\b(?:available|offered|exists?|runs?) in\b(?! " + LANGUAGE_NAMES + r"\b)"),
              re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
                         r"\b(?:[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?, ){2,}(?:and )?[A-Z][a-zà-ÿ]+|"
                         r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
@@ -74,8 +75,7 @@ FACT_KINDS = (
                          r"\btake part\b|\bcontact\b"),
              _rx(r"\b(?:ask|contact|apply|request|partner|country office|training provider|chamber|sign up|take part)\b"),
              _rx(r"how to take part|how to (?:join|apply|request|get)|where to get help|reach")),
-    FactKind("language", _rx(r"\blanguages?\b|\btranslat\w*|\b(?:in|exists? in|available in|speak) (?:french|spanish|"
-                             r"portuguese|arabic|english|swahili|chinese|russian|local language)\b"),
+    FactKind("language", _rx(r"\blanguages?\b|\btranslat\w*|\b(?:in|exists? in|available in|speak) " + LANGUAGE_NAMES + r"\b"),
              _rx(r"\b(?:French|Spanish|Portuguese|Arabic|Swahili|Chinese|Russian|languages?|translat\w*|GERME|IMESUN)\b")),
     FactKind("contact", _rx(r"\b(?:e-?mail|contact|address|phone number|website|web ?site|reach (?:you|them|the (?:ilo|team)))\b"),
              _rx(r"@|https?://|\bwww\.|\bcountry office\b|\bcontact\b"),

@@ -57,17 +57,13 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         topic = Topic(made_for)  # "what about for women?" after SIYB: the programme made for women
     response = None
     if follows:
-        name = turn_reader.topic_name(pages, topic.programme, topic.package) or topic.programme
-        if topic.subject:
-            name = f"{topic.subject}, {name}"
-        response = search(question, SearchTopic(topic.programme, name))
+        response = search(question, _search_topic(topic, pages))
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
     if (not response.answerable and not off_topic and not programme and topic.programme in pages
             and _short(question) and turn_reader.refers_back(question)):
-        name = turn_reader.topic_name(pages, topic.programme, topic.package) or topic.programme
-        retry = search(question, SearchTopic(topic.programme, f"{topic.subject}, {name}" if topic.subject else name))
+        retry = search(question, _search_topic(topic, pages))
         if retry.answerable:  # "who leads the group then?" after C-BED: only the topic makes sense of it
             follows, response = True, retry
     names = short_names(pages)
@@ -105,6 +101,12 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
 
 def short_names(pages: Pages) -> dict[str, str]:
     return {pid: programmes.short_name(doc) for pid, doc in pages.items()}
+
+
+def _search_topic(topic: Topic, pages: Pages) -> SearchTopic:
+    """The topic as the search reads it: its programme, and its name led by the words that set it."""
+    name = turn_reader.topic_name(pages, topic.programme, topic.package) or str(topic.programme)
+    return SearchTopic(str(topic.programme), f"{topic.subject}, {name}" if topic.subject else name)
 
 
 def _short(question: str) -> bool:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
+from actions.turn_reader import OTHER_PLACE
 from index.places import Place, PlaceResult, country_name, nearest_place, resolve_place
 from index.knowledge import PROGRAMME_IDS
 from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory, is_far
@@ -129,8 +130,6 @@ def _valid(lat: float | None, lon: float | None) -> bool:
         return False
 
 
-_OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?)"
-                          r"(?: (?:in|near|around|at))?\s+", re.IGNORECASE)
 
 
 def place_in_text(text: str) -> str | None:
@@ -160,7 +159,7 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
         return [turn.place_entity] if turn.place_entity else []
     short = len(text.split()) <= 4
     out = [text] if turn.requested and not turn.opening or short and not _QUESTION.search(text) else []
-    if (other := _OTHER_PLACE.match(text)) and len(text.split()) <= 7:  # "what about Dar es Salaam?"
+    if (other := OTHER_PLACE.match(text)) and len(text.split()) <= 7:  # "what about Dar es Salaam?"
         out.append(text[other.end():].strip(" ,.!?"))
     for m in re.finditer(f"(?={_IN_PLACE.pattern})", text, re.IGNORECASE):  # every "in X", "near Y": "in kenya ... near nairobi"
         inside = m.group(1).strip()

@@ -97,7 +97,9 @@ FINDER_REQUEST = re.compile(
     re.IGNORECASE)
 WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
                            re.IGNORECASE)
-OTHER_PLACE = re.compile(r"\W*(?:what|how) about\b|\W*(?:and|any|are there any|is there any)\b", re.IGNORECASE)
+# "what about Dar es Salaam?", "and in Kano?": another place for the same search (match: the lead-in)
+OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?)"
+                         r"(?: (?:in|near|around|at))?\s+", re.IGNORECASE)
 IN_PLACE = re.compile(r"\b(?:in|near|around|at|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
 _WORD = re.compile(r"[a-zà-ÿ']+", re.IGNORECASE)
 _VOWELS = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)

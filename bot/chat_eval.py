@@ -581,6 +581,18 @@ def _part_header(label: str, names: Sequence[str], width: int) -> str:
     return f"{label:<26}" + "".join(f"{('held-out' if n == 'heldout' else n):>{width}}" for n in names)
 
 
+def _part_table(title: str, parts: dict, width: int, rows: Sequence[tuple[str, str, str]]) -> list[str]:
+    """A blank line, the header naming the parts, one ratio row per (label, hits key, total key), and the
+    request errors when there were any."""
+    names = list(parts)
+    lines = ["", _part_header(title, names, width)]
+    for label, hits, total in rows:
+        lines.append(f"{label:<26}" + "".join(f"{_ratio(parts[n][hits], parts[n][total]):>{width}}" for n in names))
+    if any(parts[n]["errors"] for n in names):
+        lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
+    return lines
+
+
 def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
            questions: dict | None = None, url: str | None = None, facts: dict | None = None) -> str:
     """A printable table: both conversation sets side by side, the question and answer-fact figures per
@@ -595,25 +607,11 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
         cells = [_ratio(s[k], s[n]) if s else "not run" for s in (s_t, s_h)]
         lines.append(f"{label:<26}{cells[0]:>{width}}{cells[1]:>{width}}")
     if questions:
-        parts = questions.get("parts", {})
-        names = list(parts)
-        lines += ["", _part_header("questions (through chat)", names, width)]
-        lines.append(f"{'hit@1':<26}" + "".join(
-            f"{_ratio(parts[n]['hit1'], parts[n]['questions']):>{width}}" for n in names))
-        lines.append(f"{'off-topic, no sources':<26}" + "".join(
-            f"{_ratio(parts[n]['off_topic_ok'], parts[n]['off_topic']):>{width}}" for n in names))
-        if any(parts[n]["errors"] for n in names):
-            lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
+        lines += _part_table("questions (through chat)", questions.get("parts", {}), width, [
+            ("hit@1", "hit1", "questions"), ("off-topic, no sources", "off_topic_ok", "off_topic")])
     if facts:
-        parts = facts.get("parts", {})
-        names = list(parts)
-        lines += ["", _part_header("answer facts (one-shot)", names, width)]
-        lines.append(f"{'fact recall':<26}" + "".join(
-            f"{_ratio(parts[n]['fact_hits'], parts[n]['questions']):>{width}}" for n in names))
-        lines.append(f"{'programme first':<26}" + "".join(
-            f"{_ratio(parts[n]['programme_first'], parts[n]['questions']):>{width}}" for n in names))
-        if any(parts[n]["errors"] for n in names):
-            lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
+        lines += _part_table("answer facts (one-shot)", facts.get("parts", {}), width, [
+            ("fact recall", "fact_hits", "questions"), ("programme first", "programme_first", "questions")])
     failed = [(c["id"], i, t) for c in (tuned or []) for i, t in enumerate(c["turns"], 1) if not t["passed"]]
     lines += ["", f"Failed turns, tuned set only ({len(failed)}; held-out details are not shown):"]
     if not failed:

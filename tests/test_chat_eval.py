@@ -382,15 +382,7 @@ def test_trainer_list_checks_name_a_city_of_a_sample_trainer(shipped) -> None:
 
 def test_main_plays_both_sets_and_exits_0(tmp_path, monkeypatch, capsys) -> None:
     gateway = FakeGateway({"hi": GREETING})
-    real_client = httpx.Client
-
-    def client(*args, **kwargs):
-        kwargs.pop("limits", None)
-        return real_client(*args, transport=httpx.MockTransport(
-            lambda r: httpx.Response(200, json={"status": "ok"}) if r.url.path == "/healthz" else gateway(r)),
-            **kwargs)
-
-    monkeypatch.setattr(chat_eval.httpx, "Client", client)
+    fake_main_client(monkeypatch, gateway)
     tuned = write(tmp_path, {"conversations": [conv("t1", [{"say": "hi", "expect": {"buttons": ["trainer"]}},
                                                            {"tap": "trainer", "expect": {"contains": ["x"]}}])]},
                   "tuned.yaml")

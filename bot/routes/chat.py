@@ -36,6 +36,14 @@ def _own_sender(value: str) -> str:
     return value
 
 
+def _checked_text(value: Any, field: str) -> Any:
+    """A text field checked before pydantic's own checks: no lone surrogates; a sender in our namespace."""
+    if not isinstance(value, str):
+        return value
+    value = valid_text(value, field)
+    return _own_sender(value) if field == "sender" else value
+
+
 class ChatRequest(BaseModel):
     sender: str = Field(min_length=1, max_length=MAX_SENDER_CHARS)
     message: str
@@ -46,10 +54,7 @@ class ChatRequest(BaseModel):
     @field_validator("sender", "message", mode="before")
     @classmethod
     def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:  # before length checks, which fail on it
-        if not isinstance(value, str):
-            return value
-        value = valid_text(value, info.field_name or "text")
-        return _own_sender(value) if info.field_name == "sender" else value
+        return _checked_text(value, info.field_name or "text")
 
     @field_validator("message")
     @classmethod
@@ -75,10 +80,7 @@ class FeedbackRequest(BaseModel):
     @field_validator("sender", "question", "answer", mode="before")
     @classmethod
     def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:  # before length checks, which fail on it
-        if not isinstance(value, str):
-            return value
-        value = valid_text(value, info.field_name or "text")
-        return _own_sender(value) if info.field_name == "sender" else value
+        return _checked_text(value, info.field_name or "text")
 
 
 def chat_body_limit(settings: Settings) -> tuple[int, str]:
@@ -139,8 +141,8 @@ class ForgetRequest(BaseModel):
 
     @field_validator("sender", mode="before")
     @classmethod
-    def _valid_sender(cls, value: Any) -> Any:
-        return _own_sender(valid_text(value, "sender")) if isinstance(value, str) else value
+    def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:
+        return _checked_text(value, info.field_name or "text")
 
 
 @router.post("/forget")
