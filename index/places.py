@@ -56,7 +56,8 @@ _EXTRA_COUNTRY_ALIASES = {
     "holland": "NL", "uae": "AE", "emirates": "AE", "ksa": "SA",
 }
 _FILLER = re.compile(r"^(?:i am |i m |im |we are |i live |we live |based )?(?:in|near|around|at|from|close to) ")
-_SUFFIX = re.compile(r" (?:city|town|village|district|municipality|region|province|area)$")
+_SUFFIX_WORDS = ("city", "town", "village", "district", "municipality", "region", "province", "area")
+_SUFFIX = re.compile(rf" (?:{'|'.join(_SUFFIX_WORDS)})$")
 
 # Words of chat, of the programmes and common English that alone (or together) never name a place, although
 # many are alternate names of one ("no" Ho, "more" Mora, "market" Marquette) or part of one ("town" Cape
@@ -262,12 +263,15 @@ class _Spelling:
         self.g = g
         self.buckets: dict[tuple[str, int, str], list[str]] = {}
         self.heads: dict[str, list[int]] = {}  # first word -> big places with a longer name ("addis")
+        self.joined: dict[str, list[int]] = {}  # a name of several words written as one -> its places
         self.scopes: set[str] = set()
         known = [i for i, p in g.places.items() if p.population >= SPELLING_MIN_POPULATION or i in g.weight]
         self._add("", known)
         for i in known:
-            if g.places[i].population >= WORD_MIN_POPULATION and " " in (key := g.primary[i]):
-                self.heads.setdefault(key.split(" ", 1)[0], []).append(i)
+            if " " in (key := g.primary[i]):
+                self.joined.setdefault(key.replace(" ", ""), []).append(i)  # "hochiminh city", "coxs bazar"
+                if g.places[i].population >= WORD_MIN_POPULATION:
+                    self.heads.setdefault(key.split(" ", 1)[0], []).append(i)
 
     def _add(self, scope: str, ids: list[int]) -> None:
         buckets: dict[tuple[str, int, str], dict[str, None]] = {}
@@ -583,6 +587,10 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     for place_key, country in readings:  # no exact match: cities whose name holds every word of the text
         if (country or not _ordinary(place_key)) and (ranked := _by_words(g, place_key, country)):
             return _decide(text, ranked)
+    for place_key, country in readings:  # a name of several words run together ("hochiminh", "coxs bazar")
+        for key in dict.fromkeys([place_key, _bare(place_key)]):
+            if len(key) >= 6 and (ranked := _rank(g, g.spelling().joined.get(key.replace(" ", ""), []), key, country)):
+                return _decide(text, ranked)
     close: list[Place] = []
     for place_key, country in readings:  # a misspelt name: one clear close spelling is it, several are suggestions
         spelled = _spellings(g, _bare(place_key), country)
@@ -685,7 +693,8 @@ def place_in_text(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
         for n in range(min(MAX_PLACE_WORDS, stop - start), 0, -1):
             a, b = (stop - n, stop) if at_end else (start, start + n)
             phrase = text[spans[a][0]:spans[b - 1][1]]
-            if not _ordinary(words[a]) and not _ordinary(words[b - 1]) or named(phrase):
+            last_ok = not _ordinary(words[b - 1]) or b - a > 1 and words[b - 1] in _SUFFIX_WORDS  # "... city"
+            if not _ordinary(words[a]) and last_ok or named(phrase):
                 yield phrase
 
     starts = [k + 1 for k, w in enumerate(words) if w in _MARKERS]

@@ -119,6 +119,19 @@ def test_alternate_and_historical_spellings(text, country, name):
     _check(text, country, name)
 
 
+@pytest.mark.parametrize("text,country,name", [
+    ("hochiminh city", "VN", "Ho Chi Minh City"), ("coxs bazar", "BD", None), ("kualalumpur", "MY", None),
+    ("addisababa", "ET", None), ("portauprince", "HT", None)])
+def test_names_of_several_words_run_together(text, country, name):
+    _check(text, country, name)
+
+
+def test_a_place_followed_by_city_inside_a_sentence():
+    found = place_in_text("I live in hochiminh city, any trainer?")
+    assert found is not None and found.place is not None and found.place.country == "VN"
+    assert place_in_text("is there one in the city") is None
+
+
 @pytest.mark.parametrize("text,country,name", COUNTRY_QUALIFIED)
 def test_country_qualifier_picks_the_right_city(text, country, name):
     _check(text, country, name)
