@@ -124,3 +124,22 @@ def static_server(directory: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+AXE = ROOT / "node_modules/axe-core/axe.min.js"
+needs_axe = pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core is missing: run `make setup` (npm ci)")
+
+
+def axe_violations(page, include: str = "sme-advisor-widget") -> list[dict]:
+    """Run axe-core (npm `axe-core`, injected into the page) on `include` and return its violations,
+    each as {id, impact, help, targets}; axe reads open shadow roots, so the widget's inside is checked."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async sel => {
+            const result = await axe.run({include: [[sel]]}, {resultTypes: ['violations']});
+            return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                               targets: v.nodes.map(n => n.target)}));
+        }""",
+        include,
+    )

@@ -8,7 +8,7 @@
  * or at data-api if given (the gateway must then list the host page's origin in CORS_ORIGINS).
  *
  * Safety rule: text from the server or from storage only ever reaches the page as text nodes or as
- * checked http(s) link targets; nothing is assigned to innerHTML.
+ * checked link targets (http(s), mailto:, tel:); nothing is assigned to innerHTML.
  */
 (() => {
   "use strict";
@@ -46,6 +46,7 @@
       "I couldn't get your location (it may have been declined or is unavailable). " +
       "No problem: just type the name of your city or town.",
     wasHelpful: "Helpful?",
+    rateAnswer: "Was this answer helpful?",
     helpful: "Helpful",
     notHelpful: "Not helpful",
     thanks: "Thanks for your feedback!",
@@ -60,6 +61,12 @@
     tooLong: (n) => `Your message is too long: ${n} characters, at most ${MAX_CHARS}. Please shorten it.`,
     count: (n) => (n > MAX_CHARS ? `${n} / ${MAX_CHARS}: ${n - MAX_CHARS} too many` : `${n} / ${MAX_CHARS}`),
   };
+
+  // The local greeting offers the guided conversations, as Rasa's own greeting (utter_greet) does.
+  const GREETING_BUTTONS = [
+    { title: "Find a programme for me", payload: "/find_programme" },
+    { title: "Find a trainer near me", payload: "/find_trainer" },
+  ];
 
   // ---------------------------------------------------------------- configuration
 
@@ -166,9 +173,22 @@
 
   // ---------------------------------------------------------------- safe markdown
 
-  // Links [label](url), **bold**, *italic* and bare http(s) URLs, earliest match first.
-  const INLINE =
-    /\[([^\]\n]+)\]\(([^)\s]+)\)|\*\*(.+?)\*\*|\*([^*\s](?:[^*\n]*[^*\s])?)\*|(https?:\/\/[^\s<>"]*[^\s<>"'.,;:!?)\]])/;
+  // Links [label](url), **bold**, *italic*, bare http(s) URLs, and a trainer card's contacts: e-mail
+  // addresses, "phone +256 ..." and "Telegram @handle" (no lookbehind: older Safari lacks it).
+  const INLINE = new RegExp(
+    [
+      /\[([^\]\n]+)\]\(([^)\s]+)\)/,
+      /\*\*(.+?)\*\*/,
+      /\*([^*\s](?:[^*\n]*[^*\s])?)\*/,
+      /(https?:\/\/[^\s<>"]*[^\s<>"'.,;:!?)\]])/,
+      /([\w.+-]+@[\w-]+(?:\.[\w-]+)+)/,
+      /(\b(?:phone|tel|call)\s+)(\+?\d[\d ().-]{4,18}\d)/,
+      /(\bTelegram\s+)@(\w{5,32})\b/,
+    ]
+      .map((r) => r.source)
+      .join("|"),
+    "i"
+  );
 
   function inline(text) {
     const out = [];
@@ -179,27 +199,32 @@
       if (m[1] !== undefined) out.push(link(m[1], m[2]));
       else if (m[3] !== undefined) out.push(el("strong", null, inline(m[3])));
       else if (m[4] !== undefined) out.push(el("em", null, inline(m[4])));
-      else out.push(link(m[5], m[5]));
+      else if (m[5] !== undefined) out.push(link(m[5], m[5]));
+      else if (m[6] !== undefined) out.push(link(m[6], "mailto:" + m[6]));
+      else if (m[7] !== undefined) out.push(m[7], link(m[8], "tel:" + m[8].replace(/[^\d+]/g, "")));
+      else out.push(m[9], link("@" + m[10], "https://t.me/" + m[10]));
       rest = rest.slice(m.index + m[0].length);
     }
     if (rest) out.push(rest);
     return out;
   }
 
-  // Only absolute http(s) URLs become links; the rest stays text.
+  // Only absolute http(s), mailto: and tel: URLs become links; the rest stays text.
   function safeUrl(url) {
     try {
       const u = new URL(url);
-      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+      return /^(https?|mailto|tel):$/.test(u.protocol) ? u.href : null;
     } catch (e) {
       return null;
     }
   }
 
+  // Web pages open in a new tab; mailto:/tel: hand over to the phone's mail or dialler.
   function link(label, url) {
     const href = safeUrl(url);
     if (!href) return label;
-    return el("a", { href, target: "_blank", rel: "noopener noreferrer" }, label);
+    const web = /^https?:/.test(href);
+    return el("a", { href, target: web && "_blank", rel: web && "noopener noreferrer" }, label);
   }
 
   // Paragraphs (blank-line separated, single newlines kept), "- " / "1. " lists, "# " headings.
@@ -250,10 +275,10 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
 .left .launcher,.left .panel{right:auto;left:20px}
 .panel{position:fixed;bottom:92px;right:20px;width:380px;max-width:calc(100vw - 40px);height:600px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);overflow:hidden;z-index:2147483001}
 .panel[hidden]{display:none}
-header{display:flex;align-items:center;gap:6px;padding:10px 12px;background:var(--c);color:var(--fg)}
+header{display:flex;align-items:center;gap:6px;padding:6px 8px 6px 12px;background:var(--c);color:var(--fg)}
 h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-header button{background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px}
-header .x{border:0;padding:4px;display:flex}
+header button{min-height:44px;min-width:44px;background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px;line-height:1.2}
+header .x{border:0;padding:4px;display:flex;align-items:center;justify-content:center}
 header svg{width:20px;height:20px}
 .log{position:relative;flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f4f5f7;overscroll-behavior:contain}
 .msg{max-width:88%;padding:8px 12px;border-radius:12px;overflow-wrap:anywhere}
@@ -265,19 +290,19 @@ header svg{width:20px;height:20px}
 .msg a{color:#1746c4}
 .sources{margin-top:6px;padding-top:6px;border-top:1px solid #eceef2;font-size:13px;color:#4a4f59}
 .choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}
-.choices button{border:1px solid var(--c);color:var(--c);background:#fff;border-radius:16px;padding:5px 12px;font-size:14px;text-align:left}
+.choices button{min-height:44px;min-width:44px;border:1px solid var(--c);color:var(--c);background:#fff;border-radius:22px;padding:8px 14px;font-size:14px;text-align:left}
 .error .choices button{border-color:#7d1a10;color:#7d1a10}
 .choices button:disabled{opacity:.45;cursor:default}
 .fb{display:flex;align-items:center;gap:4px;margin-top:6px;font-size:13px;color:#4a4f59}
-.fb button{border:1px solid #dfe2e8;background:#fff;border-radius:12px;padding:1px 8px}
+.fb button{min-width:44px;min-height:44px;border:1px solid #dfe2e8;background:#fff;border-radius:22px;padding:0 10px}
 .typing{display:flex;gap:4px;padding:12px 14px}
 .typing i{width:7px;height:7px;border-radius:50%;background:#8a8f99;animation:b 1.2s infinite ease-in-out}
 .typing i:nth-child(3){animation-delay:.2s}.typing i:nth-child(4){animation-delay:.4s}
 @keyframes b{0%,80%,100%{opacity:.3;transform:translateY(0)}40%{opacity:1;transform:translateY(-3px)}}
 form{display:flex;align-items:flex-end;flex-wrap:wrap;gap:8px;padding:8px;border-top:1px solid #dfe2e8;background:#fff}
-textarea{flex:1;min-width:0;resize:none;border:1px solid #c4c8d0;border-radius:10px;padding:8px 10px;font:inherit;font-size:16px;line-height:1.35;height:40px;max-height:120px;color:inherit;background:#fff}
+textarea{flex:1;min-width:0;resize:none;border:1px solid #c4c8d0;border-radius:10px;padding:8px 10px;font:inherit;font-size:16px;line-height:1.35;height:44px;max-height:120px;color:inherit;background:#fff}
 textarea[aria-invalid=true]{border-color:#b3261e}
-.send{width:40px;height:40px;border:0;border-radius:50%;background:var(--c);color:var(--fg);display:flex;align-items:center;justify-content:center}
+.send{width:44px;height:44px;flex:none;border:0;border-radius:50%;background:var(--c);color:var(--fg);display:flex;align-items:center;justify-content:center}
 .send:disabled{opacity:.5;cursor:default}
 .send svg{width:20px;height:20px}
 .count{flex-basis:100%;font-size:12px;color:#4a4f59;text-align:right}
@@ -400,7 +425,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     ui.count.textContent = T.count(n);
     ui.count.classList.toggle("over", n > MAX_CHARS);
     ui.input.setAttribute("aria-invalid", String(n > MAX_CHARS));
-    ui.input.style.height = "40px"; // grow with the text, up to max-height
+    ui.input.style.height = "44px"; // grow with the text, up to max-height
     ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
   }
 
@@ -464,7 +489,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   }
 
   function renderFeedback(entry) {
-    const box = el("div", { class: "fb" });
+    const box = el("div", { class: "fb", role: "group", "aria-label": T.rateAnswer });
     if (entry.rated) {
       box.append(T.thanks);
       return box;
@@ -560,7 +585,9 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     else if (Array.isArray(detail)) {
       text = detail.map((d) => String((d && d.msg) || "").replace(/^Value error, /, "")).filter(Boolean).join("; ");
     }
-    if (!text) return status >= 500 ? T.serverError : T.badRequest;
+    // Server faults are told in our own words (the gateway's 503 already is): never an exception name.
+    if (status >= 500 && (status !== 503 || typeof detail !== "string")) return T.serverError;
+    if (!text) return T.badRequest;
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
@@ -607,15 +634,15 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     return entry;
   }
 
-  // One 👍/👎 per reply: on its last text message, rating the whole reply to the question.
-  // Then scroll back to the question, so a long answer is read from its start.
+  // One 👍/👎 per answer that cites sources (not under "Which city are you in?"): on its last text
+  // message, rating the whole reply. Then scroll back to the question, so a long answer reads from its start.
   function addReplies(messages, question) {
     const anchor = ui.log.lastElementChild;
     const entries = messages
       .map((m) => toEntry({ ...m, role: "bot", answer: null })) // the server cannot pre-set feedback fields
       .filter((e) => e && (e.text || e.buttons.length || e.sources.length || e.location));
     const texts = entries.filter((e) => e.text);
-    if (texts.length && question) {
+    if (texts.length && question && entries.some((e) => e.sources.length)) {
       const last = texts[texts.length - 1];
       last.question = question.slice(0, 4000);
       last.answer = texts.map((e) => e.text).join("\n\n").slice(0, 8000);
@@ -698,7 +725,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
   }
 
   function greet() {
-    state.history.push(toEntry({ text: cfg.greeting }));
+    state.history.push(toEntry({ text: cfg.greeting, buttons: GREETING_BUTTONS }));
     saveState();
   }
 
