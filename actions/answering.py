@@ -68,17 +68,18 @@ class Answer:
 
 def compose_answer(response: SearchResponse, question: str | None = None, programme: str | None = None,
                    document: str | None = None, limit: int = focus.MAX_CHARS,
-                   names: Mapping[str, str] | None = None) -> Answer:
+                   names: Mapping[str, str] | None = None, passage: SearchResult | None = None) -> Answer:
     """The reply for a search response: the passage (and the part of it) that answers the question, with its
     sources, or a plain 'not found'.
 
     `programme`: the programme the answer must be about (a follow-up's topic); else the best result's.
-    `names`: programme id -> short name, for the heading.
+    `names`: programme id -> short name, for the heading. `passage`: the result to answer from, when the
+    caller knows it (a definition).
     """
     if not response.answerable or not response.results:
         return Answer(text=NOT_FOUND, answered=False)
     question = response.question if question is None else question
-    best = focus.choose(question, response.results, programme, document)
+    best = passage or focus.choose(question, response.results, programme, document)
     floor = response.results[0].score * 0.85
     sources, seen = [], set()
     for r in [best, *response.results]:

@@ -195,7 +195,7 @@ class ActionReadTurn(Action):
             return searcher.search(question, k=20 if about else 8, topic=about)
 
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text), topic, pages, search,
+        reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text, pages), topic, pages, search,
                                                       off_topic=intent == "out_of_scope")
         if not reply.answered:
             if reading.values and not turn_reader.is_question(text):  # "I run a small shop": the finder reads the rest

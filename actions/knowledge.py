@@ -61,6 +61,9 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
+    if not response.answerable and programme and not off_topic and any(
+            r.programme == programme for r in response.results[:3]):  # "what is germe": the name settles it
+        response = SearchResponse(response.question, response.results, True)
     if (not response.answerable and not off_topic and not programme and topic.programme in pages
             and _short(question) and turn_reader.refers_back(question)):
         retry = search(question, _search_topic(topic, pages))
@@ -70,7 +73,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if follows:
         reply = compose_answer(response, question, topic.programme, topic.document, names=names)
     elif programme and not package and DEFINITION.match(question):  # "what is SCORE?": its "What it is"
-        reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names)
+        reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
+                               passage=_defining(response, question, programme, pages))
     else:
         reply = compose_answer(response, question, names=names)
     if not reply.answered:
@@ -97,6 +101,21 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
         return None, topic
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
+
+
+def _defining(response: SearchResponse, question: str, programme: str, pages: Pages):
+    """The passage of the programme's page that says what the thing named is: for a tool of the programme, the
+    section named for it ("what is GET Ahead" -> "GET Ahead training"), else "What it is"; None when the
+    search found neither."""
+    on_page = [r for r in response.results if r.doc_id == f"programmes/{programme}"]
+    doc = pages[programme]
+    own = {re.sub(r"[^a-z0-9]+", " ", n.lower()).strip()
+           for n in (programme, programmes.short_name(doc), programmes.plain_name(doc), programmes.name(doc))}
+    keys = [key for _, key, pid, _ in turn_reader.mentions(question, pages) if pid == programme and key not in own]
+    for r in on_page:
+        if any(f" {key} " in f" {re.sub(r'[^a-z0-9]+', ' ', r.section.lower())} " for key in keys):
+            return r
+    return next((r for r in on_page if r.section == "What it is"), None)
 
 
 def short_names(pages: Pages) -> dict[str, str]:

@@ -87,7 +87,8 @@ def aliases(pages: Pages) -> dict[str, str]:
         for pkg_id, data in (doc.meta.get("packages") or {}).items():
             out[pkg_id.lower()] = pid
             out[str((data or {}).get("name", pkg_id)).lower()] = pid
-    for alias, pid in (("get ahead", "wed"), ("germe", "siyb")):  # tool names people use for a programme
+    for alias, pid in (("get ahead", "wed"), ("germe", "siyb"), ("formalisation", "formalization"),
+                       ("enterprise formalisation", "formalization")):  # tool names and spellings people use
         if pid in pages:
             out.setdefault(alias, pid)
     return out

@@ -15,6 +15,7 @@ from typing import Callable, Literal, Mapping
 
 from actions import finder
 from actions.programmes import Pages, aliases
+from index.places import edit_distance
 from index.vocabulary import APOSTROPHES
 
 Kind = Literal["question", "more", "complaint", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
@@ -143,19 +144,22 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(APOSTROPHES)).strip()
 
 
-def spelled_out(text: str) -> str:
-    """The message with texting shorthand written out ("wat is start ur busines" -> "what is start your business").
+def spelled_out(text: str, pages: Pages | None = None) -> str:
+    """The message with texting shorthand written out ("wat is start ur busines" -> "what is start your business")
+    and, given the programme pages, programme names typed with a slip written right ("get ahed").
 
     A lone "n" or "u" is only read as a word inside a sentence, never as the whole message ("n" is "no").
     """
     if len(text.split()) <= 1:
         return text
-    return _TEXTING.sub(lambda m: TEXTING[m.group(1).lower()], text)
+    text = _TEXTING.sub(lambda m: TEXTING[m.group(1).lower()], text)
+    return names_spelled_out(text, pages) if pages else text
 
 
 def mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
-    """Every alias of a programme or SIYB package the text holds: (position, alias, programme, package)."""
-    lowered = f" {re.sub(r'[^a-z0-9]+', ' ', text.lower())} "
+    """Every alias of a programme or SIYB package the text holds: (position, alias, programme, package).
+    A name of several words typed with one slip counts ("get ahed")."""
+    lowered = f" {re.sub(r'[^a-z0-9]+', ' ', names_spelled_out(text, pages).lower())} "
     packages = {pkg.lower() for doc in pages.values() for pkg in (doc.meta.get("packages") or {})}
     out = []
     for alias, pid in aliases(pages).items():
@@ -164,6 +168,30 @@ def mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
         if len(key) >= 3 and at >= 0:
             out.append((at, key, pid, key if key in packages else _package_by_name(pages, pid, key)))
     return out
+
+
+def names_spelled_out(text: str, pages: Pages) -> str:
+    """The text with each programme name of several words typed with one slip written right: "wat is get ahed"
+    -> "wat is get ahead", "start your busines" -> "start your business". Each word of the name is as it is or
+    one edit from a word of 4+ letters with the same first letter; one edit in all."""
+    spans = [m.span() for m in re.finditer(r"[a-z0-9]+", text.lower())]
+    words = [text[a:b].lower() for a, b in spans]
+    fixes: dict[int, tuple[int, str]] = {}  # first word -> (words covered, the name)
+    for key in {re.sub(r"[^a-z0-9]+", " ", alias).strip() for alias in aliases(pages)}:
+        names = key.split()
+        if len(names) < 2 or f" {key} " in f" {' '.join(words)} ":
+            continue
+        for i in range(len(words) - len(names) + 1):
+            edits = 0
+            for word, name in zip(words[i:i + len(names)], names):
+                if word != name:
+                    edits += edit_distance(word, name, 1) if len(name) >= 4 and word[:1] == name[:1] else 2
+            if edits == 1 and not any(j <= i < j + n or i <= j < i + len(names) for j, (n, _) in fixes.items()):
+                fixes[i] = (len(names), key)
+    for i in sorted(fixes, reverse=True):
+        n, key = fixes[i]
+        text = text[:spans[i][0]] + key + text[spans[i + n - 1][1]:]
+    return text
 
 
 def named(text: str, pages: Pages) -> tuple[str | None, str | None]:
@@ -222,7 +250,7 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     `place_named(text)` says whether the text names a place the gazetteer knows (a bare "Kampala" or
     "in Kumasi then"); it is only asked when the words alone leave it open.
     """
-    text = spelled_out(fold(text))
+    text = spelled_out(fold(text), pages)
     programme, package = named(text, pages)
 
     def reading(kind: Kind, **kw) -> Reading:

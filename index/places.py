@@ -289,7 +289,7 @@ class _Spelling:
         found: dict[str, int] = {}
         for length in range(len(key) - limit, len(key) + limit + 1):
             for name in self.buckets.get((scope, length, key[0]), ()):
-                if (d := _distance(key, name, limit)) <= limit:
+                if (d := edit_distance(key, name, limit)) <= limit:
                     found[name] = d
         return found
 
@@ -306,7 +306,7 @@ def _core(a: str, b: str) -> tuple[int, str, str]:
     return i, a[i:len(a) - j], b[i:len(b) - j]
 
 
-def _distance(a: str, b: str, limit: int) -> int:
+def edit_distance(a: str, b: str, limit: int) -> int:
     """Edit distance (insertions, deletions, substitutions, swaps of neighbours), or limit + 1 when above limit."""
     if a == b:
         return 0

@@ -143,3 +143,11 @@ def test_the_finder_and_route_read_the_stage_the_same_way(text: str, stage: str)
 
     assert read_stage(text) == [stage]
     assert Router._main_stage(text, detect_stages(text)) == {stage}
+
+
+@pytest.mark.parametrize("text,programme,package", [
+    ("what is get ahed", "wed", None), ("start your busines training", "siyb", "syb"),
+    ("improve you business", "siyb", "iyb"), ("formalisation of my shop", "formalization", None),
+    ("start my business", None, None), ("the store is closed", None, None)])
+def test_programme_names_with_one_slip(pages, text: str, programme: str | None, package: str | None) -> None:
+    assert tr.named(text, pages) == (programme, package)
