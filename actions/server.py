@@ -15,6 +15,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 
 from actions import runtime
+from index.builds import current_version
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -51,8 +52,12 @@ def build_app() -> Sanic:
         while True:
             try:
                 await loop.run_in_executor(None, runtime.searcher().reload_if_changed)
-                if runtime.searcher().version:
-                    status.update(ready=True, reason="")
+                searcher = runtime.searcher()
+                damaged = searcher.refused.get(current_version(searcher.index_dir) or "")
+                if searcher.version:
+                    status.update(ready=True, reason=f"{damaged}: serving {searcher.version}" if damaged else "")
+                elif damaged:
+                    status.update(ready=False, reason=f"{damaged}: run 'sme-advisor index build'")
                 else:
                     status.update(ready=False, reason="no index published yet: run 'sme-advisor index build'")
             except Exception as exc:  # keep serving the index in memory; report why the new one failed

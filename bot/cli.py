@@ -65,9 +65,10 @@ def cmd_index_build(args: argparse.Namespace) -> int:
             print(f"error: {e}", file=sys.stderr)
         raise CommandError(f"knowledge folder has {len(exc.errors)} error(s); the previous index stays published")
     data = vars(report)
-    emit(data, args.json, lambda r: (
-        f"published {r['version']}: {r['chunks']} chunks ({r['embedded']} embedded, {r['reused']} reused) "
-        f"in {r['seconds']:.1f}s" if r["published"] else f"unchanged: {r['version']} ({r['chunks']} chunks)"))
+    emit(data, args.json, lambda r: "\n".join(
+        [f"warning: the published build was damaged or unverifiable, so it was rebuilt: {p}" for p in r["repaired"]]
+        + [f"published {r['version']}: {r['chunks']} chunks ({r['embedded']} embedded, {r['reused']} reused) "
+           f"in {r['seconds']:.1f}s" if r["published"] else f"unchanged: {r['version']} ({r['chunks']} chunks)"]))
     return 0
 
 

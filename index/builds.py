@@ -1,7 +1,8 @@
 """Versioned index builds with a manifest, incremental re-embedding and an atomic publish.
 
 Layout under the index folder (settings.index_dir):
-    builds/<version>/manifest.json   model, dimension, faiss factory, content hash of every document
+    builds/<version>/manifest.json   model, dimension, faiss factory, content hash of every document,
+                                     sha256 and size of every other file of the build ("files")
     builds/<version>/chunks.jsonl    one chunk per line, row i = vector i
     builds/<version>/vectors.npy     float32, L2-normalised
     builds/<version>/dense.faiss     FAISS inner-product index
@@ -9,7 +10,9 @@ Layout under the index folder (settings.index_dir):
     CURRENT                          the published version's name (replaced atomically)
 
 A build is written under a temporary name and renamed into place; CURRENT is then swapped with
-os.replace, so a reader sees either the old or the new build, never half of one.
+os.replace, so a reader sees either the old or the new build, never half of one. A build whose files
+no longer match their checksums (a truncated or overwritten file) is damaged: readers refuse it
+(`verify_build`) and the next build replaces it instead of calling it unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -33,6 +36,7 @@ from index.knowledge import load_knowledge
 from index.vectors import Lexical, build_dense, faiss_factory
 
 CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
 
 
 @dataclass
@@ -44,6 +48,7 @@ class BuildReport:
     reused: int  # chunks whose vectors were taken from the previous build
     seconds: float
     changed_documents: list[str]
+    repaired: list[str] = field(default_factory=list)  # what was wrong with the previous build, if it was damaged
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -62,9 +67,46 @@ def read_manifest(index_dir: Path, version: str | None = None) -> dict | None:
     if not version:
         return None
     try:
-        return json.loads((build_path(index_dir, version) / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        return json.loads((build_path(index_dir, version) / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):  # ValueError: a damaged manifest (bad JSON or UTF-8)
         return None
+
+
+def file_checksums(folder: Path) -> dict[str, dict]:
+    """relative path -> {"sha256", "bytes"} of every file of a build but its manifest."""
+    sums = {}
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.name != MANIFEST):
+        data = path.read_bytes()
+        sums[path.relative_to(folder).as_posix()] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return sums
+
+
+def verify_build(index_dir: Path, version: str, legacy_ok: bool = False) -> list[str]:
+    """What is wrong with a build's files (missing, truncated, changed), or [] when they match the manifest.
+
+    A build written before checksums were recorded has none to compare: it is reported as unverifiable,
+    unless `legacy_ok` (a reader then relies on the files loading and agreeing in size).
+    """
+    folder = build_path(index_dir, version)
+    manifest = read_manifest(index_dir, version)
+    if manifest is None:
+        return [f"{MANIFEST}: missing or unreadable"]
+    expected = manifest.get("files")
+    if not expected:
+        return [] if legacy_ok else [f"{MANIFEST}: no checksums (built before they were recorded)"]
+    problems = []
+    for name, want in expected.items():
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            problems.append(f"{name}: missing")
+            continue
+        if size != want["bytes"]:
+            problems.append(f"{name}: {size} bytes, {want['bytes']} expected (truncated or overwritten)")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != want["sha256"]:
+            problems.append(f"{name}: checksum mismatch (the file was changed after the build)")
+    return problems
 
 
 def read_chunks(folder: Path) -> list[Chunk]:
@@ -73,11 +115,15 @@ def read_chunks(folder: Path) -> list[Chunk]:
 
 
 def _previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
-    """content hash -> vector, from the published build if it used the same model."""
-    manifest = read_manifest(index_dir)
-    if not manifest or manifest.get("model") != model:
+    """content hash -> vector, from the newest intact build made with the same model (the published one
+    unless that one is damaged)."""
+    current = current_version(index_dir)
+    candidates = ([current] if current else []) + [v for v in reversed(build_versions(index_dir)) if v != current]
+    source = next((v for v in candidates if (read_manifest(index_dir, v) or {}).get("model") == model
+                   and not verify_build(index_dir, v)), None)
+    if source is None:
         return {}
-    folder = build_path(index_dir, manifest["version"])
+    folder = build_path(index_dir, source)
     try:
         chunks, vectors = read_chunks(folder), np.load(folder / "vectors.npy")
     except (FileNotFoundError, ValueError):
@@ -91,12 +137,17 @@ def _publish(index_dir: Path, version: str) -> None:
     os.replace(tmp, Path(index_dir) / CURRENT)
 
 
+def build_versions(index_dir: Path) -> list[str]:
+    """The names of the finished builds on disk, oldest first (names start with their UTC time)."""
+    folder = Path(index_dir) / "builds"
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
+
+
 def _prune(index_dir: Path, keep: int) -> None:
-    builds = sorted(p for p in (Path(index_dir) / "builds").iterdir() if p.is_dir() and not p.name.startswith("."))
     current = current_version(index_dir)
-    for old in builds[:-keep] if keep > 0 else []:
-        if old.name != current:
-            shutil.rmtree(old, ignore_errors=True)
+    for old in build_versions(index_dir)[:-keep] if keep > 0 else []:
+        if old != current:
+            shutil.rmtree(build_path(index_dir, old), ignore_errors=True)
 
 
 def build_index(
@@ -120,7 +171,9 @@ def build_index(
     knowledge_hash = hashlib.sha256(json.dumps(documents, sort_keys=True).encode()).hexdigest()[:16]
     previous = read_manifest(index_dir)
     changed = sorted(k for k, h in documents.items() if (previous or {}).get("documents", {}).get(k, {}).get("hash") != h)
-    if previous and not force and previous.get("knowledge_hash") == knowledge_hash and previous.get("model") == model:
+    damage = verify_build(index_dir, current_version(index_dir)) if current_version(index_dir) else []
+    if (previous and not force and not damage and previous.get("knowledge_hash") == knowledge_hash
+            and previous.get("model") == model):
         return BuildReport(previous["version"], False, previous["chunk_count"], 0, previous["chunk_count"],
                            time.perf_counter() - started, [])
 
@@ -153,10 +206,11 @@ def build_index(
         "knowledge_hash": knowledge_hash,
         "documents": {d.doc_id: {"hash": d.content_hash, "programme": d.programme, "title": d.title}
                       for d in knowledge.documents},
+        "files": file_checksums(tmp),
     }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     os.rename(tmp, build_path(index_dir, version))
     _publish(index_dir, version)
     _prune(index_dir, keep_builds)
     return BuildReport(version, True, len(chunks), len(missing), len(chunks) - len(missing),
-                       time.perf_counter() - started, changed)
+                       time.perf_counter() - started, changed, damage)

@@ -20,7 +20,7 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from index.builds import build_path, current_version, read_chunks, read_manifest
+from index.builds import build_path, build_versions, current_version, read_chunks, read_manifest, verify_build
 from index.chunking import Chunk
 from index.vectors import Lexical, load_dense
 
@@ -115,19 +115,40 @@ class LoadedIndex:
 
     @classmethod
     def load(cls, index_dir: Path, version: str) -> "LoadedIndex":
+        """Load one build after checking its files against the manifest's checksums (raises IndexDamaged)."""
+        problems = verify_build(index_dir, version, legacy_ok=True)
+        if problems:
+            raise IndexDamaged(version, problems)
         folder = build_path(index_dir, version)
-        return cls(
-            version=version,
-            manifest=read_manifest(index_dir, version) or {},
-            chunks=read_chunks(folder),
-            vectors=np.load(folder / "vectors.npy"),
-            dense=load_dense(folder / "dense.faiss"),
-            lexical=Lexical.load(folder / "lexical"),
-        )
+        try:
+            loaded = cls(
+                version=version,
+                manifest=read_manifest(index_dir, version) or {},
+                chunks=read_chunks(folder),
+                vectors=np.load(folder / "vectors.npy"),
+                dense=load_dense(folder / "dense.faiss"),
+                lexical=Lexical.load(folder / "lexical"),
+            )
+        except (OSError, ValueError, RuntimeError, EOFError, KeyError, TypeError) as exc:  # unreadable files
+            raise IndexDamaged(version, [f"{type(exc).__name__}: {exc}"]) from exc
+        rows = len(loaded.chunks)
+        if loaded.vectors.shape[0] != rows or loaded.dense.ntotal != rows:
+            raise IndexDamaged(version, [f"{rows} chunks, {loaded.vectors.shape[0]} vectors, "
+                                         f"{loaded.dense.ntotal} in dense.faiss"])
+        return loaded
 
 
 class IndexNotReady(RuntimeError):
     """No index has been published yet (run `sme-advisor index build`)."""
+
+
+class IndexDamaged(RuntimeError):
+    """A build's files do not match its manifest or do not load: it is refused, never served."""
+
+    def __init__(self, version: str, problems: list[str]):
+        self.version = version
+        self.problems = problems
+        super().__init__(f"index build {version} is damaged: {'; '.join(problems)}")
 
 
 class Searcher:
@@ -139,6 +160,7 @@ class Searcher:
         self.threshold = threshold
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
+        self.refused: dict[str, str] = {}  # damaged build -> why; not tried again (a rebuild gets a new name)
 
     @property
     def version(self) -> str | None:
@@ -148,18 +170,47 @@ class Searcher:
     def manifest(self) -> dict:
         return self._index.manifest if self._index else {}
 
+    def _is_loaded(self, version: str | None) -> bool:
+        return not version or version in self.refused or bool(self._index and self._index.version == version)
+
     def reload_if_changed(self) -> bool:
-        """Load the published build if it differs from the one in memory. Returns True when swapped."""
+        """Load the published build if it differs from the one in memory. Returns True when swapped.
+
+        A damaged build is refused with one error line: the build in memory keeps serving, or, when
+        nothing is loaded yet (a restart), the newest intact earlier build on disk.
+        """
         version = current_version(self.index_dir)
-        if not version or (self._index and self._index.version == version):
+        if self._is_loaded(version):
             return False
         with self._lock:
-            if self._index and self._index.version == version:
+            if self._is_loaded(version):
                 return False
-            loaded = LoadedIndex.load(self.index_dir, version)
+            try:
+                loaded = LoadedIndex.load(self.index_dir, version)
+            except IndexDamaged as exc:
+                self.refused[version] = str(exc)
+                fallback = None if self._index else self._intact_build_before(version)
+                serving = self._index or fallback
+                logger.error("%s; refused, %s; run 'sme-advisor index build' to rebuild it", exc,
+                             f"serving build {serving.version}" if serving else "no intact build to serve")
+                if fallback is None:
+                    return False
+                loaded = fallback
             self._index = loaded  # a single reference swap: searches in flight keep the old build
-        logger.info("index %s loaded (%d chunks)", version, len(loaded.chunks))
+        logger.info("index %s loaded (%d chunks)", loaded.version, len(loaded.chunks))
         return True
+
+    def _intact_build_before(self, damaged: str) -> LoadedIndex | None:
+        """The newest other build on disk, made with the same model as the damaged one, that loads intact."""
+        model = (read_manifest(self.index_dir, damaged) or {}).get("model")
+        for version in reversed(build_versions(self.index_dir)):
+            if version in self.refused or (model and (read_manifest(self.index_dir, version) or {}).get("model") != model):
+                continue
+            try:
+                return LoadedIndex.load(self.index_dir, version)
+            except IndexDamaged as exc:
+                self.refused[version] = str(exc)
+        return None
 
     def passages(self, doc_id: str) -> list[SearchResult]:
         """Every passage of one document, in the document's order (for "Tell me more")."""

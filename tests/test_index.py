@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from bot import services
 from bot.settings import Settings
-from index.builds import current_version, read_manifest
+from index.builds import build_path, current_version, read_manifest, verify_build
 from index.errors import KnowledgeInvalid
 from index.vectors import FLAT_MAX, build_dense, faiss_factory
 from tests.knowledge_fixtures import write_small_knowledge
@@ -116,3 +117,62 @@ def test_cli_check_and_build_refuse_broken_knowledge(setup: tuple[Settings, Path
     assert check.returncode == 1 and "wed.md:3" in check.stdout and "Fix:" in check.stdout
     build = run_cli("index", "build", "--knowledge", str(knowledge), state=state)
     assert build.returncode != 0 and "previous index stays published" in build.stderr
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def test_damaged_build_refused_on_load_and_repaired_by_build(setup: tuple[Settings, Path], tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    _, knowledge = setup
+    state = tmp_path / "cli-state"
+    settings = Settings(STATE_DIR=state)  # the index folder the CLI uses for --knowledge KNOWLEDGE
+    index_dir = services.index_dir_for(settings, knowledge)
+    first = services.build(settings, knowledge, progress=False)
+    second = services.build(settings, knowledge, force=True, progress=False)
+    assert set(read_manifest(index_dir)["files"]) >= {"chunks.jsonl", "vectors.npy", "dense.faiss"}
+    running = services.make_searcher(settings, knowledge)
+    assert running.search("R204", k=1).results[0].programme == "formalization"
+
+    folder = build_path(index_dir, second.version)
+    _truncate(folder / "dense.faiss")
+    _truncate(folder / "vectors.npy")
+    assert verify_build(index_dir, second.version)[0].startswith("dense.faiss: ")
+
+    # A restarted server refuses the damaged build with one clear line and serves the previous good one.
+    restarted = services.make_searcher(settings, knowledge)
+    with caplog.at_level(logging.ERROR, logger="index.search"):
+        assert restarted.search("R204", k=1).results[0].programme == "formalization"
+    assert restarted.version == first.version and second.version in restarted.refused
+    assert any(f"index build {second.version} is damaged: dense.faiss" in r.message
+               and f"serving build {first.version}" in r.message for r in caplog.records)
+    assert not restarted.reload_if_changed()  # refused once, not retried on every poll
+    # A server that had loaded the build before it was damaged keeps serving it from memory.
+    assert running.search("R204", k=1).results and running.version == second.version
+
+    # `index build` sees the damage (never "unchanged") and publishes a repaired build; `ask` works.
+    build = run_cli("index", "build", "--knowledge", str(knowledge), state=state)
+    assert build.returncode == 0, build.stderr
+    assert "damaged" in build.stdout and "dense.faiss" in build.stdout and "published" in build.stdout
+    repaired = current_version(index_dir)
+    assert repaired != second.version and verify_build(index_dir, repaired) == []
+    assert "(0 embedded, 5 reused)" in build.stdout  # the vectors come from the intact earlier build
+    ask = run_cli("ask", "what is R204", "--json", "--knowledge", str(knowledge), state=state)
+    assert ask.returncode == 0, ask.stderr
+    assert json.loads(ask.stdout)["results"][0]["programme"] == "formalization"
+    assert restarted.reload_if_changed() and restarted.version == repaired
+    assert "unchanged" in run_cli("index", "build", "--knowledge", str(knowledge), state=state).stdout
+
+
+def test_build_without_checksums_loads_and_is_rebuilt(setup: tuple[Settings, Path]) -> None:
+    settings, _ = setup
+    first = services.build(settings, progress=False)
+    manifest_file = build_path(settings.index_dir, first.version) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    del manifest["files"]  # as written before checksums were recorded
+    manifest_file.write_text(json.dumps(manifest))
+    assert services.make_searcher(settings).search("R204", k=1).results  # still served
+    again = services.build(settings, progress=False)
+    assert again.published and again.repaired == ["manifest.json: no checksums (built before they were recorded)"]
+    assert verify_build(settings.index_dir, again.version) == []
