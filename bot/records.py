@@ -1,4 +1,5 @@
-"""What SME Advisor stores for staff, in SQLite: questions it could not answer, and 👍/👎 feedback.
+"""What SME Advisor stores, in SQLite: for staff, questions it could not answer and 👍/👎 feedback; for
+Telegram, the button payloads too long for a button's 64 bytes (shared by every gateway on the file).
 
 Who asked is never stored as such: only a pseudonymous id (a keyed hash of the channel's sender id).
 """
@@ -29,7 +30,15 @@ CREATE TABLE IF NOT EXISTS feedback (
     question TEXT NOT NULL DEFAULT '',
     answer TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS button_payloads (
+    key TEXT PRIMARY KEY,           -- the callback_data Telegram sends back, see bot.telegram_render.ButtonKeys
+    sender TEXT NOT NULL,           -- pseudonymous id of the chat it was shown to (erased by forget)
+    payload TEXT NOT NULL,          -- the Rasa payload behind it (it may hold a place the user named)
+    used_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS button_payloads_used ON button_payloads (used_at);
 """
+BUTTON_TTL_S = 90 * 24 * 3600  # a button nobody was shown for 90 days has expired
 
 
 def pseudonym(sender: str, salt: str = "sme-advisor") -> str:
@@ -86,9 +95,26 @@ class Records:
         with self._connect() as db:
             return [dict(r) for r in db.execute("SELECT * FROM feedback ORDER BY given_at DESC").fetchall()]
 
+    def save_button(self, key: str, sender: str, payload: str) -> None:
+        """Keep the payload of a button shown to `sender` under its key (refreshed when shown again);
+        expired ones are dropped."""
+        now = time.time()
+        with self._connect() as db:
+            db.execute("INSERT INTO button_payloads (key, sender, payload, used_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET used_at = excluded.used_at",
+                       (key, pseudonym(sender, self.salt), payload, now))
+            db.execute("DELETE FROM button_payloads WHERE used_at < ?", (now - BUTTON_TTL_S,))
+
+    def button(self, key: str, sender: str) -> str | None:
+        """The payload of a button shown to `sender`, or None when unknown, expired or shown to someone else."""
+        with self._connect() as db:
+            row = db.execute("SELECT payload FROM button_payloads WHERE key = ? AND sender = ? AND used_at >= ?",
+                             (key, pseudonym(sender, self.salt), time.time() - BUTTON_TTL_S)).fetchone()
+        return row["payload"] if row else None
+
     def forget(self, sender: str) -> int:
         """Delete everything stored about one sender; returns the number of rows removed."""
         pid = pseudonym(sender, self.salt)
         with self._connect() as db:
-            n = db.execute("DELETE FROM unanswered WHERE sender = ?", (pid,)).rowcount
-            return n + db.execute("DELETE FROM feedback WHERE sender = ?", (pid,)).rowcount
+            return sum(db.execute(f"DELETE FROM {table} WHERE sender = ?", (pid,)).rowcount
+                       for table in ("unanswered", "feedback", "button_payloads"))

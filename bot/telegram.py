@@ -17,14 +17,17 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.chat import BotMessage, Button, ChatService, RasaUnavailable, location_message
+from bot.limits import RateLimiter
 from bot.records import Records
 from bot.settings import Settings
 from bot.telegram_render import ButtonKeys, Outgoing, escape, inline_keyboard, render_message
@@ -72,6 +75,7 @@ ONLY_TEXT = "Sorry, I can only read text and locations. Please type your questio
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see what I can do."
 NO_ANSWER = "I have nothing to add to that. Type a question, or send /help."
 TOO_LONG = "Your message is too long ({length} characters): please keep it under {limit} characters."
+SLOW_DOWN = "⏳ That's a lot of messages at once! Please wait a minute, then send your question again."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -84,8 +88,8 @@ def _chat(context: ContextTypes.DEFAULT_TYPE) -> ChatService:
     return context.bot_data["chat"]
 
 
-def _keys(context: ContextTypes.DEFAULT_TYPE) -> ButtonKeys:
-    return context.bot_data["buttons"]
+def _keys(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> ButtonKeys:
+    return context.bot_data["buttons"].for_sender(sender_id(chat_id))
 
 
 async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, outgoing: list[Outgoing]) -> None:
@@ -107,7 +111,9 @@ async def send_replies(update: Update, context: ContextTypes.DEFAULT_TYPE, repli
     """Render the bot's replies for Telegram and send them in order."""
     chat = update.effective_chat
     private = chat.type == ChatType.PRIVATE
-    outgoing = [item for reply in replies for item in render_message(reply, _keys(context), private)]
+    keys = _keys(context, chat.id)
+    # In a thread: a long button payload is written to the database.
+    outgoing = await asyncio.to_thread(lambda: [item for r in replies for item in render_message(r, keys, private)])
     await send_html(context, chat.id, outgoing or [Outgoing(escape(NO_ANSWER))])
 
 
@@ -126,7 +132,7 @@ async def ask_rasa(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcome the user, say what the bot can do and offer the main paths as buttons."""
-    keyboard = inline_keyboard(WELCOME_BUTTONS, _keys(context))
+    keyboard = inline_keyboard(WELCOME_BUTTONS, _keys(context, update.effective_chat.id))
     await send_html(context, update.effective_chat.id, [Outgoing(WELCOME, keyboard)])
 
 
@@ -147,9 +153,8 @@ async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Erase the conversation in Rasa and the records stored about this chat, then confirm."""
     chat_id = update.effective_chat.id
-    records: Records | None = context.bot_data.get("records")
-    if records is not None:
-        await asyncio.to_thread(records.forget, sender_id(chat_id))
+    records: Records = context.bot_data["records"]
+    await asyncio.to_thread(records.forget, sender_id(chat_id))
     context.application.drop_chat_data(chat_id)
     try:
         await _chat(context).forget(sender_id(chat_id))
@@ -187,7 +192,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()  # stops the button's spinner
     except TelegramError as exc:  # e.g. "query is too old" after downtime: still answer in the chat
         logger.info("could not answer a callback query: %s", exc)
-    payload = _keys(context).decode(query.data or "")
+    payload = await asyncio.to_thread(_keys(context, update.effective_chat.id).decode, query.data or "")
     if payload is None:
         logger.info("refused unknown callback data from a Telegram chat")
         await send_html(context, update.effective_chat.id, [Outgoing(escape(EXPIRED))])
@@ -203,6 +208,26 @@ async def unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Point the user to /help for a command the bot does not have."""
     await send_html(context, update.effective_chat.id, [Outgoing(escape(UNKNOWN_COMMAND))])
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Let through only updates from a chat, at most RATE_LIMIT_PER_MINUTE a minute per chat (a chat over
+    the limit is told once a minute to slow down; the rest is dropped)."""
+    chat = update.effective_chat
+    if chat is None:  # e.g. an inline query, or a button of an inline message: nothing to answer in
+        raise ApplicationHandlerStop
+    limits = context.bot_data["limits"]
+    if limits["messages"].allow(sender_id(chat.id)):
+        return
+    logger.info("a Telegram chat is over the rate limit")
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            logger.debug("could not answer a callback query: %s", exc)
+    if limits["notices"].allow(sender_id(chat.id)):
+        await send_html(context, chat.id, [Outgoing(escape(SLOW_DOWN))])
+    raise ApplicationHandlerStop
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -223,6 +248,7 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 def add_handlers(application: Application) -> None:
     """Register every handler, in priority order."""
     new = filters.UpdateType.MESSAGE  # edited messages and channel posts are ignored
+    application.add_handler(TypeHandler(Update, gate), group=-1)  # before every other handler
     application.add_handler(CommandHandler("start", start, filters=new))
     application.add_handler(CommandHandler("help", help_command, filters=new))
     application.add_handler(CommandHandler("restart", restart, filters=new))
@@ -245,11 +271,13 @@ def build_application(
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
+    records = records or Records(settings.db_path)
     application.bot_data.update(
         chat=chat,
         records=records,
-        buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN or settings.TELEGRAM_TOKEN),
+        buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN or settings.TELEGRAM_TOKEN, records),
         max_chars=settings.MAX_MESSAGE_CHARS,
+        limits={"messages": RateLimiter(settings.RATE_LIMIT_PER_MINUTE), "notices": RateLimiter(1)},
     )
     add_handlers(application)
     return application

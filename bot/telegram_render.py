@@ -3,7 +3,8 @@
 Telegram's HTML parse mode refuses a whole message on one stray `<` or `&`, so every piece of text
 from a user, Rasa or a knowledge document is escaped first; only the tags made here (`<b>`, `<a>`)
 reach Telegram. Button payloads travel as `callback_data` (at most 64 bytes), signed so that a
-forged callback is never sent to Rasa.
+forged callback is never sent to Rasa; longer ones are kept in the project's database under a key.
+Long answers are split at paragraphs, then lines, sentences and words, never inside a link.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import hashlib
 import hmac
 import html
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from telegram import (
     InlineKeyboardButton,
@@ -37,12 +38,14 @@ LOCATION_PROMPT = "📍 You can also share your location with the button below."
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 _BOLD = re.compile(r"\*\*(?=\S)((?:(?!\*\*).)+?)(?<=\S)\*\*")  # CommonMark-like: no ** inside
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\"]+)\)", re.IGNORECASE)  # [label](url), escaped text
+_NOT_IN_LINK = r"(?![^\[\]\n]*\]\()"  # a space inside a link's [label] is followed by "...](": no break there
 # Ever finer places to break a text that does not fit: paragraphs, lines, sentences, words.
 _BREAKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\n\s*\n"), "\n\n"),
     (re.compile(r"\n"), "\n"),
-    (re.compile(r"(?<=[.!?])\s+"), " "),
-    (re.compile(r"\s+"), " "),
+    (re.compile(r"(?<=[.!?])\s+" + _NOT_IN_LINK), " "),
+    (re.compile(r"\s+" + _NOT_IN_LINK), " "),
 ]
 
 
@@ -65,8 +68,10 @@ def escape(text: str) -> str:
 
 
 def render_text(text: str) -> str:
-    """Escape an answer and turn its `**bold**` markdown into `<b>` (never across lines)."""
-    return _BOLD.sub(r"<b>\1</b>", escape(text))
+    """Escape an answer and turn its `**bold**` markdown into `<b>` (never across lines) and its
+    `[label](https://...)` links into `<a>`."""
+    linked = _LINK.sub(lambda m: f'<a href="{html.escape(html.unescape(m[2]), quote=True)}">{m[1]}</a>', escape(text))
+    return _BOLD.sub(r"<b>\1</b>", linked)
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -129,17 +134,31 @@ def split_message(text: str, budget: int = MESSAGE_BUDGET) -> list[str]:
     return [render_text(piece.strip()) for piece in _pieces(text.strip(), budget)]
 
 
+class PayloadStore(Protocol):
+    """Where long button payloads are kept: `bot.records.Records` (the project's SQLite database)."""
+
+    def save_button(self, key: str, sender: str, payload: str) -> None: ...
+
+    def button(self, key: str, sender: str) -> str | None: ...
+
+
 class ButtonKeys:
     """Map Rasa payloads to `callback_data` (<= 64 bytes) and back, refusing anything we did not issue.
 
     A payload that fits travels signed (`s:<tag>:<payload>`), so it survives a restart as long as the
-    secret stays the same; a longer one gets a short key (`b:<tag>`) kept in a bounded in-memory map.
+    secret stays the same; a longer one gets a short key (`b:<tag>`) kept in `store` for the chat it
+    was shown to (`for_sender`), so it survives a restart too, every gateway sharing the store reads
+    it, and forgetting the chat erases it.
     """
 
-    def __init__(self, secret: str, capacity: int = 4096):
+    def __init__(self, secret: str, store: PayloadStore, sender: str = ""):
         self._secret = secret.encode()
-        self._capacity = capacity
-        self._long: OrderedDict[str, str] = OrderedDict()
+        self._store = store
+        self._sender = sender
+
+    def for_sender(self, sender: str) -> "ButtonKeys":
+        """The same keys, for the buttons of one chat."""
+        return ButtonKeys(self._secret.decode(), self._store, sender)
 
     def _tag(self, payload: str, size: int) -> str:
         digest = hmac.new(self._secret, payload.encode(), hashlib.sha256).digest()
@@ -150,17 +169,14 @@ class ButtonKeys:
         signed = f"s:{self._tag(payload, 10)}:{payload}"
         if len(signed.encode()) <= MAX_CALLBACK_BYTES:
             return signed
-        key = f"b:{self._tag(payload, 22)}"
-        self._long[key] = payload
-        self._long.move_to_end(key)
-        while len(self._long) > self._capacity:
-            self._long.popitem(last=False)
+        key = f"b:{self._tag(self._sender + chr(10) + payload, 22)}"
+        self._store.save_button(key, self._sender, payload)
         return key
 
     def decode(self, data: str) -> str | None:
         """The payload behind callback_data, or None if it is unknown, expired or forged."""
         if data.startswith("b:"):
-            return self._long.get(data)
+            return self._store.button(data, self._sender)
         prefix, _, rest = data.partition(":")
         tag, _, payload = rest.partition(":")
         if prefix == "s" and payload and hmac.compare_digest(tag, self._tag(payload, 10)):

@@ -29,7 +29,7 @@ from bot.app import create_app
 from bot.chat import ChatService, location_message
 from bot.records import Records
 from bot.settings import Settings
-from bot.telegram_render import LOCATION_BUTTON, MAX_MESSAGE_UTF16, ButtonKeys, utf16_len
+from bot.telegram_render import LOCATION_BUTTON, MAX_MESSAGE_UTF16, ButtonKeys, split_message, utf16_len
 
 TOKEN = "123456:TEST-token"
 SECRET = "test-secret_token-1"
@@ -224,8 +224,8 @@ async def deliver(app: Application, update: dict[str, Any]) -> None:
     await app.process_update(Update.de_json(update, app.bot))
 
 
-def encode(app: Application, payload: str) -> str:
-    return app.bot_data["buttons"].encode(payload)
+def encode(app: Application, payload: str, sender: str = SENDER) -> str:
+    return app.bot_data["buttons"].for_sender(sender).encode(payload)
 
 
 class TelegramHTML(HTMLParser):
@@ -322,13 +322,74 @@ async def test_callback_still_answered_when_the_query_is_too_old(application, bo
     assert [m["text"] for m in bot_api.sent("sendMessage")] == ["echo: /find_trainer"]
 
 
-def test_button_keys_are_bounded_and_signed():
-    keys = ButtonKeys("secret", capacity=2)
+def test_button_keys_are_signed_and_kept_in_the_database(tmp_path, monkeypatch):
+    db = tmp_path / "sme_advisor.db"
+    keys = ButtonKeys("secret", Records(db)).for_sender(SENDER)
     long_payloads = [f'/choose{{"programme": "value-chains", "note": "{"x" * 60}", "n": {i}}}' for i in range(3)]
     data = [keys.encode(p) for p in long_payloads]
-    assert [keys.decode(d) for d in data] == [None, *long_payloads[1:]]  # the oldest was evicted
-    assert ButtonKeys("other secret").decode(keys.encode("/greet")) is None
-    assert ButtonKeys("secret").decode(keys.encode("/greet")) == "/greet"  # survives a restart
+    assert all(d.startswith("b:") and len(d.encode()) <= 64 for d in data)
+    # Another gateway on the same database, or this one after a restart, reads them ...
+    other = ButtonKeys("secret", Records(db))
+    assert [other.for_sender(SENDER).decode(d) for d in data] == long_payloads
+    assert other.for_sender("telegram:1").decode(data[0]) is None  # ... for the chat that was shown them only
+    assert other.decode(keys.encode("/greet")) == "/greet"  # short payloads travel signed
+    assert ButtonKeys("other secret", Records(db)).decode(keys.encode("/greet")) is None
+    # Forgetting the chat erases its buttons; a key nobody was shown for BUTTON_TTL_S has expired.
+    Records(db).forget(SENDER)
+    assert other.for_sender(SENDER).decode(data[0]) is None
+    data = keys.encode(long_payloads[0])
+    import bot.records as records_module
+
+    now = time.time()
+    monkeypatch.setattr(records_module.time, "time", lambda: now + records_module.BUTTON_TTL_S + 1)
+    assert other.for_sender(SENDER).decode(data) is None
+
+
+async def test_long_button_survives_a_gateway_restart(tmp_path, bot_api, rasa):
+    payload = '/choose_programme{"programme": "productivity-ecosystems", "package": null, "stage": "growing"}'
+    rasa.reply = lambda body: [{"text": "Which one?", "buttons": [{"title": "Productivity Ecosystems", "payload": payload}]}]
+    settings = make_settings(tmp_path, bot_api, rasa.url)
+    for gateway in range(2):  # the first shows the button, the second (a restart, or a second gateway) gets the tap
+        chat = ChatService(settings.rasa_url, 5.0)
+        async with tg.build_application(settings, chat) as app:
+            if gateway == 0:
+                await deliver(app, text_update("compare"))
+                data = bot_api.sent("sendMessage")[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+            else:
+                await deliver(app, callback_update(data))
+        await chat.aclose()
+    assert data.startswith("b:")
+    assert rasa.messages[-1] == {"sender": SENDER, "message": payload}
+
+
+async def test_a_chat_over_the_rate_limit_is_told_once_to_slow_down(tmp_path, bot_api, rasa):
+    settings = make_settings(tmp_path, bot_api, rasa.url, RATE_LIMIT_PER_MINUTE=3)
+    chat = ChatService(settings.rasa_url, 5.0)
+    async with tg.build_application(settings, chat) as app:
+        for i in range(6):
+            await deliver(app, text_update(f"question {i}"))
+        await deliver(app, callback_update(encode(app, "/find_trainer")))
+        other = message_update(text="hello", chat={**CHAT, "id": CHAT_ID + 1})
+        await deliver(app, other)  # another chat is not slowed down
+    await chat.aclose()
+
+    assert [m["message"] for m in rasa.messages] == ["question 0", "question 1", "question 2", "hello"]
+    texts = [m["text"] for m in bot_api.sent("sendMessage")]
+    assert texts == ["echo: question 0", "echo: question 1", "echo: question 2", tg.SLOW_DOWN, "echo: hello"]
+    assert len(bot_api.sent("answerCallbackQuery")) == 1  # the tapped button stops spinning all the same
+
+
+@pytest.mark.parametrize("no_chat", [
+    {"inline_query": {"id": "iq-1", "from": USER, "query": "syb", "offset": ""}},
+    {"callback_query": {"id": "cbq-inline", "from": USER, "chat_instance": "ci-2", "inline_message_id": "im-1",
+                        "data": "s:AAAAAAAAAA:/restart"}},
+])
+def test_webhook_update_without_a_chat_is_accepted_quietly(settings, bot_api, rasa, caplog, no_chat):
+    with TestClient(create_app(settings)) as client:
+        response = post_update(client, {"update_id": next(_update_ids), **no_chat})
+    assert response.status_code == 200
+    assert rasa.messages == [] and bot_api.sent("sendMessage") == []
+    assert not [r for r in caplog.records if r.levelno >= 30], [r.getMessage() for r in caplog.records]
 
 
 @pytest.mark.parametrize("forged", ["b:AAAAAAAAAAAAAAAAAAAAAA", "s:AAAAAAAAAA:/restart", "/restart", "s:x", ""])
@@ -385,6 +446,26 @@ async def test_long_answer_is_split_at_paragraphs_under_the_limit(application, b
     assert [m["text"] for m in sent] == [p.strip() for p in paragraphs]
     assert all(utf16_len(m["text"]) <= MAX_MESSAGE_UTF16 for m in sent)
     assert [("reply_markup" in m) for m in sent] == [False, False, True]
+
+
+def test_long_answer_is_split_at_lines_sentences_and_words_never_in_a_link():
+    link = "[the Start Your Business guide](https://www.ilo.org/syb?lang=en&part=2)"
+    lines = [f"{i}. Keep a cash book 📒 for your shop, and read {link} each week." for i in range(120)]
+    chunks = split_message("\n".join(lines))  # one long paragraph of lines
+    assert len(chunks) > 1 and all(utf16_len(c) <= MAX_MESSAGE_UTF16 for c in chunks)
+    assert all(c.endswith("each week.") for c in chunks)  # cut at a line's end
+    assert "\n".join(visible(c) for c in chunks) == "\n".join(lines).replace(link, "the Start Your Business guide")
+    assert all(c.count('<a href="https://www.ilo.org/syb?lang=en&amp;part=2">') == c.count("each week") for c in chunks)
+
+    sentences = " ".join(f"Sentence {i} links {link} here." for i in range(200))  # no line breaks at all
+    chunks = split_message(sentences)
+    assert len(chunks) > 1 and all(utf16_len(c) <= MAX_MESSAGE_UTF16 for c in chunks)
+    assert all(c.endswith("here.") and c.count("<a ") == c.count("</a>") for c in chunks)
+
+    words = " ".join([f"word{i} {link}" for i in range(300)])  # no sentence ends either
+    chunks = split_message(words)
+    assert all(c.count("<a ") == c.count("</a>") and "[" not in c for c in chunks)
+    assert " ".join(visible(c) for c in chunks).split() == words.replace(link, "the Start Your Business guide").split()
 
 
 async def test_huge_answer_without_breaks_is_cut_safely(application, bot_api, rasa):
