@@ -6,6 +6,12 @@ something, so "executed with nothing after it, not even a message" means it fail
 only spoke, setting no slot, succeeded). This policy then predicts the apology response, and
 `action_listen` right after it (the apology's own message, a `BotUttered` event, comes after its
 `ActionExecuted`, so it is skipped when looking at what ran last).
+
+The two forms count as speaking actions: a form whose validation action (`validate_<form>`) cannot be
+run fails as a whole. While a form is active, the RulePolicy predicts the form's next step as a
+"no user" prediction, which overrules every other kind: after the failed form it would predict
+`action_listen` (silence), after the apology the form again (a loop to Rasa's 10-action limit). So
+these two predictions are "no user" ones too, and win on priority.
 """
 
 from __future__ import annotations
@@ -53,4 +59,4 @@ class ActionFailurePolicy(Policy):
                 probabilities[domain.index_for_action(APOLOGY)] = 1.0
         elif isinstance(ran, ActionExecuted) and ran.action_name == APOLOGY:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
-        return self._prediction(probabilities)
+        return self._prediction(probabilities, is_no_user_prediction=max(probabilities, default=0.0) > 0)

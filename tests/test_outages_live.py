@@ -5,7 +5,13 @@ Uses its own stack (so stopping processes never disturbs the other live tests).
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 import httpx
 import pytest
@@ -22,8 +28,46 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory):
     running.stack.stop()
 
 
+APOLOGY = "part of my system may not be responding"
+
+
 def post(stack, sender: str, message: str) -> httpx.Response:
     return httpx.post(f"{stack.gateway_url}/api/chat", json={"sender": sender, "message": message}, timeout=60)
+
+
+def texts(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [m["text"] for m in response.json()["messages"]]
+
+
+@contextmanager
+def supervised(stack) -> Iterator[None]:
+    """The stack's supervisor, as `sme-advisor run` runs it, for the duration of the block."""
+    stopping = threading.Event()
+    supervisor = threading.Thread(target=stack.stack.supervise, args=(stopping,), kwargs={"log": lambda _l: None},
+                                  daemon=True)
+    supervisor.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        supervisor.join(timeout=5)
+
+
+def kill_actions(stack) -> int:
+    """SIGKILL the action server; returns the pid it had."""
+    killed = stack.stack.pids()["actions"]
+    os.kill(killed, signal.SIGKILL)
+    time.sleep(0.5)
+    return killed
+
+
+def wait_restarted(stack, killed: int) -> None:
+    deadline = time.monotonic() + 60
+    while stack.stack.pids()["actions"] == killed and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stack.stack.pids()["actions"] != killed, "the supervisor did not restart the action server"
+    stack.stack.wait_ready(timeout_s=120, only=["actions"])
 
 
 def test_conversation_survives_rasa_restart(own_stack) -> None:
@@ -67,32 +111,37 @@ def test_rate_limit_per_sender(own_stack) -> None:
 def test_a_killed_action_server_is_restarted_and_the_same_sender_answered(own_stack) -> None:
     """SIGKILL the action server: the next question gets one apology, the supervisor restarts the action
     server, and the same sender's next question is answered with its sources."""
-    import os
-    import signal
-    import threading
-    import time
-
-    stopping = threading.Event()
-    supervisor = threading.Thread(target=own_stack.stack.supervise, args=(stopping,), kwargs={"log": lambda _l: None},
-                                  daemon=True)
-    supervisor.start()
-    try:
+    with supervised(own_stack):
         sender = f"killed-{uuid.uuid4()}"
-        killed = own_stack.stack.pids()["actions"]
-        os.kill(killed, signal.SIGKILL)
-        time.sleep(0.5)
-        first = post(own_stack, sender, "how do I write a business plan?")
-        assert first.status_code == 200
-        texts = [m["text"] for m in first.json()["messages"]]
-        assert len(texts) == 1 and "part of my system may not be responding" in texts[0], texts
-        deadline = time.monotonic() + 60
-        while own_stack.stack.pids()["actions"] == killed and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert own_stack.stack.pids()["actions"] != killed, "the supervisor did not restart the action server"
-        own_stack.stack.wait_ready(timeout_s=120, only=["actions"])
+        killed = kill_actions(own_stack)
+        first = texts(post(own_stack, sender, "how do I write a business plan?"))
+        assert len(first) == 1 and APOLOGY in first[0], first
+        wait_restarted(own_stack, killed)
         again = post(own_stack, sender, "how do I keep records of my sales?")
         assert again.status_code == 200
         assert any(m["sources"] for m in again.json()["messages"]), again.json()
-    finally:
-        stopping.set()
-        supervisor.join(timeout=5)
+
+
+def test_a_form_whose_validation_fails_apologises_once_then_listens(own_stack) -> None:
+    """SIGKILL the action server in the middle of both forms: the answer to the form's question gets one
+    apology (validate_<form> cannot run), the bot listens; once restarted, the same answer moves the form on."""
+    finder, search = f"finder-{uuid.uuid4()}", f"search-{uuid.uuid4()}"
+    assert "Where are you with your business?" in "\n".join(texts(post(own_stack, finder, "which programme is right for me?")))
+    assert "Which city or town" in "\n".join(texts(post(own_stack, search, "find a trainer near me")))
+    with supervised(own_stack):
+        killed = kill_actions(own_stack)
+        for sender, answer in ((finder, '/inform{"stage":"idea"}'), (search, "Kampala")):
+            reply = texts(post(own_stack, sender, answer))
+            assert len(reply) == 1 and APOLOGY in reply[0], (answer, reply)
+        wait_restarted(own_stack, killed)
+        need = post(own_stack, finder, '/inform{"stage":"idea"}')
+        assert APOLOGY not in "\n".join(texts(need))
+        assert '/inform{"need":"idea"}' in [b["payload"] for m in need.json()["messages"] for b in m["buttons"]]
+        found = texts(post(own_stack, search, "Kampala"))
+        assert "nearest Kampala, Uganda" in found[0], found
+    for sender in (finder, search):  # one apology, then listening: never Rasa's 10-action loop
+        tracker = httpx.get(f"{own_stack.rasa_url}/conversations/{sender}/tracker",
+                            params={"token": own_stack.settings.RASA_TOKEN}, timeout=10).json()
+        said = [e.get("text") or "" for e in tracker["events"] if e["event"] == "bot"]
+        assert sum(APOLOGY in t for t in said) == 1, said
+    assert "Circuit breaker tripped" not in (own_stack.settings.STATE_DIR / "logs" / "rasa.log").read_text()
