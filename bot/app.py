@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.chat = ChatService(settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
+        app.state.chat = ChatService(lambda: settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
                                      tracker_db=settings.tracker_db_path)
         await start_telegram(app)
         try:

@@ -13,7 +13,7 @@ import sqlite3
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import httpx
 
@@ -92,12 +92,12 @@ class ChatService:
     """Talks to Rasa's REST channel. One instance per process; it owns an HTTP connection pool."""
 
     def __init__(
-        self, rasa_url: str, timeout_s: float = 30.0, token: str = "", client: httpx.AsyncClient | None = None,
-        tracker_db: Path | None = None,
+        self, rasa_url: str | Callable[[], str], timeout_s: float = 30.0, token: str = "",
+        client: httpx.AsyncClient | None = None, tracker_db: Path | None = None,
     ):
         self._tracker_db = tracker_db  # Rasa's SQLite tracker store, where `forget` erases a conversation
-        self._base = rasa_url.rstrip("/")
-        self._url = self._base + "/webhooks/rest/webhook"
+        # a callable is asked on every message, so a blue-green model switch moves the gateway at once
+        self._rasa_url = rasa_url if callable(rasa_url) else (lambda: rasa_url)
         self._token = token
         self._client = client or httpx.AsyncClient(timeout=timeout_s)
 
@@ -107,7 +107,9 @@ class ChatService:
         if metadata:
             body["metadata"] = metadata
         try:
-            response = await self._client.post(self._url, json=body)
+            # behind haproxy (`balance hdr(X-Conversation-Id)`) one conversation stays on one Rasa replica
+            response = await self._client.post(self._rasa_url().rstrip("/") + "/webhooks/rest/webhook", json=body,
+                                               headers={"X-Conversation-Id": sender})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"the dialogue engine (Rasa) is not reachable: {exc.__class__.__name__}") from exc
         if response.status_code != 200:

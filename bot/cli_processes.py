@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from bot import processes
+from bot import processes, rasa_switch
 from bot.settings import PROJECT_ROOT, get_settings
 
 
@@ -45,14 +45,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     if processes.train(settings) != 0:
         print("sme-advisor: training the Rasa model failed (see the output above)", file=sys.stderr)
         return 1
-    stack = processes.Stack(settings)
+    if args.replicas > 1 or args.postgres_url or args.redis_url:
+        from bot.scaled import scaled_stack
+        from bot.servers import ServerMissing
+
+        try:
+            stack = scaled_stack(settings, args.replicas, args.postgres_url, args.redis_url)
+        except ServerMissing as exc:
+            print(f"sme-advisor: {exc}", file=sys.stderr)
+            return 1
+    else:
+        stack = processes.Stack(settings)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    stack.start()
     try:
+        stack.start()
         ready = stack.wait_ready()
         print(f"ready in {ready}s: chat at http://{settings.HOST}:{settings.GATEWAY_PORT}/ "
               f"(API POST /api/chat, health /healthz). Ctrl-C stops everything.", flush=True)
-        stack.supervise(threading.Event(), log=lambda line: print(line, file=sys.stderr, flush=True))
+        rasa_switch.supervise(stack, threading.Event(), log=lambda line: print(line, file=sys.stderr, flush=True))
         return 0
     except KeyboardInterrupt:
         print("stopping...", flush=True)
@@ -65,4 +75,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     sub.add_parser("train", help="train the Rasa model if its data changed").set_defaults(func=cmd_train)
     sub.add_parser("validate", help="rasa data validate (warnings fail)").set_defaults(func=cmd_validate)
     sub.add_parser("test-stories", help="rasa test on tests/stories").set_defaults(func=cmd_test_stories)
-    sub.add_parser("run", parents=[common], help="start every process on embedded defaults").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", parents=[common], help="start every process (embedded defaults, or --replicas N)")
+    run.add_argument("--replicas", type=int, default=1,
+                     help="Rasa replicas behind haproxy on PostgreSQL and Redis (and as many action servers)")
+    run.add_argument("--postgres-url", help="your PostgreSQL (default: POSTGRES_URL, else a throwaway one)")
+    run.add_argument("--redis-url", help="your Redis (default: REDIS_URL, else a throwaway one)")
+    run.set_defaults(func=cmd_run)

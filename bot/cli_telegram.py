@@ -98,7 +98,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     _token(settings)
-    chat = ChatService(settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
+    chat = ChatService(lambda: settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
                                      tracker_db=settings.tracker_db_path)
     application = build_application(settings, chat, Records(settings.db_path), polling=True)
 

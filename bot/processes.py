@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import Callable
 
 import httpx
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import ACTIVE_RASA_FILE, PROJECT_ROOT, Settings
 
 MODEL_NAME = "sme-advisor"
 MAX_BACKOFF_S = 60.0  # the longest wait before restarting a child that keeps failing
@@ -46,6 +47,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if value is not None:
             env[key] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
     return env
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for a second Rasa, a throwaway database ...)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def rasa_command(settings: Settings, *args: str) -> list[str]:
@@ -76,6 +84,7 @@ class Child:
     started: float = 0.0
     ready_after: float | None = None
     wanted: bool = False  # started and not deliberately stopped: the supervisor restarts it if it exits
+    nice: int = 0  # started at this lower CPU priority (a second Rasa loading while the first one serves)
 
 
 def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200) -> Callable[[httpx.Client], bool]:
@@ -85,6 +94,31 @@ def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.statu
         except httpx.HTTPError:
             return False
     return ready
+
+
+def rasa_child(settings: Settings, port: int, model: Path, name: str = "rasa",
+               endpoints: str = "endpoints.yml", env: dict[str, str] | None = None) -> Child:
+    """One Rasa server on `port` serving `model` (the stack's own, or a second one for a blue-green switch)."""
+    s = settings
+    command = rasa_command(s, "run", "--enable-api", "--auth-token", s.RASA_TOKEN, "-i", s.HOST, "--port", str(port),
+                           "--model", str(model), "--cors", "*", "--endpoints", endpoints,
+                           "--credentials", "credentials.yml")
+    return Child(name, command, env or rasa_env(s), _probe(f"http://{s.HOST}:{port}/status?token={s.RASA_TOKEN}"))
+
+
+def actions_child(settings: Settings, port: int, name: str = "actions") -> Child:
+    """One action server on `port` (ready once its index is loaded)."""
+    env = {**os.environ, **settings_env(settings), "ACTIONS_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    return Child(name, [sys.executable, "-m", "actions.server"], env,
+                 _probe(f"http://{settings.HOST}:{port}/index", lambda r: r.status_code == 200 and r.json().get("ready")))
+
+
+def gateway_child(settings: Settings) -> Child:
+    s = settings
+    env = {**os.environ, **settings_env(s), "PYTHONUNBUFFERED": "1"}
+    return Child("gateway", [sys.executable, "-m", "uvicorn", "--factory", "bot.app:create_app", "--host", s.HOST,
+                             "--port", str(s.GATEWAY_PORT), "--no-access-log"], env,
+                 _probe(f"http://{s.HOST}:{s.GATEWAY_PORT}/healthz"))
 
 
 @dataclass
@@ -97,32 +131,28 @@ class Stack:
 
     def __post_init__(self) -> None:
         s = self.settings
-        env = {**os.environ, **settings_env(s), "PYTHONUNBUFFERED": "1"}
-        py = sys.executable
-        self.children = [
-            Child("rasa", rasa_command(s, "run", "--enable-api", "--auth-token", s.RASA_TOKEN, "-i", s.HOST,
-                                       "--port", str(s.RASA_PORT), "--model", str(model_path(s)), "--cors", "*",
-                                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
-                  rasa_env(s), _probe(f"{s.rasa_url}/status?token={s.RASA_TOKEN}")),
-            Child("actions", [py, "-m", "actions.server"], env,
-                  _probe(f"{s.actions_url}/index", lambda r: r.status_code == 200 and r.json().get("ready"))),
-            Child("gateway", [py, "-m", "uvicorn", "--factory", "bot.app:create_app", "--host", s.HOST,
-                              "--port", str(s.GATEWAY_PORT), "--no-access-log"], env,
-                  _probe(f"http://{s.HOST}:{s.GATEWAY_PORT}/healthz")),
-        ]
+        self.children = [rasa_child(s, s.RASA_PORT, model_path(s)), actions_child(s, s.ACTIONS_PORT), gateway_child(s)]
+
+    def _chosen(self, only: list[str] | None) -> list[Child]:
+        return [c for c in self.children if not only or c.name in only]
 
     def start(self, only: list[str] | None = None) -> None:
+        if not only:  # a whole new stack serves from RASA_PORT: forget where an earlier run had switched to
+            (self.settings.STATE_DIR / ACTIVE_RASA_FILE).unlink(missing_ok=True)
+        for child in self._chosen(only):
+            self.spawn(child)
+
+    def spawn(self, child: Child) -> None:
+        """Start one child (its output goes to the log stream and to STATE_DIR/logs/<name>.log)."""
         logs = self.settings.STATE_DIR / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        for child in self.children:
-            if only and child.name not in only:
-                continue
-            child.process = subprocess.Popen(
-                child.command, cwd=PROJECT_ROOT, env=child.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True, text=True, errors="replace", bufsize=1,
-            )
-            child.started, child.ready_after, child.wanted = time.monotonic(), None, True
-            threading.Thread(target=self._pump, args=(child, logs / f"{child.name}.log"), daemon=True).start()
+        command = ["nice", "-n", str(child.nice), *child.command] if child.nice else child.command
+        child.process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=child.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, text=True, errors="replace", bufsize=1,
+        )
+        child.started, child.ready_after, child.wanted = time.monotonic(), None, True
+        threading.Thread(target=self._pump, args=(child, logs / f"{child.name}.log"), daemon=True).start()
 
     def _pump(self, child: Child, log_file: Path) -> None:
         with open(log_file, "a", encoding="utf-8") as log:
@@ -135,8 +165,14 @@ class Stack:
 
     def wait_ready(self, timeout_s: float = 240.0, only: list[str] | None = None) -> dict[str, float]:
         """Wait until every (selected) child answers its readiness probe; returns seconds to ready."""
+        chosen = self._chosen(only)
+        self.wait_for(chosen, timeout_s)
+        return {c.name: round(c.ready_after or 0.0, 1) for c in chosen}
+
+    def wait_for(self, children: list[Child], timeout_s: float) -> None:
+        """Wait until each of `children` answers its readiness probe; raise if one exits or time runs out."""
         deadline = time.monotonic() + timeout_s
-        pending = [c for c in self.children if not only or c.name in only]
+        pending = list(children)
         with httpx.Client(timeout=2.0) as client:
             while pending:
                 for child in list(pending):
@@ -149,11 +185,13 @@ class Stack:
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready after {timeout_s:.0f}s: {', '.join(c.name for c in pending)}")
                 time.sleep(0.3)
-        return {c.name: round(c.ready_after or 0.0, 1) for c in self.children if not only or c.name in only}
 
     def stop(self, only: list[str] | None = None, timeout_s: float = 15.0) -> None:
+        self.halt(self._chosen(only), timeout_s)
+
+    def halt(self, children: list[Child], timeout_s: float = 15.0) -> None:
         """SIGTERM each child's process group, then SIGKILL what is left after `timeout_s`."""
-        chosen = [c for c in self.children if c.process and (not only or c.name in only)]
+        chosen = [c for c in children if c.process]
         for child in chosen:
             child.wanted = False
             if child.process.poll() is None:
@@ -170,25 +208,37 @@ class Stack:
                   poll_s: float = 1.0) -> None:
         """Until `stopping` is set: restart any child that exits, after a backoff that doubles with each quick
         failure (1 s, 2 s, 4 s ... at most MAX_BACKOFF_S; back to 1 s once a child has run STABLE_S)."""
-        backoff = {c.name: 1.0 for c in self.children}
-        due: dict[str, float] = {}
+        backoff: dict[int, float] = {}  # by child (children may be added and removed meanwhile: blue-green)
+        due: dict[int, float] = {}
         while not stopping.wait(poll_s):
             for child in self.children:
+                key = id(child)
                 if child.process is None or child.process.poll() is None or not child.wanted:
-                    due.pop(child.name, None)
+                    due.pop(key, None)
                     continue
                 now = time.monotonic()
-                if child.name not in due:
+                if key not in due:
                     if now - child.started >= STABLE_S:
-                        backoff[child.name] = 1.0
-                    due[child.name] = now + backoff[child.name]
+                        backoff[key] = 1.0
+                    due[key] = now + backoff.setdefault(key, 1.0)
                     log(f"sme-advisor: {child.name} exited with code {child.process.returncode}; "
-                        f"restarting it in {backoff[child.name]:.0f} s")
-                elif now >= due[child.name]:
-                    del due[child.name]
-                    self.start(only=[child.name])
-                    backoff[child.name] = min(backoff[child.name] * 2, MAX_BACKOFF_S)
+                        f"restarting it in {backoff[key]:.0f} s")
+                elif now >= due[key]:
+                    del due[key]
+                    self.spawn(child)
+                    backoff[key] = min(backoff[key] * 2, MAX_BACKOFF_S)
                     log(f"sme-advisor: {child.name} restarted (pid {child.process.pid})")
+
+    @staticmethod
+    def renice(child: Child, nice: int = 0) -> bool:
+        """Give every thread of a running child the priority `nice` (raising it back needs root)."""
+        child.nice = nice
+        try:
+            for task in Path(f"/proc/{child.process.pid}/task").iterdir():  # type: ignore[union-attr]
+                os.setpriority(os.PRIO_PROCESS, int(task.name), nice)
+        except (OSError, AttributeError):
+            return False
+        return True
 
     def pids(self) -> dict[str, int]:
         return {c.name: c.process.pid for c in self.children if c.process}

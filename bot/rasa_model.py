@@ -114,10 +114,10 @@ def rasa_status(settings: Settings, timeout_s: float = 3.0) -> dict | None:
     return r.json() if r.status_code == 200 else None
 
 
-def load_into_rasa(settings: Settings, model_file: Path, timeout_s: float = 300.0) -> None:
-    """Ask the running Rasa to load `model_file` (it swaps agents only once the new one is ready)."""
+def load_into_rasa(settings: Settings, model_file: Path, timeout_s: float = 300.0, url: str | None = None) -> None:
+    """Ask the running Rasa (or the one at `url`) to load `model_file` (it swaps agents once the new one is ready)."""
     try:
-        r = httpx.put(f"{settings.rasa_url}/model", params={"token": settings.RASA_TOKEN},
+        r = httpx.put(f"{url or settings.rasa_url}/model", params={"token": settings.RASA_TOKEN},
                       json={"model_file": str(model_file.resolve())}, timeout=timeout_s)
     except httpx.HTTPError as exc:
         raise RasaStepFailed(f"Rasa did not answer while loading the model ({exc.__class__.__name__})")

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Literal
 
 import httpx
 
-from bot import rasa_model
+from bot import rasa_model, rasa_switch, rolling
 from bot.settings import Settings
 
 Status = Literal["running", "ok", "skipped", "failed"]
@@ -238,14 +238,35 @@ def _rasa_steps(settings: Settings, rasa: bool, force: bool,
         rasa_model.prune_models(settings)
         emit("rasa-load", "skipped", f"Rasa is not running; it will load {in_use.name} (now {new.name}) when it starts")
         return str(in_use), True, False
+    t0 = time.perf_counter()
+    message = _load_model(settings, new, emit)
+    rasa_model.promote(settings, new, fingerprint)
+    rasa_model.prune_models(settings)
+    emit("rasa-load", "ok", f"{message} ({time.perf_counter() - t0:.0f} s)")
+    return str(new), True, True
+
+
+def _load_model(settings: Settings, new: Path, emit: Callable[..., None]) -> str:
+    """Rolling on a scaled stack, blue-green when `sme-advisor run` supervises one Rasa (no pause either way);
+    else `PUT /model` (Rasa pauses)."""
+    layout = rolling.Layout.running(settings)
+    if layout is not None:
+        emit("rasa-load", "running", f"rolling reload of {len(layout.replicas)} replicas, one at a time")
+        try:
+            return rolling.rolling_reload(settings, layout, new, lambda m: emit("rasa-load", "running", m))
+        except rolling.RollingFailed as exc:
+            raise RetrainFailed("rasa-load", str(exc))
+    if rasa_switch.supervisor_running(settings):
+        emit("rasa-load", "running", f"starting a second Rasa with {new.name}; the gateway moves to it once it "
+                                     f"answers (memory doubles for a minute)")
+        try:
+            return rasa_switch.request_switch(settings, new)
+        except rasa_switch.SwitchFailed as exc:
+            raise RetrainFailed("rasa-load", str(exc))
     emit("rasa-load", "running", f"loading {new.name} into Rasa (Rasa pauses its replies while it loads, "
                                  f"usually 10 to 40 s)")
-    t0 = time.perf_counter()
     try:
         rasa_model.load_into_rasa(settings, new)
     except rasa_model.RasaStepFailed as exc:
         raise RetrainFailed("rasa-load", f"{exc}; Rasa keeps the model it had")
-    rasa_model.promote(settings, new, fingerprint)
-    rasa_model.prune_models(settings)
-    emit("rasa-load", "ok", f"Rasa answers with {new.name} (loaded in {time.perf_counter() - t0:.0f} s)")
-    return str(new), True, True
+    return f"Rasa answers with {new.name}"

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "changethis"}
+ACTIVE_RASA_FILE = "rasa.url"  # in STATE_DIR: the Rasa that `sme-advisor run` switched to (blue-green)
 
 
 class Settings(BaseSettings):
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     RASA_VENV: Path = PROJECT_ROOT / ".venv-rasa"
     RASA_TIMEOUT_S: float = 30.0
     RASA_MODEL_DIR: Path | None = None  # default STATE_DIR/models
+    # `sme-advisor run --replicas N`: your own servers (default: a throwaway PostgreSQL and Redis on this machine)
+    POSTGRES_URL: str | None = None  # postgresql://USER:PASSWORD@HOST:PORT/DB (the database must exist)
+    REDIS_URL: str | None = None  # redis://[:PASSWORD@]HOST:PORT/DB
 
     # Knowledge search
     EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"  # a sentence-transformers model name or a local folder
@@ -52,6 +56,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_PER_MINUTE: int = 30  # per sender, for /api/chat and (separately) /api/feedback
     FEEDBACK_PER_IP_PER_MINUTE: int = 300  # /api/feedback per client address (senders are chosen by clients)
     CORS_ORIGINS: list[str] = Field(default_factory=list)  # sites allowed to embed the widget
+    SESSION_SECRET: str | None = None  # signs the widget's session ids (bot/sessions.py); default: from ADMIN_TOKEN
 
     # Staff
     ADMIN_TOKEN: str = "changethis"
@@ -65,7 +70,17 @@ class Settings(BaseSettings):
 
     @property
     def rasa_url(self) -> str:
-        return self.RASA_URL or f"http://{self.HOST}:{self.RASA_PORT}"
+        """RASA_URL if set; else the Rasa a blue-green switch moved to (read on every use); else HOST:RASA_PORT."""
+        if self.RASA_URL:
+            return self.RASA_URL
+        try:
+            return (self.STATE_DIR / ACTIVE_RASA_FILE).read_text(encoding="utf-8").strip() or self.first_rasa_url
+        except OSError:
+            return self.first_rasa_url
+
+    @property
+    def first_rasa_url(self) -> str:
+        return f"http://{self.HOST}:{self.RASA_PORT}"
 
     @property
     def actions_url(self) -> str:

@@ -60,6 +60,7 @@ class Chatter:
     """A client chatting continuously in a thread, recording (start, seconds, status) of every request."""
 
     url: str
+    sender: str = "load"
     samples: list[tuple[float, float, int]] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -69,7 +70,7 @@ class Chatter:
             while not self.stop.is_set():
                 started = time.perf_counter()
                 try:
-                    code = client.post(f"{self.url}/api/chat", json={"sender": f"load-{n % 4}",
+                    code = client.post(f"{self.url}/api/chat", json={"sender": f"{self.sender}-{n % 4}",
                                                                      "message": BACKGROUND[n % len(BACKGROUND)]}).status_code
                 except httpx.HTTPError:
                     code = 0
