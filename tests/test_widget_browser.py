@@ -25,6 +25,7 @@ import pytest
 
 from actions.trainer_replies import PLACE_QUESTION, trainer_block
 from bot.chat import location_message
+from bot.sessions import SessionSigner
 from index.trainers import Trainer
 
 try:
@@ -106,9 +107,10 @@ def offline_gateway(tmp_path_factory) -> Iterator[dict[str, Any]]:
         "ACTIONS_URL": f"http://127.0.0.1:{free_port()}",
         "STATE_DIR": str(state),
         "RATE_LIMIT_PER_MINUTE": "1000",
+        "SESSION_SECRET": "widget-test-secret",
     }
     with run_gateway(env, state / "gateway.log") as url:
-        yield {"url": url, "db": state / "sme_advisor.db"}
+        yield {"url": url, "db": state / "sme_advisor.db", "sessions": SessionSigner(env["SESSION_SECRET"])}
 
 
 # ------------------------------------------------------------------ widget helpers
@@ -239,7 +241,7 @@ def test_opens_greets_and_explains_503(new_tab, offline_gateway):
     assert "not available right now" in reply[0]["text"]
     assert w(page, ".msg.error button").inner_text() == "Try again"
     screenshot(page, "widget-offline-503")
-    assert tab.chat_bodies[0]["sender"].startswith("web:")
+    assert offline_gateway["sessions"].valid(tab.chat_bodies[0]["sender"])  # a session id the gateway signed
     assert tab.chat_bodies[0]["message"] == SYB_QUESTION
     assert tab.dialogs == [] and tab.errors == []
 
@@ -361,7 +363,8 @@ def test_history_is_capped(new_tab, offline_gateway):
     tab = new_tab()
     page = tab.page
     page.goto(offline_gateway["url"] + "/")
-    big = {"sender": "web:0123456789abcdef", "open": True,
+    token = httpx.post(offline_gateway["url"] + "/api/session", json={}).json()["sender"]
+    big = {"sender": token, "open": True,
            "history": [{"role": "user" if i % 2 else "bot", "text": f"message {i}"} for i in range(150)]}
     # Odd entries (an older version, a hand-edited store) are coerced or dropped, never fatal.
     big["history"][:3] = [None, {"role": "bot", "text": 5, "buttons": "x", "sources": [None, {"title": "t"}]},
@@ -374,7 +377,7 @@ def test_history_is_capped(new_tab, offline_gateway):
     saved = json.loads(page.evaluate("localStorage.getItem('sme-advisor-widget:v1')"))
     assert len(saved["history"]) == 100
     assert saved["history"][-1]["text"] == "ok"
-    assert tab.chat_bodies[-1]["sender"] == "web:0123456789abcdef"
+    assert tab.chat_bodies[-1]["sender"] == token
     assert tab.errors == [] and no_injected_markup(page)
 
 
@@ -475,11 +478,11 @@ def test_async_embed_options(new_tab, offline_gateway, tmp_path):
         assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 204, 0)"
         assert launcher.evaluate("b => getComputedStyle(b).color") == "rgb(17, 17, 17)"  # dark on yellow
         # The API base is the script's origin, not the host page's.
-        with page.expect_request("**/api/chat") as sent:
+        with page.expect_request("**/api/session") as sent:  # the first call: a session id, before the message
             open_widget(page)
             w(page, "textarea").fill("Hello")
             w(page, "textarea").press("Enter")
-        assert sent.value.url == offline_gateway["url"] + "/api/chat"
+        assert sent.value.url == offline_gateway["url"] + "/api/session"
     assert tab.errors == []
 
 
@@ -586,6 +589,20 @@ def test_touch_targets_names_and_axe(new_tab, offline_gateway, viewport):
     serious = [v for v in axe_violations(page) if v["impact"] in ("serious", "critical")]
     assert serious == [], serious
     assert tab.errors == []
+
+
+def test_session_id_is_signed_and_replaced_when_the_gateway_refuses_it(new_tab, offline_gateway):
+    sessions = offline_gateway["sessions"]
+    fresh = sessions.issue()  # what the gateway hands back when the id it got does not verify
+    tab = open_mocked(new_tab, offline_gateway, [{"messages": [{"text": "One."}], "sender": fresh},
+                                                  {"messages": [{"text": "Two."}]}])
+    page = tab.page
+    send(page, "first")
+    send(page, "second")
+    first, second = (body["sender"] for body in tab.chat_bodies)
+    assert sessions.valid(first) and first != fresh  # asked for at /api/session before the first message
+    assert second == fresh
+    assert json.loads(page.evaluate("localStorage.getItem('sme-advisor-widget:v1')"))["sender"] == fresh
 
 
 def test_widget_js_headers(offline_gateway):

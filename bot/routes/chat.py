@@ -1,4 +1,5 @@
-"""The chat API every web client uses: `POST /api/chat` (contract) and `POST /api/feedback`."""
+"""The chat API every web client uses: `POST /api/chat` (contract), `/api/feedback`, `/api/forget`, and
+`/api/session`, which issues the signed session id the widget sends as `sender` (bot/sessions.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from bot.chat import ChatService, RasaUnavailable
 from bot.limits import MAX_METADATA_BYTES, RateLimiter, metadata_problem, metadata_size, valid_text
 from bot.records import Records
+from bot.sessions import Resolved, SessionSigner
 from bot.settings import Settings
 
 __all__ = ["router", "ChatRequest", "FeedbackRequest", "RateLimiter"]
@@ -114,26 +116,45 @@ def get_records(request: Request) -> Records:
     return request.app.state.records
 
 
+def get_sessions(request: Request) -> SessionSigner:
+    return SessionSigner.from_settings(request.app.state.settings)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionsDep = Annotated[SessionSigner, Depends(get_sessions)]
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 RecordsDep = Annotated[Records, Depends(get_records)]
 
 
+@router.post("/session")
+async def post_session(sessions: SessionsDep) -> dict[str, str]:
+    """Issue a new signed session id, to send as `sender` from then on."""
+    return {"sender": sessions.issue()}
+
+
+def _issued(resolved: Resolved) -> dict[str, str]:
+    """The response field that hands a client its fresh session when its own id was refused."""
+    return {"sender": resolved.issued} if resolved.issued else {}
+
+
 @router.post("/chat")
-async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, chat: ChatDep) -> dict[str, Any]:
-    """Send one message to the assistant and return its replies."""
+async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, chat: ChatDep,
+                    sessions: SessionsDep) -> dict[str, Any]:
+    """Send one message to the assistant and return its replies (and `sender`, when a fresh session was
+    issued because the given web session id does not verify)."""
     if len(body.message) > settings.MAX_MESSAGE_CHARS:
         raise HTTPException(413, f"message is too long: at most {settings.MAX_MESSAGE_CHARS} characters")
     if body.metadata and (size := metadata_size(body.metadata)) > MAX_METADATA_BYTES:
         raise HTTPException(413, f"metadata is too large: at most {MAX_METADATA_BYTES} bytes as JSON (got {size})")
-    if not request.app.state.rate_limiter.allow(body.sender):
+    resolved = sessions.resolve(body.sender)
+    if not request.app.state.rate_limiter.allow(resolved.sender):
         raise HTTPException(429, "too many messages: please wait a minute and try again")
     try:
-        messages = await chat.send(body.sender, body.message, body.metadata)
+        messages = await chat.send(resolved.sender, body.message, body.metadata)
     except RasaUnavailable as exc:
-        logger.warning("chat unavailable for %s: %s", body.sender, exc)
+        logger.warning("chat unavailable for %s: %s", resolved.sender, exc)
         raise HTTPException(503, UNAVAILABLE)
-    return {"messages": [m.to_dict() for m in messages]}
+    return {"messages": [m.to_dict() for m in messages], **_issued(resolved)}
 
 
 class ForgetRequest(BaseModel):
@@ -146,26 +167,31 @@ class ForgetRequest(BaseModel):
 
 
 @router.post("/forget")
-async def post_forget(body: ForgetRequest, request: Request, chat: ChatDep, records: RecordsDep) -> dict[str, Any]:
-    """Erase this sender's conversation (every tracker event) and everything stored about them."""
-    if not request.app.state.rate_limiter.allow(f"forget:{body.sender}"):
+async def post_forget(body: ForgetRequest, request: Request, chat: ChatDep, records: RecordsDep,
+                      sessions: SessionsDep) -> dict[str, Any]:
+    """Erase this sender's conversation (every tracker event) and everything stored about them (a web
+    session id that does not verify erases nothing: it stands for a fresh session)."""
+    resolved = sessions.resolve(body.sender)
+    if not request.app.state.rate_limiter.allow(f"forget:{resolved.sender}"):
         raise HTTPException(429, "too many requests: please wait a minute and try again")
-    stored = await asyncio.to_thread(records.forget, body.sender)
+    stored = await asyncio.to_thread(records.forget, resolved.sender)
     try:
-        events = await chat.forget(body.sender)
+        events = await chat.forget(resolved.sender)
     except RasaUnavailable as exc:
-        logger.warning("forget for %s failed: %s", body.sender, exc)
+        logger.warning("forget for %s failed: %s", resolved.sender, exc)
         raise HTTPException(503, "your conversation could not be erased right now: please try again in a minute")
-    return {"forgotten": True, "events": events, "records": stored}
+    return {"forgotten": True, "events": events, "records": stored, **_issued(resolved)}
 
 
 @router.post("/feedback", status_code=201)
-async def post_feedback(body: FeedbackRequest, request: Request, records: RecordsDep) -> dict[str, str]:
+async def post_feedback(body: FeedbackRequest, request: Request, records: RecordsDep,
+                        sessions: SessionsDep) -> dict[str, str]:
     """Store a 👍/👎 on an answer for staff (rate limited per sender, like chat, and per client address)."""
     if body.rating not in (1, -1):
         raise HTTPException(422, "rating must be 1 (👍) or -1 (👎)")
+    resolved = sessions.resolve(body.sender)
     state = request.app.state
-    if not state.feedback_limiter.allow(body.sender) or not state.feedback_ip_limiter.allow(client_address(request)):
+    if not state.feedback_limiter.allow(resolved.sender) or not state.feedback_ip_limiter.allow(client_address(request)):
         raise HTTPException(429, "too much feedback: please wait a minute and try again")
-    records.add_feedback(body.sender, body.rating, body.question, body.answer)
-    return {"status": "stored"}
+    records.add_feedback(resolved.sender, body.rating, body.question, body.answer)
+    return {"status": "stored", **_issued(resolved)}

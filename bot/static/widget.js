@@ -4,8 +4,10 @@
  * Embed with one tag:
  *   <script src="https://HOST/widget.js" defer data-title="SME Advisor" data-color="#1e2dbe"
  *           data-greeting="Hello!" data-position="right" data-lang="en"></script>
- * It talks to the gateway's HTTP API (POST /api/chat, POST /api/feedback) at the script's own origin,
- * or at data-api if given (the gateway must then list the host page's origin in CORS_ORIGINS).
+ * It talks to the gateway's HTTP API (POST /api/session, /api/chat, /api/feedback, /api/forget) at the
+ * script's own origin, or at data-api if given (the gateway must then list the host page's origin in
+ * CORS_ORIGINS). Its sender id is a session token the gateway signs (POST /api/session, bot/sessions.py),
+ * asked for before the first message and replaced whenever the gateway hands back a new one.
  *
  * Safety rule: text from the server or from storage only ever reaches the page as text nodes or as
  * checked link targets (http(s), mailto:, tel:); nothing is assigned to innerHTML.
@@ -23,6 +25,7 @@
   const HISTORY_CAP = 100; // rendered messages kept in localStorage
   const TIMEOUT_MS = 45000; // the gateway waits up to 30 s for Rasa
   const STORE_KEY = "sme-advisor-widget:v1";
+  const TOKEN = /^widget:[\w-]{22}\.[\w-]{32}$/; // the shape of a signed session id
 
   const T = {
     open: "Open chat with ",
@@ -99,16 +102,6 @@
 
   const state = { sender: "", history: [], open: false, busy: false, epoch: 0 };
 
-  function newSender() {
-    if (window.crypto && crypto.randomUUID) return "web:" + crypto.randomUUID();
-    // crypto.randomUUID needs a secure context; getRandomValues works everywhere.
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `web:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
   function loadState() {
     let saved = null;
     try {
@@ -116,8 +109,8 @@
     } catch (e) {
       saved = null; // storage blocked or corrupt: start afresh
     }
-    const ok = saved && typeof saved.sender === "string" && /^web:[\w-]{8,64}$/.test(saved.sender);
-    state.sender = ok ? saved.sender : newSender();
+    const ok = saved && typeof saved.sender === "string" && TOKEN.test(saved.sender);
+    state.sender = ok ? saved.sender : ""; // "": a session is asked for before the first message
     state.history = ok && Array.isArray(saved.history) ? saved.history.map(toEntry).filter(Boolean) : [];
     state.open = Boolean(ok && saved.open);
   }
@@ -599,12 +592,26 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     request(message, shown, metadata);
   }
 
+  // The signed session id, asked for once; a fresh one when the gateway refused ours.
+  async function session() {
+    if (!state.sender) adopt(await postJSON("/api/session", {}));
+    return state.sender;
+  }
+
+  function adopt(reply) {
+    if (reply && typeof reply.sender === "string" && TOKEN.test(reply.sender)) {
+      state.sender = reply.sender;
+      saveState();
+    }
+  }
+
   async function request(message, question, metadata) {
     const epoch = state.epoch;
     setBusy(true);
     try {
-      const body = { sender: state.sender, message, metadata: { language: cfg.lang, ...metadata } };
+      const body = { sender: await session(), message, metadata: { language: cfg.lang, ...metadata } };
       const reply = await postJSON("/api/chat", body);
+      adopt(reply);
       if (epoch !== state.epoch) return; // "New conversation" was pressed meanwhile
       setBusy(false);
       addReplies(Array.isArray(reply.messages) ? reply.messages : [], question);
@@ -654,9 +661,9 @@ textarea[aria-invalid=true]{border-color:#b3261e}
 
   async function giveFeedback(entry, rating, box) {
     box.querySelectorAll("button").forEach((b) => (b.disabled = true));
-    const body = { sender: state.sender, rating, question: entry.question || "", answer: entry.answer };
     try {
-      await postJSON("/api/feedback", body);
+      const body = { sender: await session(), rating, question: entry.question || "", answer: entry.answer };
+      adopt(await postJSON("/api/feedback", body));
       entry.rated = rating;
       saveState();
       fill(box, T.thanks);
@@ -703,21 +710,21 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     greet();
     renderHistory();
     ui.input.focus();
-    postJSON("/api/chat", { sender: state.sender, message: "/restart" }).catch(() => {});
+    if (state.sender) postJSON("/api/chat", { sender: state.sender, message: "/restart" }).catch(() => {});
   }
 
-  // "Forget me": erase on the server, then start afresh under a new sender id.
+  // "Forget me": erase on the server, then start afresh under a new session (asked for when needed).
   async function forgetMe() {
     if (!window.confirm(T.forgetConfirm)) return;
     try {
-      await postJSON("/api/forget", { sender: state.sender });
+      if (state.sender) await postJSON("/api/forget", { sender: state.sender });
     } catch (err) {
       addEntry(toEntry({ text: T.forgetFailed }));
       return;
     }
     state.epoch += 1;
     setBusy(false);
-    state.sender = newSender();
+    state.sender = "";
     state.history = [toEntry({ text: T.forgotten })];
     saveState();
     renderHistory();
