@@ -1,5 +1,6 @@
-"""What SME Advisor stores, in SQLite: for staff, questions it could not answer and 👍/👎 feedback; for
-Telegram, the button payloads too long for a button's 64 bytes (shared by every gateway on the file).
+"""What SME Advisor stores, in SQLite: for staff, questions it could not answer and 👍/👎 feedback, and the
+staff sessions signed out before they expired; for Telegram, the button payloads too long for a button's
+64 bytes (shared by every gateway on the file).
 
 Who asked is never stored as such: only a pseudonymous id (a keyed hash of the channel's sender id).
 """
@@ -37,6 +38,10 @@ CREATE TABLE IF NOT EXISTS button_payloads (
     used_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS button_payloads_used ON button_payloads (used_at);
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+    sid TEXT PRIMARY KEY,           -- the id inside a staff session cookie (bot.staff.auth), signed out
+    expires REAL NOT NULL           -- when the cookie would have expired anyway: the row is dropped then
+);
 """
 BUTTON_TTL_S = 90 * 24 * 3600  # a button nobody was shown for 90 days has expired
 
@@ -118,3 +123,13 @@ class Records:
         with self._connect() as db:
             return sum(db.execute(f"DELETE FROM {table} WHERE sender = ?", (pid,)).rowcount
                        for table in ("unanswered", "feedback", "button_payloads"))
+
+    def revoke_session(self, sid: str, expires: float) -> None:
+        """Remember a signed-out staff session until it would have expired (expired ones are dropped)."""
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO revoked_sessions (sid, expires) VALUES (?, ?)", (sid, expires))
+            db.execute("DELETE FROM revoked_sessions WHERE expires < ?", (time.time(),))
+
+    def session_revoked(self, sid: str) -> bool:
+        with self._connect() as db:
+            return db.execute("SELECT 1 FROM revoked_sessions WHERE sid = ?", (sid,)).fetchone() is not None

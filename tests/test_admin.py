@@ -79,6 +79,59 @@ def test_login_refuses_open_redirects_and_rate_limits(client) -> None:
     assert codes[:10] == [401] * 10 and codes[10] == 429
 
 
+def test_a_wrong_token_flood_is_throttled_but_the_right_token_still_signs_in(client) -> None:
+    """Staff behind one proxy share an address: someone's wrong guesses must not lock them out."""
+    codes = [client.post("/admin/login", data={"token": f"guess-{i}"}).status_code for i in range(25)]
+    assert codes[:10] == [401] * 10 and set(codes[10:]) == {429}
+    assert login(client)  # the right token, from the same address, in the middle of the flood
+    assert client.post("/admin/login", data={"token": "guess-again"}).status_code == 429
+
+
+def test_wrong_bearer_tokens_are_throttled_and_the_right_one_still_works(client) -> None:
+    wrong = [client.get("/admin/api/status", headers={"Authorization": f"Bearer guess-{i}"}) for i in range(60)]
+    assert [r.status_code for r in wrong[:10]] == [401] * 10
+    assert {r.status_code for r in wrong[10:]} == {429} and "too many wrong staff tokens" in wrong[-1].json()["detail"]
+    assert wrong[-1].headers["retry-after"] == "300"
+    assert client.get("/admin/api/status", headers=BEARER).status_code == 200
+    # The form and the header share one count: the next wrong sign-in is throttled too.
+    assert client.post("/admin/login", data={"token": "guess"}).status_code == 429
+
+
+def test_guesses_spread_over_many_addresses_are_throttled_overall(settings) -> None:
+    app = create_app(settings)
+    codes = []
+    for i in range(110):
+        with TestClient(app, client=(f"10.0.{i // 250}.{i % 250}", 40000)) as c:
+            codes.append(c.get("/admin/api/status", headers={"Authorization": "Bearer guess"}).status_code)
+            if i == 109:
+                assert c.get("/admin/api/status", headers=BEARER).status_code == 200
+    assert codes[:100] == [401] * 100 and set(codes[100:]) == {429}
+    assert app.state.token_throttle.tracked == 110
+
+
+def test_the_throttle_memory_is_bounded() -> None:
+    throttle = auth.TokenThrottle(per_client=3, overall=10**9, max_clients=50)
+    for i in range(1000):
+        for _ in range(10):
+            throttle.failed(f"client-{i}")
+    assert throttle.tracked == 50 and all(len(t) == 4 for t in throttle._clients.values())
+    assert throttle.failed("client-999") and not throttle.failed("client-1000")
+
+
+def test_logout_revokes_the_session_everywhere(client, settings) -> None:
+    csrf = login(client)
+    cookie = client.cookies.get(auth.COOKIE)
+    assert client.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    client.cookies.set(auth.COOKIE, cookie, path="/admin")  # the old cookie, kept by whoever copied it
+    assert client.get("/admin", follow_redirects=False).status_code == 303
+    assert client.get("/admin/api/status").status_code == 401
+    with TestClient(create_app(settings), cookies={auth.COOKIE: cookie}) as other_gateway:  # same database
+        other_gateway.cookies.set(auth.COOKIE, cookie, path="/admin")
+        assert other_gateway.get("/admin/api/status").status_code == 401
+        assert other_gateway.get("/admin/login", follow_redirects=False).status_code == 200  # the form, not straight on
+    assert login(client) and client.get("/admin/api/status").status_code == 200  # a new session works
+
+
 def test_cookie_posts_need_the_csrf_token(client, settings) -> None:
     csrf = login(client)
     assert client.post("/admin/api/retrain/status").status_code == 405

@@ -55,31 +55,24 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _login_limiter(request: Request) -> auth.LoginLimiter:
-    if not hasattr(request.app.state, "login_limiter"):
-        request.app.state.login_limiter = auth.LoginLimiter()
-    return request.app.state.login_limiter
-
-
 # --- sign-in (public) -----------------------------------------------------------------------------
 
 @public.get("/login", response_class=HTMLResponse)
-async def get_login(request: Request, settings: SettingsDep, next: str = "/admin") -> HTMLResponse:
+async def get_login(request: Request, next: str = "/admin") -> HTMLResponse:
     """The sign-in form (or straight on, when already signed in)."""
-    if auth.read_session(settings, request.cookies.get(auth.COOKIE)):
+    if auth.current_session(request):
         return see_other(auth.safe_next(next))
     return render(request, "login.html", {"next": auth.safe_next(next)})
 
 
 @public.post("/login", response_class=HTMLResponse)
 async def post_login(request: Request, settings: SettingsDep, token: str = Form(""), next: str = Form("/admin")):
-    """Check the staff token (constant time) and set the signed session cookie."""
-    limiter, client = _login_limiter(request), request.client.host if request.client else "unknown"
-    if limiter.blocked(client):
+    """Check the staff token (constant time; wrong ones throttled) and set the signed session cookie."""
+    verdict = await auth.judge_token(request, token)
+    if verdict == "throttled":
         return render(request, "login.html", {"next": auth.safe_next(next), "flash": flash(
             "bad", "Too many wrong tokens: wait five minutes and try again.")}, 429)
-    if not auth.token_matches(settings, token):
-        limiter.failed(client)
+    if verdict == "wrong":
         return render(request, "login.html", {"next": auth.safe_next(next), "flash": flash(
             "bad", "That token is not right. Check it and try again.")}, 401)
     response = see_other(auth.safe_next(next))
@@ -90,8 +83,11 @@ async def post_login(request: Request, settings: SettingsDep, token: str = Form(
 # --- pages (staff only) ---------------------------------------------------------------------------
 
 @staff.post("/logout")
-async def post_logout() -> RedirectResponse:
-    """Forget the session cookie."""
+async def post_logout(request: Request, records: RecordsDep) -> RedirectResponse:
+    """End the session: revoked server-side (the cookie no longer works anywhere) and the cookie cleared."""
+    session = auth.current_session(request)
+    if session:
+        records.revoke_session(session.sid, session.expires)
     response = see_other("/admin/login")
     auth.clear_session_cookie(response)
     return response

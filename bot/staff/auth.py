@@ -1,20 +1,25 @@
 """Staff sign-in: HMAC-signed session cookies (never the raw token), Bearer tokens, CSRF tokens, refusals.
 
 The signing key is derived from ADMIN_TOKEN, so every gateway process behind a load balancer accepts the
-same cookies and changing the token signs everyone out.
+same cookies and changing the token signs everyone out. Signing out revokes the session server-side: its
+id is kept in the records database (shared by the gateways) until it would have expired.
+
+Wrong tokens, from the sign-in form or a Bearer header alike, are throttled (TokenThrottle); the right
+token is always accepted, so a flood of wrong ones never locks staff out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response
@@ -26,6 +31,7 @@ SESSION_TTL_S = 12 * 3600
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_BODY_BYTES = 1_100_000  # an upload of at most 1 MB plus the form around it
+THROTTLED_DELAY_S = 0.25  # a throttled wrong token waits this long for its 429 (slows one connection's guesses)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,14 @@ def read_session(settings: Settings, cookie: str | None, now: float | None = Non
     return session if session.expires > (now or time.time()) else None
 
 
+def current_session(request: Request) -> Session | None:
+    """The request's session: a valid signed cookie that was not signed out."""
+    session = read_session(request.app.state.settings, request.cookies.get(COOKIE))
+    if session is None or request.app.state.records.session_revoked(session.sid):
+        return None
+    return session
+
+
 def csrf_for(settings: Settings, session: Session) -> str:
     return _sign(settings, b"csrf\0" + session.sid.encode())[:32]
 
@@ -116,10 +130,13 @@ async def require_staff(request: Request) -> Staff:
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
-        if token_matches(settings, header[7:].strip()):
+        verdict = await judge_token(request, header[7:].strip())
+        if verdict == "right":
             return Staff("bearer")
+        if verdict == "throttled":
+            raise HTTPException(429, TOO_MANY, headers={"Retry-After": str(int(throttle_of(request).window_s))})
         raise refuse(request)
-    session = read_session(settings, request.cookies.get(COOKIE))
+    session = current_session(request)
     if session is None:
         raise refuse(request)
     staff = Staff("cookie", csrf_for(settings, session))
@@ -137,18 +154,56 @@ async def require_staff(request: Request) -> Staff:
 StaffDep = Annotated[Staff, Depends(require_staff)]
 
 
-class LoginLimiter:
-    """At most `attempts` failed sign-ins per client address in any 5-minute window."""
+TOO_MANY = "too many wrong staff tokens: wait five minutes and try again"
 
-    def __init__(self, attempts: int = 10, window_s: float = 300.0):
-        self.attempts, self.window_s = attempts, window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
 
-    def blocked(self, client: str) -> bool:
-        failures, now = self._failures[client], time.monotonic()
-        while failures and now - failures[0] > self.window_s:
-            failures.popleft()
-        return len(failures) >= self.attempts
+class TokenThrottle:
+    """Counts wrong staff tokens per client address and over all addresses, in a sliding window.
 
-    def failed(self, client: str) -> None:
-        self._failures[client].append(time.monotonic())
+    Past `per_client` wrong tokens from one address, or `overall` from all of them (guesses spread over
+    many addresses), a further wrong token is refused with 429. Only wrong tokens are counted and
+    refused: the right one is checked first and always accepted, so staff behind one proxy are never
+    locked out by someone else's guesses. Memory is bounded: each address keeps at most `per_client` + 1
+    times, and at most `max_clients` addresses are kept (the oldest are dropped first).
+    """
+
+    def __init__(self, per_client: int = 10, overall: int = 100, window_s: float = 300.0, max_clients: int = 10_000):
+        self.per_client, self.overall, self.window_s, self.max_clients = per_client, overall, window_s, max_clients
+        self._clients: dict[str, deque[float]] = {}
+        self._all: deque[float] = deque(maxlen=overall + 1)
+
+    def _over(self, times: deque[float] | None, limit: int, now: float) -> bool:
+        return times is not None and len(times) > limit and now - times[-limit - 1] <= self.window_s
+
+    def failed(self, client: str) -> bool:
+        """Count one wrong token from `client`; returns True when it is over the limit (throttled)."""
+        now = time.monotonic()
+        times = self._clients.pop(client, None) or deque(maxlen=self.per_client + 1)
+        times.append(now)
+        self._clients[client] = times  # re-inserted last: the dict stays ordered by latest failure
+        self._all.append(now)
+        while len(self._clients) > self.max_clients:
+            del self._clients[next(iter(self._clients))]
+        return self._over(times, self.per_client, now) or self._over(self._all, self.overall, now)
+
+    @property
+    def tracked(self) -> int:
+        return len(self._clients)
+
+
+def throttle_of(request: Request) -> TokenThrottle:
+    """The gateway process's throttle (one per app)."""
+    if not hasattr(request.app.state, "token_throttle"):
+        request.app.state.token_throttle = TokenThrottle()
+    return request.app.state.token_throttle
+
+
+async def judge_token(request: Request, candidate: str) -> Literal["right", "wrong", "throttled"]:
+    """Check a staff token: the right one always passes; a wrong one is counted, and past the limit it
+    waits THROTTLED_DELAY_S and is 'throttled'."""
+    if token_matches(request.app.state.settings, candidate):
+        return "right"
+    if throttle_of(request).failed(request.client.host if request.client else "unknown"):
+        await asyncio.sleep(THROTTLED_DELAY_S)
+        return "throttled"
+    return "wrong"
