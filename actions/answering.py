@@ -44,6 +44,7 @@ IN_SCOPE = re.compile(
     r"training|courses?|programm?e?s?|trainers?|ilo|siyb|syb|iyb|gyb|eyb|germe|score|wed|get ahead|aims|eese|c-?bed|"
     r"green\w*|energy|waste|workers?|employ\w*|staff|wages?|cooperatives?|co-?ops?|refugees?|profits?|costs?|pric\w*|"
     r"records?|plans?|ideas?|grow\w*|export\w*|value chains?|productiv\w*|safety|insurance|social security|farm\w*|"
+    r"modules?|lessons?|classes|workshops?|"
     r"agri\w*|suppl\w*|stock|savings?|bank\w*|capital|invest\w*|certif\w*|women|youth)\b",
     re.IGNORECASE)
 

@@ -19,7 +19,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import answering, knowledge, programmes, runtime, turn_reader
 from actions.answering import FOLLOW_UPS
-from actions.trainer_search import OFFICE_GUIDE
+from actions import trainer_replies
+from actions.trainer_search import OFFICE_GUIDE, as_float
 from actions.turn_reader import Context, Reading
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 # Slots a restart clears (the conversation's topic, the finder's answers, the last search).
 RESET_SLOTS = ("programme", "package", "topic_doc", "topic_subject", "topic_more", "stage", "need", "group", "sector", "trainer_programme", "trainers_shown",
                "answered", "requested_slot", "flow")
+ABOUT_THE_TRAINERS = re.compile(r"\b(?:they|them|their|he|she|trainers?|charge|contact|call|reach)\b", re.IGNORECASE)
 PRONOUN = re.compile(r"\b(?:it|this|that|there|the (?:course|training|programm?e|program))\b",
                                  re.IGNORECASE)
 
@@ -121,6 +123,17 @@ class ActionReadTurn(Action):
     def _more_trainers(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
         return [SlotSet("flow", "more_trainers")]
 
+    def _trainer_language(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        """"They speak Somali?": the nearest trainers who speak it, around the place searched."""
+        lat, lon = as_float(tracker.get_slot("latitude")), as_float(tracker.get_slot("longitude"))
+        label = tracker.get_slot("place")
+        if not label or lat is None or lon is None:
+            return [SlotSet("flow", "trainers"), SlotSet("trainer_programme", tracker.get_slot("trainer_programme"))]
+        reply = trainer_replies.language_reply(runtime.trainer_directory(), pages, lat, lon, label,
+                                               tracker.get_slot("trainer_programme"), reading.values["language"])
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        return [SlotSet("flow", None)]
+
     # --- commands and small talk -------------------------------------------------------------------
 
     def _restart(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
@@ -167,6 +180,11 @@ class ActionReadTurn(Action):
 
     # --- the knowledge answer ------------------------------------------------------------------------
 
+    def _simpler(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        """"I don't understand": what the topic under discussion is, from the start."""
+        name = turn_reader.topic_name(pages, context.topic, context.package) or str(context.topic)
+        return self._question(dispatcher, tracker, f"What is {name}?", reading, context, pages)
+
     def _more(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
         """"Tell me more": the rest of the last answer, else the next part of its document."""
         reply, topic = knowledge.more(_topic(tracker, context), pages, runtime.searcher().passages)
@@ -187,8 +205,11 @@ class ActionReadTurn(Action):
 
     def _question(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
         topic = _topic(tracker, context)
-        if context.last_bot == "action_find_trainers" and (guide := runtime.guide(OFFICE_GUIDE)):
+        if (context.last_bot == "action_find_trainers" and ABOUT_THE_TRAINERS.search(text)
+                and (guide := runtime.guide(OFFICE_GUIDE))):
             topic = knowledge.Topic(guide.programme, None, guide.doc_id)  # "how much do they charge?"
+        elif context.last_bot == "action_find_trainers" and (chosen := tracker.get_slot("trainer_programme")):
+            topic = knowledge.Topic(chosen)  # "which module do we do first?" after a search for SCORE trainers
         searcher = runtime.searcher()
 
         def search(question: str, about):  # a follow-up looks further down the topic's passages

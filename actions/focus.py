@@ -133,6 +133,11 @@ def units(text: str) -> list[Unit]:
     return out
 
 
+def fits(result: SearchResult, kinds: Sequence[FactKind]) -> bool:
+    """Whether the passage states a fact of one of the kinds asked for."""
+    return any(kind.sentence.search(result.text) for kind in kinds)
+
+
 def _fit(result: SearchResult, kinds: Sequence[FactKind]) -> float:
     best = 0.0
     for kind in kinds:

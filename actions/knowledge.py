@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from actions import programmes, turn_reader
+from actions import focus, programmes, turn_reader
 from actions.answering import FOLLOW_UPS, TELL_MORE, Answer, compose_answer, continuation
 from actions.programmes import Pages
 from index.search import SearchResponse
@@ -71,7 +71,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             follows, response = True, retry
     names = short_names(pages)
     if follows:
-        reply = compose_answer(response, question, topic.programme, topic.document, names=names)
+        reply = compose_answer(response, question, topic.programme, topic.document, names=names,
+                               passage=_not_again(response, question, topic))
     elif programme and not package and DEFINITION.match(question):  # "what is SCORE?": its "What it is"
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
                                passage=_defining(response, question, programme, pages))
@@ -101,6 +102,25 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
         return None, topic
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
+
+
+def _not_again(response: SearchResponse, question: str, topic: Topic):
+    """For a follow-up, another passage than the one the last reply showed whole ("since when?" after a
+    passage without the year must not show that passage again): the best other passage of the topic that
+    states the kind of fact asked for (any, for an open question), or None to choose as usual."""
+    if not topic.document or topic.more_at is not None:
+        return None
+    chosen = focus.choose(question, response.results, topic.programme, topic.document)
+    if f"{chosen.doc_id}#{chosen.section}" != topic.document:
+        return None
+    others = [r for r in response.results if f"{r.doc_id}#{r.section}" != topic.document]
+    if not others:
+        return None
+    other = focus.choose(question, others, topic.programme, topic.document)
+    kinds = focus.expected(question)
+    if other.programme != topic.programme or kinds and not focus.fits(other, kinds):
+        return None
+    return other
 
 
 def _defining(response: SearchResponse, question: str, programme: str, pages: Pages):

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
-from actions.turn_reader import OTHER_PLACE
-from index.places import Place, PlaceResult, country_name, nearest_place, resolve_place
+from actions.turn_reader import IN_PLACE, OTHER_PLACE
+from index.places import Place, PlaceResult, country_code, country_name, nearest_place, resolve_place
 from index.knowledge import PROGRAMME_IDS
-from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory, is_far
+from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory, is_far, language_name
 
 PAGE_SIZE = 3
 MAX_PAYLOAD_BYTES = 64
@@ -33,8 +33,8 @@ COUNTRY_QUESTION = "How can I take part in the programme in my country?"  # answ
 PLACE_QUESTION = "Which city or town are you in? You can also share your location."
 STOP_HINT = "Type “find a trainer in” and a town to search somewhere else."
 
-_IN_PLACE = re.compile(r"\b(?:in|near|around|at|from|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
 _FILLER = re.compile(r"\b(?:then|please|pls|plz|now|instead|too|also|area|region|side|town|city)\b\W*$", re.IGNORECASE)
+_ABOUT_TRAINING = re.compile(r"\b(?:trainers?|training|courses?|teachers?)\b", re.IGNORECASE)
 _STOP = re.compile(r"^\W*(?:stop|cancel|quit|exit|never ?mind|forget it|no thanks|i'?m done|abort)\W*$", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:what|which|who|when|why|how|is|are|can|could|do|does|should|tell me)\b",
                        re.IGNORECASE)
@@ -134,7 +134,7 @@ def _valid(lat: float | None, lon: float | None) -> bool:
 
 def place_in_text(text: str) -> str | None:
     """The place a sentence names after "in", "near", ... ("who teaches SYB in Kampala" -> "Kampala")."""
-    m = _IN_PLACE.search(text)
+    m = IN_PLACE.search(text)
     return m.group(1).strip() if m else None
 
 
@@ -144,6 +144,9 @@ def resolve(query: str, resolver: Callable[[str], PlaceResult] = resolve_place) 
     if result.status == "resolved" and result.place:
         p = result.place
         return PlaceStep(p.label(), p.latitude, p.longitude)
+    if result.status == "ambiguous" and result.candidates and (code := country_code(query.strip(" ,.!?"))):
+        p = result.candidates[0]  # a country alone ("in kenya"): around its biggest city; a town narrows it
+        return PlaceStep(f"{country_name(code)} (around {p.name})", p.latitude, p.longitude)
     if result.status == "ambiguous":
         return PlaceStep(say=[ambiguous_reply(query, result.candidates)])
     return PlaceStep(say=[unknown_reply(query, result.candidates)])
@@ -159,9 +162,9 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
         return [turn.place_entity] if turn.place_entity else []
     short = len(text.split()) <= 4
     out = [text] if turn.requested and not turn.opening or short and not _QUESTION.search(text) else []
-    if (other := OTHER_PLACE.match(text)) and len(text.split()) <= 7:  # "what about Dar es Salaam?"
-        out.append(text[other.end():].strip(" ,.!?"))
-    for m in re.finditer(f"(?={_IN_PLACE.pattern})", text, re.IGNORECASE):  # every "in X", "near Y": "in kenya ... near nairobi"
+    if (other := OTHER_PLACE.match(text)) and len(text.split()) <= 7 and not _ABOUT_TRAINING.search(text):
+        out.append(text[other.end():].strip(" ,.!?"))  # "what about Dar es Salaam?", not "any SCORE trainer near us"
+    for m in re.finditer(f"(?={IN_PLACE.pattern})", text, re.IGNORECASE):  # every "in X", "near Y": "in kenya ... near nairobi"
         inside = m.group(1).strip()
         out += [inside, _FILLER.sub("", inside).strip(" ,.!?"), inside.split(",")[0].strip()]
     if turn.place_entity:
@@ -198,11 +201,10 @@ def place_step(turn: PlaceTurn, resolver: Callable[[str], PlaceResult] = resolve
         return unresolved
     if unresolved and (turn.place_entity or turn.opening and place_in_text(text)):
         return unresolved  # a place was named but is unknown or ambiguous: say so, then ask
-    if turn.known_label:  # searched before in this conversation: search there again
-        if turn.known_label.startswith(LOCATION_PREFIX):
-            if _valid(turn.known_latitude, turn.known_longitude):
-                return PlaceStep(turn.known_label, float(turn.known_latitude), float(turn.known_longitude))
-        else:
+    if turn.known_label:  # searched or named before in this conversation: search there again
+        if _valid(turn.known_latitude, turn.known_longitude):
+            return PlaceStep(turn.known_label, float(turn.known_latitude), float(turn.known_longitude))
+        if not turn.known_label.startswith(LOCATION_PREFIX):
             step = resolve(turn.known_label, resolver)
             if step.label:
                 return step
@@ -224,6 +226,7 @@ def trainer_block(number: int | None, trainer: Trainer, km: float, names: Mappin
     head = f"{number}. {trainer.name}" if number is not None else trainer.name
     lines = [f"**{head}**, {trainer.organisation or 'independent trainer'}",
              f"Teaches {programmes} · {trainer.city}, {country_name(trainer.country)} · {distance_text(km)}",
+             "Speaks " + ", ".join(language_name(code) for code in trainer.languages),
              "Contact: " + (" · ".join(c for c in contact if c) or "through the ILO country office")]
     return "\n".join(lines)
 
@@ -346,6 +349,22 @@ def search_reply(directory: TrainerDirectory, pages: Mapping[str, object], latit
 
         reply.sources = [source(doc)] + [s for s in reply.sources if s.get("programme") != programme]
     return reply, shown
+
+
+def language_reply(directory: TrainerDirectory, pages: Mapping[str, object], latitude: float, longitude: float,
+                   label: str, programme: str | None, language: str) -> Reply:
+    """"They speak Somali?" after a list: the nearest trainers (of the chosen programme, if any) who speak it."""
+    programme = trainer_filter(programme, pages)
+    names = programme_names(pages)
+    spoken = language_name(language)
+    of = f" {names.get(programme, programme.upper())}" if programme else ""
+    found = directory.near(latitude, longitude, programme=programme, language=language, limit=PAGE_SIZE)
+    if not found:
+        country = nearest_place(latitude, longitude).country
+        return Reply(f"No{of} trainer in the directory lists {spoken}. {office_text(country)}",
+                     [ANY_PROGRAMME_BUTTON] if programme else [])
+    blocks = [trainer_block(i, t, km, names) for i, (t, km) in enumerate(found, 1)]
+    return Reply(f"The nearest{of} trainers who speak {spoken}, from {where(label)}:\n\n" + "\n\n".join(blocks))
 
 
 def no_place_reply() -> Reply:

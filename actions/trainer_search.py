@@ -24,7 +24,7 @@ FAILED = ("Sorry, I can't search the trainer directory right now. Please try aga
           "country office can point you to certified trainers.")
 
 
-def _float(value) -> float | None:
+def as_float(value) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -51,11 +51,11 @@ class ValidateTrainerSearchForm(Action):
         turn = PlaceTurn(
             text=text, intent=intent, confidence=confidence,
             place_entity=str(entities["place"]) if entities.get("place") else None,
-            latitude=_float(entities.get("latitude")), longitude=_float(entities.get("longitude")),
+            latitude=as_float(entities.get("latitude")), longitude=as_float(entities.get("longitude")),
             requested=not opening and tracker.get_slot("requested_slot") == "place",
             opening=opening, fresh=opening or user_just_spoke(tracker, FORM),
-            known_label=tracker.get_slot("place"), known_latitude=_float(tracker.get_slot("latitude")),
-            known_longitude=_float(tracker.get_slot("longitude")),
+            known_label=tracker.get_slot("place"), known_latitude=as_float(tracker.get_slot("latitude")),
+            known_longitude=as_float(tracker.get_slot("longitude")),
         )
         step = trainer_replies.place_step(turn)
         if step.interrupt:
@@ -90,12 +90,12 @@ class ActionFindTrainers(Action):
         return "action_find_trainers"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        shown_before = int(_float(tracker.get_slot("trainers_shown")) or 0)
+        shown_before = int(as_float(tracker.get_slot("trainers_shown")) or 0)
         # "more" was asked for (action_read_turn set the flow just now), not a new search by the form
         more = tracker.get_slot("flow") == "more_trainers" and tracker.latest_action_name == "action_read_turn"
         offset = shown_before if more else 0
         label = tracker.get_slot("place")
-        lat, lon = _float(tracker.get_slot("latitude")), _float(tracker.get_slot("longitude"))
+        lat, lon = as_float(tracker.get_slot("latitude")), as_float(tracker.get_slot("longitude"))
         if not label or lat is None or lon is None:
             _say(dispatcher, trainer_replies.no_place_reply())
             return [SlotSet("trainers_shown", 0)]

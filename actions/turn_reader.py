@@ -16,9 +16,11 @@ from typing import Callable, Literal, Mapping
 from actions import finder
 from actions.programmes import Pages, aliases
 from index.places import edit_distance
+from index.trainers import language_code
 from index.vocabulary import APOSTROPHES
 
-Kind = Literal["question", "more", "complaint", "finder", "trainers", "more_trainers", "restart", "menu", "stop", "affirm", "deny",
+Kind = Literal["question", "more", "simpler", "complaint", "finder", "trainers", "more_trainers", "trainer_language", "restart",
+               "menu", "stop", "affirm", "deny",
                "thanks", "goodbye", "greet", "unclear"]
 
 def _whole(*alternatives: str) -> re.Pattern[str]:
@@ -49,6 +51,14 @@ ACKNOWLEDGE = _whole(r"ok(?:ay)?", r"k", r"cool", r"great", r"nice", r"good", r"
                      r"got it", r"noted", r"understood", r"hmm+", r"ah+", r"oh+")
 MORE_TRAINERS = re.compile(r"^\W*(?:show |any |see |give me |are there )?(?:me )?(?:some )?(?:more|other|next|another)"
                            r"(?: ones?| trainers?| results?| names?| please| options)*\W*$", re.IGNORECASE)
+
+# After a trainer list: the user narrows it to one programme ("only GET Ahead pls", "just SIYB ones", "SCORE only")
+ONLY = re.compile(r"^\W*(?:only|just|and|but|what about|how about|any|show(?: me)?)\b|\b(?:only|ones?|trainers? for)\W*$|"
+                  r"^\W*(?:for|of) \w+(?: \w+)?\W*$", re.IGNORECASE)
+
+SIMPLER = re.compile(r"\b(?:explain|say (?:it|that)|tell me)\b.{0,20}\b(?:simpl\w*|easy|easier|plain)\b|"
+                     r"\b(?:i )?(?:don'?t|do not|didn'?t|did not) (?:understand|get it|get that)\b|"
+                     r"^\W*(?:what do you mean|meaning|i am confused|i'?m confused|confused)\W*$", re.IGNORECASE)
 
 COMPLAINT = re.compile(
     r"^\W*(?:(?:you|u|ur|your|you're|youre|you are|this bot|the bot|bot|it)\s+(?:is\s+|are\s+)?)?(?:not|dont|don't|do not|never|"
@@ -87,6 +97,9 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     r"deliver|use|do) (?:it|this|that|them|the \w+)"
     r"|how (?:are|do|does) (?:\w+ ){0,2}trainers?)\b",
     re.IGNORECASE)
+# "which course for him", "which training": with what the message says about the business, a finder request
+WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b",
+                             re.IGNORECASE)
 FINDER_REQUEST = re.compile(
     r"\b(?:(?:which|what|wich|wat) (?:\w+ ){0,2}(?:programm?e?s?|programs?|trainings?|courses?|package|support)"
     r" (?:\w+ ){0,3}(?:for me|for us|right for|fits?|suits?|should (?:i|we)|best for|good for|can help (?:me|us|my|our)"
@@ -101,7 +114,9 @@ WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do
 # "what about Dar es Salaam?", "and in Kano?": another place for the same search (match: the lead-in)
 OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?)"
                          r"(?: (?:in|near|around|at))?\s+", re.IGNORECASE)
-IN_PLACE = re.compile(r"\b(?:in|near|around|at|close to)\s+(?!me\b|my\b|here\b|you\b)([^?!.;]+)", re.IGNORECASE)
+# "in X", "near X", "from X": the words that may name a place (never "near me", "near us", "here")
+IN_PLACE = re.compile(r"\b(?:in|near|around|at|from|close to)\s+(?!me\b|my\b|here\b|you\b|us\b|our\b|there\b)([^?!.;]+)",
+                      re.IGNORECASE)
 _WORD = re.compile(r"[a-zà-ÿ']+", re.IGNORECASE)
 _VOWELS = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 
@@ -272,8 +287,15 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if MORE_TRAINERS.match(text) and (context.trainers_shown or trainers_context):
         if trainers_context or not TELL_MORE.match(text) or context.last_bot != "action_read_turn":
             return reading("more_trainers")
+    if (trainers_context or context.trainers_shown and re.search(_TRAINER_WORDS, text, re.IGNORECASE)) and (
+            language := spoken_language(text)):
+        return reading("trainer_language", values={"language": language})  # "they speak somali?"
+    if trainers_context and programme and ONLY.search(text):
+        return reading("trainers")  # "only GET Ahead pls": the same search, for that programme
     if TELL_MORE.match(text):
         return reading("more")
+    if SIMPLER.search(text) and context.topic and len(text.split()) <= 10:
+        return reading("simpler")  # "i dont understand, explain more simple pls": what the topic is, in short
     if COMPLAINT.match(text) or intent == "no_answer" and confidence >= 0.8 and len(text.split()) <= 6:
         return reading("complaint")
     if wants_trainer(text):
@@ -282,6 +304,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if FINDER_REQUEST.search(text) and not ABOUT_TRAINERS.search(text):
         return reading("finder")
     values = describes_self(text)
+    if "stage" in values and not programme and WHICH_PROGRAMME.search(text):
+        return reading("finder", values=values)  # "I have the idea and some money saved. which training?"
     if not question and values and len(text.split()) >= 3 and ({"stage", "need"} <= set(values)
                                                                or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
@@ -297,6 +321,17 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if looks_like_gibberish(text):
         return reading("unclear")
     return reading("question", values=values)  # the values start the finder if nothing answers it
+
+
+_SPEAKS = re.compile(r"\b(?:speaks?|speaking|language|in) (\w+)|\b(\w+)[ -]speaking\b", re.IGNORECASE)
+
+
+def spoken_language(text: str) -> str | None:
+    """The language a trainer should speak ("they speak somali?", "any in french?", "swahili-speaking"), as a code."""
+    for m in _SPEAKS.finditer(text):
+        if code := language_code(m.group(1) or m.group(2)):
+            return code
+    return None
 
 
 def describes_self(text: str) -> dict[str, str]:
@@ -342,7 +377,7 @@ STOPWORDS = frozenset(
     "with about and or but if so as than then what which who whom whose when where why how any some much many "
     "also too very just really please pls plz tell know want need get give like ok okay".split())
 _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\beach (?:one|of them)\b|\bboth\b|"
-                     r"\b(?:the|that|this) group\b|\bthen\W*$|"
+                     r"\b(?:the|that|this) group\b|\bthen\W*$|\beach\W*$|"
                      r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
                      r"project|initiative|approach|method|game|workshop|assessment|guide))\b|^\W*(?:and|what about|how about"
                      r"|also|so|but)\b", re.IGNORECASE)
@@ -356,7 +391,8 @@ GENERIC = frozenset(
     "certificate certified diploma requirements required need needs criteria condition conditions benefit "
     "benefits results impact work works help helps useful worth good evidence proof success contact reach "
     "find sign signup next steps step request ask apply get include includes cover covers topics modules "
-    "content learn teach taught trainer trainers trained course training more details detail else other".split())
+    "content learn teach taught trainer trainers trained course training more details detail else other module "
+    "first order level levels session sessions class classes exam test materials manual manuals book books".split())
 
 
 def content_words(text: str) -> list[str]:

@@ -61,6 +61,31 @@ class Trainer:
         return data
 
 
+# ISO 639 codes of the languages trainers list, and a few more, as people name them (others show as their code).
+LANGUAGE_NAMES = {
+    "en": "English", "fr": "French", "es": "Spanish", "pt": "Portuguese", "ar": "Arabic", "sw": "Swahili",
+    "so": "Somali", "am": "Amharic", "ha": "Hausa", "yo": "Yoruba", "ig": "Igbo", "tw": "Twi", "dag": "Dagbani",
+    "wo": "Wolof", "lg": "Luganda", "ach": "Acholi", "rw": "Kinyarwanda", "zu": "Zulu", "xh": "Xhosa",
+    "om": "Oromo", "ti": "Tigrinya", "ln": "Lingala", "mg": "Malagasy", "bn": "Bengali", "hi": "Hindi",
+    "ur": "Urdu", "pa": "Punjabi", "gu": "Gujarati", "ta": "Tamil", "ne": "Nepali", "si": "Sinhala",
+    "vi": "Vietnamese", "km": "Khmer", "lo": "Lao", "my": "Burmese", "th": "Thai", "id": "Indonesian",
+    "tl": "Tagalog", "ceb": "Cebuano", "zh": "Chinese", "ru": "Russian", "ky": "Kyrgyz", "uz": "Uzbek",
+    "tg": "Tajik", "tr": "Turkish", "fa": "Persian", "ps": "Pashto", "ku": "Kurdish", "bs": "Bosnian",
+    "sr": "Serbian", "uk": "Ukrainian", "ro": "Romanian", "qu": "Quechua", "ay": "Aymara", "gn": "Guarani",
+    "ht": "Haitian Creole",
+}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code.lower(), code)
+
+
+def language_code(word: str) -> str | None:
+    """The code of a language named in English ("somali" -> "so"), or None."""
+    word = word.strip().lower()
+    return next((code for code, name in LANGUAGE_NAMES.items() if name.lower() == word), None)
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres between two points given in decimal degrees."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -198,8 +223,13 @@ def load_trainers(path: str | Path) -> tuple[list[Trainer], list[KnowledgeError]
 
 
 def validate_trainers_csv(path: str | Path) -> list[KnowledgeError]:
-    """Every problem in the trainer CSV (an empty list when it is valid)."""
-    return load_trainers(path)[1]
+    """Every problem in the trainer CSV (an empty list when it is valid); a file without a single trainer
+    row is one: it would empty the trainer directory."""
+    trainers, errors = load_trainers(path)
+    if not trainers and not errors:
+        errors.append(KnowledgeError(Path(path), None, "the file has no trainer rows, only a header: it would "
+                                     "empty the trainer directory", "add the trainers' rows under the header"))
+    return errors
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -56,6 +56,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)",
         r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm)"
         r"\b(?! plan| idea)",
+        r"\b(?:with|have|has|got) (?:a |an |my |our )?(?:small |little |big )?(?:\w+ )?(?:shop|store|restaurant|salon|"
+        r"workshop|bakery|kiosk|stall|farm|factory|garage|pharmacy|fish ?pond|pond)s?\b(?! plan| idea)",
     ),
 }
 STAGE_ORDER = ("organisation", "idea", "growing", "starting", "running")  # which stage wins when several match

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from actions import trainer_replies as tr
-from actions.trainer_replies import PlaceTurn, place_step, search_reply, trainers_reply
+from actions.trainer_replies import PlaceTurn, language_reply, place_step, search_reply, trainers_reply
 from index.knowledge import load_knowledge
 from index.places import Place, PlaceResult, resolve_place
 from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory
@@ -378,3 +378,26 @@ def test_the_action_shows_more_from_where_it_stopped(monkeypatch, directory, pag
     message, slots = _run_action(monkeypatch, directory, pages, {"trainers_shown": 1.0}, intent="more_trainers")
     assert message["text"].startswith("That's all the trainers I know of within 300 km of Lagos, Nigeria.")
     assert "Accra, Ghana · 410 km away" in message["text"] and slots == {"trainers_shown": 2}
+
+
+def test_a_country_alone_searches_around_its_biggest_city():
+    step = place_step(PlaceTurn(text="any business trainer in kenya", intent="find_trainer", opening=True))
+    assert step.label == "Kenya (around Nairobi)" and step.latitude is not None
+
+
+def test_near_us_uses_the_place_named_earlier():
+    step = place_step(PlaceTurn(text="any SCORE trainer near us", intent="find_trainer", opening=True,
+                                known_label="Hanoi, Viet Nam", known_latitude=21.02, known_longitude=105.84))
+    assert step.label == "Hanoi, Viet Nam" and not step.say
+
+
+def test_trainer_blocks_name_the_languages(directory, pages):
+    reply, _ = search_reply(directory, pages, 3.1191, 35.5973, "Lodwar, Kenya", None)
+    assert "Speaks English, Swahili, Somali" in reply.text
+
+
+def test_the_nearest_trainers_who_speak_a_language(directory, pages):
+    reply = language_reply(directory, pages, 3.1191, 35.5973, "Lodwar, Kenya", None, "so")
+    assert "who speak Somali" in reply.text and "Lodwar" in reply.text
+    none = language_reply(directory, pages, 3.1191, 35.5973, "Lodwar, Kenya", "score", "qu")
+    assert none.text.startswith("No SCORE trainer in the directory lists Quechua")

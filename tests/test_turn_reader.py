@@ -151,3 +151,52 @@ def test_the_finder_and_route_read_the_stage_the_same_way(text: str, stage: str)
     ("start my business", None, None), ("the store is closed", None, None)])
 def test_programme_names_with_one_slip(pages, text: str, programme: str | None, package: str | None) -> None:
     assert tr.named(text, pages) == (programme, package)
+
+
+@pytest.mark.parametrize("text", ["only GET Ahead pls, its for women group", "only SIYB trainers", "just SCORE ones",
+                                  "SYB only", "what about GET Ahead"])
+def test_a_trainer_list_narrowed_to_one_programme(pages, text: str) -> None:
+    reading = read(text, pages, last_bot="action_find_trainers")
+    assert reading.kind == "trainers" and reading.programme is not None
+
+
+def test_a_question_about_a_programme_after_a_trainer_list_is_still_a_question(pages) -> None:
+    assert read("how long is GET Ahead?", pages, last_bot="action_find_trainers").kind == "question"
+
+
+@pytest.mark.parametrize("text,code", [("they speak somali?", "so"), ("any who speaks french", "fr"),
+                                       ("swahili-speaking trainer?", "sw"), ("any in arabic?", "ar")])
+def test_a_trainer_list_asked_for_a_language(pages, text: str, code: str) -> None:
+    reading = read(text, pages, last_bot="action_find_trainers")
+    assert reading.kind == "trainer_language" and reading.values == {"language": code}
+
+
+def test_a_language_question_about_a_programme_is_not_a_trainer_search(pages) -> None:
+    assert read("is GET Ahead available in french?", pages, trainers_shown=3).kind == "question"
+
+
+@pytest.mark.parametrize("text", ["i dont understand, explain more simple pls", "what do you mean",
+                                  "can you explain it in simple words"])
+def test_asking_for_it_simpler_goes_back_to_what_the_topic_is(pages, text: str) -> None:
+    assert read(text, pages, topic="sci").kind == "simpler"
+    assert read(text, pages).kind != "simpler"
+
+
+@pytest.mark.parametrize("text", ["which module we must do first", "how many days each"])
+def test_short_follow_ups_about_modules_and_each(text: str) -> None:
+    assert tr.is_follow_up(text)
+
+
+@pytest.mark.parametrize("text,stage", [
+    ("i want open car wash near the bus park, i have the idea and small money saved. which training", "starting"),
+    ("my husband have small fish pond, he want grow bigger and sell to supermarket in town. which course for him",
+     "growing"),
+    ("i sell phone accessories in my shop 3 years now, which course make me manage better", "running"),
+    ("hello. im a widow with small tailoring shop in mbarara, 2 girls work with me. i want more customers", "running")])
+def test_which_course_with_a_description_of_the_business_goes_to_the_finder(pages, text: str, stage: str) -> None:
+    reading = read(text, pages)
+    assert reading.kind == "finder" and reading.values["stage"] == stage
+
+
+def test_which_course_about_a_named_programme_is_a_question(pages) -> None:
+    assert read("what training does SCORE offer for my factory", pages).kind == "question"
