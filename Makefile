@@ -4,13 +4,16 @@ PY        := $(VENV)/bin/python
 CLI       := $(VENV)/bin/sme-advisor
 RASA      := .venv-rasa/bin/rasa
 
-.PHONY: setup run test test-unit test-rasa validate bench eval train index clean
+.PHONY: setup run run-scaled test test-unit test-rasa validate bench eval train index clean
 
 setup:  ## create .venv and .venv-rasa (idempotent)
 	@bash scripts/setup.sh
 
 run: setup  ## build the index, train if needed, start rasa + actions + gateway
 	$(CLI) run
+
+run-scaled: setup  ## PostgreSQL, Redis, haproxy, 2 Rasa replicas, 2 action servers and the gateway (same ports)
+	$(CLI) run --replicas 2
 
 index: setup
 	$(CLI) index build

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_index.py", "bench_routing.py", "bench_trainers.py", "bench_chat.py", "bench_retrain.py"]
+BENCHES = ["bench_index.py", "bench_routing.py", "bench_trainers.py", "bench_chat.py", "bench_retrain.py", "bench_scale.py"]
 
 if __name__ == "__main__":
     failed = []

@@ -77,4 +77,18 @@ if [ ! -x /usr/bin/chromium ]; then
     say "chromium not found at /usr/bin/chromium: install it (apt-get install chromium) to run the browser tests"
   fi
 fi
+# PostgreSQL, Redis and haproxy for `make run-scaled` and its tests (none is started as a service).
+missing=""
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing$missing for make run-scaled"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) \
+      || say "could not install$missing: make run-scaled and its tests need them"
+  else
+    say "make run-scaled needs$missing: install them (apt-get install$missing), or give --postgres-url/--redis-url"
+  fi
+fi
 say "ready"
