@@ -104,8 +104,12 @@ def trainer_directory():
             directory, errors = TrainerDirectory.from_csv(path)
             if errors:
                 logger.warning("%d problem(s) in %s, skipped those rows (first: %s)", len(errors), path, errors[0])
+            if not len(directory) and not errors:
+                kept = len(cached[1]) if cached else 0
+                logger.warning("%s has no trainer rows, only a header: %s", path,
+                               f"keeping the {kept} trainers loaded before" if kept else "there are no trainers to search")
             if cached is not None and not len(directory) and len(cached[1]):
-                directory = cached[1]  # a broken file keeps the last good directory
+                directory = cached[1]  # a broken or emptied file keeps the last good directory
             _state["trainers"] = (stamp, directory)
         return _state["trainers"][1]  # type: ignore[index]
 

@@ -6,6 +6,7 @@ Run with `python -m actions.server` (the `sme-advisor run` command does it).
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 
 from actions import runtime
+from bot.settings import ACTION_SECRET_HEADER
 from index.builds import current_version
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,17 @@ def build_app() -> Sanic:
     executor.register_package("actions")
     app = create_app(executor, cors_origins=[])
     status = {"ready": False, "reason": "loading the embedding model and index"}
+    secret = (runtime.settings().ACTIONS_SECRET or "").encode()
+
+    @app.on_request
+    async def require_secret(request):  # noqa: ANN001, ANN202
+        """Only Rasa runs actions: a call to /webhook (the only POST) without ACTIONS_SECRET, e.g. a forged
+        tracker from another local process, gets 401; the status pages (GET) stay open."""
+        sent = request.headers.get(ACTION_SECRET_HEADER, "").encode("utf-8", "replace")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not (secret and hmac.compare_digest(sent, secret)):
+            logger.warning("refused a %s %s without the action secret from %s", request.method, request.path, request.ip)
+            return response.json({"error": f"the {ACTION_SECRET_HEADER} header is missing or wrong"}, status=401)
+        return None
 
     @app.get("/index")
     async def index_status(_request):  # noqa: ANN001

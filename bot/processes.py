@@ -32,6 +32,7 @@ def rasa_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
         "SME_ACTION_ENDPOINT": f"{settings.actions_url}/webhook",
+        "SME_ACTION_SECRET": settings.ACTIONS_SECRET or "",  # sent in ACTION_SECRET_HEADER (endpoints.yml)
         "SME_TRACKER_DB": str(settings.tracker_db_path),
         "PYTHONPATH": str(PROJECT_ROOT),  # for rasa_addons (Rasa-side components only)
         "RASA_TELEMETRY_ENABLED": "false",
@@ -96,13 +97,18 @@ def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.statu
     return ready
 
 
+def rasa_api_flags(settings: Settings) -> list[str]:
+    """Rasa's HTTP API: on, behind RASA_TOKEN; CORS only for the sites in CORS_ORIGINS (none: no CORS headers)."""
+    cors = ["--cors", *settings.CORS_ORIGINS] if settings.CORS_ORIGINS else []
+    return ["--enable-api", "--auth-token", settings.RASA_TOKEN or "", *cors]
+
+
 def rasa_child(settings: Settings, port: int, model: Path, name: str = "rasa",
                endpoints: str = "endpoints.yml", env: dict[str, str] | None = None) -> Child:
     """One Rasa server on `port` serving `model` (the stack's own, or a second one for a blue-green switch)."""
     s = settings
-    command = rasa_command(s, "run", "--enable-api", "--auth-token", s.RASA_TOKEN, "-i", s.HOST, "--port", str(port),
-                           "--model", str(model), "--cors", "*", "--endpoints", endpoints,
-                           "--credentials", "credentials.yml")
+    command = rasa_command(s, "run", *rasa_api_flags(s), "-i", s.HOST, "--port", str(port),
+                           "--model", str(model), "--endpoints", endpoints, "--credentials", "credentials.yml")
     return Child(name, command, env or rasa_env(s), _probe(f"http://{s.HOST}:{port}/status?token={s.RASA_TOKEN}"))
 
 

@@ -26,15 +26,15 @@ from bot.processes import (
     rasa_child,
     rasa_env,
 )
-from bot.settings import Settings
+from bot.settings import ACTION_SECRET_HEADER, Settings
 
 LOCK_STORE = "rasa_addons.redis_lock_store.AtomicRedisLockStore"
 LOCK_LIFETIME_S = 20  # longer than any one message takes, even while a replica loads a model
 SERVERS = ("postgres", "redis")  # started (and ready) before everything else
 
 
-def endpoints(actions_url: str, postgres_url: str, redis_url: str) -> dict:
-    """Rasa's endpoints.yml for a replica (JSON is YAML)."""
+def endpoints(actions_url: str, postgres_url: str, redis_url: str, actions_secret: str) -> dict:
+    """Rasa's endpoints.yml for a replica (JSON is YAML); Rasa sends `actions_secret` to the action servers."""
     pg, red = urlsplit(postgres_url), urlsplit(redis_url)
     tracker = {"type": "SQL", "dialect": "postgresql", "url": pg.hostname, "port": pg.port or 5432,
                "db": pg.path.lstrip("/") or "rasa", "username": unquote(pg.username or "rasa")}
@@ -44,7 +44,8 @@ def endpoints(actions_url: str, postgres_url: str, redis_url: str) -> dict:
             "key_prefix": "smeadvisor"}
     if red.password:
         lock["password"] = unquote(red.password)
-    return {"action_endpoint": {"url": f"{actions_url}/webhook"}, "tracker_store": tracker, "lock_store": lock}
+    action = {"url": f"{actions_url}/webhook", "headers": {ACTION_SECRET_HEADER: actions_secret}}
+    return {"action_endpoint": action, "tracker_store": tracker, "lock_store": lock}
 
 
 @dataclass
@@ -72,7 +73,7 @@ class ScaledStack(Stack):
         front = s.model_copy(update={"RASA_URL": f"http://{host}:{s.RASA_PORT}",
                                      "ACTIONS_URL": f"http://{host}:{s.ACTIONS_PORT}"})
         config = folder / "endpoints.yml"
-        config.write_text(json.dumps(endpoints(front.actions_url, self.postgres_url, self.redis_url), indent=2))
+        config.write_text(json.dumps(endpoints(front.actions_url, self.postgres_url, self.redis_url, s.ACTIONS_SECRET or ""), indent=2))
         config.chmod(0o600)  # it may hold passwords
         replicas = {f"rasa-{i}": free_port(host) for i in range(1, self.replicas + 1)}
         actions = {f"actions-{i}": free_port(host) for i in range(1, self.replicas + 1)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import hashlib
+import logging
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,6 +17,9 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "changethis"}
+FIXED_RASA_TOKENS = PLACEHOLDER_SECRETS | {"local-rasa-token", "change-me"}  # refused outside ENVIRONMENT=local
+RASA_TOKEN_FILE = "rasa_token"  # in STATE_DIR: the random Rasa token made when RASA_TOKEN is not set
+ACTION_SECRET_HEADER = "X-SME-Action-Secret"  # Rasa sends ACTIONS_SECRET in it (endpoints.yml); actions check it
 ACTIVE_RASA_FILE = "rasa.url"  # in STATE_DIR: the Rasa that `sme-advisor run` switched to (blue-green)
 
 
@@ -36,7 +41,8 @@ class Settings(BaseSettings):
     GATEWAY_PORT: int = 8000
     RASA_URL: str | None = None  # default http://HOST:RASA_PORT
     ACTIONS_URL: str | None = None  # default http://HOST:ACTIONS_PORT
-    RASA_TOKEN: str = "local-rasa-token"  # protects Rasa's HTTP API (model reload)
+    RASA_TOKEN: str | None = None  # protects Rasa's HTTP API; unset: a random one kept in STATE_DIR/rasa_token
+    ACTIONS_SECRET: str | None = None  # Rasa sends it on every action-server call; unset: derived from RASA_TOKEN
     RASA_VENV: Path = PROJECT_ROOT / ".venv-rasa"
     RASA_TIMEOUT_S: float = 30.0
     RASA_MODEL_DIR: Path | None = None  # default STATE_DIR/models
@@ -110,9 +116,37 @@ class Settings(BaseSettings):
             if self.ENVIRONMENT != "local":
                 raise ValueError("ADMIN_TOKEN must be set to a real secret outside ENVIRONMENT=local")
             logger.debug("ADMIN_TOKEN is the local placeholder 'changethis'")
+        if self.RASA_TOKEN is None:
+            self.RASA_TOKEN = state_secret(self.STATE_DIR / RASA_TOKEN_FILE)
+        elif self.RASA_TOKEN in FIXED_RASA_TOKENS and self.ENVIRONMENT != "local":
+            raise ValueError("RASA_TOKEN is a well-known default: set a real secret, or leave it unset for a random "
+                             "one kept in STATE_DIR, outside ENVIRONMENT=local")
+        if not self.ACTIONS_SECRET:
+            self.ACTIONS_SECRET = hashlib.sha256(f"actions:{self.RASA_TOKEN}".encode()).hexdigest()[:48]
         if self.TELEGRAM_TOKEN and not self.TELEGRAM_SECRET_TOKEN:
             self.TELEGRAM_SECRET_TOKEN = hashlib.sha256(f"webhook:{self.TELEGRAM_TOKEN}".encode()).hexdigest()[:48]
         return self
+
+
+def state_secret(path: Path) -> str:
+    """The random secret kept in `path` (owner-only), made on first use; every process of one STATE_DIR
+    reads the same one (a race to make it is settled by a hard link, which fails if it exists)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secrets.token_urlsafe(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
 @lru_cache

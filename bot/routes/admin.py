@@ -28,7 +28,8 @@ MARKS = {"running": "…", "ok": "ok", "skipped": "skipped", "failed": "failed"}
 MAX_GROUPS_SHOWN = 300
 
 public = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
-staff = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(auth.require_staff)])
+# Not in the public OpenAPI schema (/docs): the staff API is documented in README.md, not to every visitor.
+staff = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(auth.require_staff)], include_in_schema=False)
 staff.include_router(admin_api.router)
 router = APIRouter()
 

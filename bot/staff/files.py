@@ -62,6 +62,7 @@ def resolve_target(root: Path, folder: str, filename: str) -> str:
                                f"or {TRAINERS}")
     if name.lower() == "readme.md":
         raise FileRefused(400, "README.md is the staff guide and is not read by the bot: give the document another name")
+    name = name[: -len(suffix)] + suffix  # 'Guide.MD' is saved as 'Guide.md', the name the bot reads
     raw = (folder or "").strip().replace("\\", "/")
     if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
         raise FileRefused(400, f"'{folder}' is an absolute path: choose a folder inside knowledge/, e.g. guides")
