@@ -142,10 +142,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def restart(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Start a new conversation in Rasa and say so."""
+    """Start a new conversation in Rasa and say so, offering the main paths again."""
     chat_id = update.effective_chat.id
     replies = await _chat(context).restart(sender_id(chat_id))
-    await send_html(context, chat_id, [Outgoing(escape(RESTARTED))])
+    keyboard = inline_keyboard(WELCOME_BUTTONS, _keys(context, chat_id))
+    await send_html(context, chat_id, [Outgoing(escape(RESTARTED), keyboard)])
     if replies:
         await send_replies(update, context, replies)
 

@@ -74,7 +74,7 @@ def start_stack(settings: Settings) -> RunningStack:
     stack = processes.Stack(settings, echo=False)
     stack.start()
     try:
-        startup = stack.wait_ready()
+        startup = stack.wait_ready(timeout_s=600)  # Rasa alone takes 35 s, several minutes on a busy machine
     except Exception:
         stack.stop()
         raise
