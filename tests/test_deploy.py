@@ -30,7 +30,7 @@ def test_haproxy_config_is_current_and_valid() -> None:
 
 
 def test_compose_file_is_valid() -> None:
-    env = {**os.environ, "POSTGRES_PASSWORD": "x", "RASA_TOKEN": "y", "ADMIN_TOKEN": "z"}
+    env = {**os.environ, "POSTGRES_PASSWORD": "x", "RASA_TOKEN": "y", "ACTIONS_SECRET": "w", "ADMIN_TOKEN": "z"}
     done = subprocess.run([needs("docker-compose"), "-f", str(DEPLOY / "docker-compose.yml"), "config", "-q"],
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
