@@ -46,3 +46,17 @@ def test_systemd_units_are_valid() -> None:
     problems = [line for line in (done.stdout + done.stderr).splitlines()
                 if line.strip() and "is not executable: No such file or directory" not in line]
     assert not problems, problems
+
+
+def test_replica_endpoints_come_from_the_urls() -> None:
+    from bot.scaled import LOCK_STORE, endpoints
+    from bot.settings import ACTION_SECRET_HEADER
+
+    config = endpoints("http://127.0.0.1:5055", "postgresql://rasa:p%40ss@db.example:6543/conversations",
+                       "redis://:secret@cache.example:6380/3", "action-secret")
+    assert config["action_endpoint"] == {"url": "http://127.0.0.1:5055/webhook",
+                                         "headers": {ACTION_SECRET_HEADER: "action-secret"}}
+    assert config["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.example", "port": 6543,
+                                       "db": "conversations", "username": "rasa", "password": "p@ss"}
+    assert config["lock_store"] == {"type": LOCK_STORE, "url": "cache.example", "port": 6380, "db": 3,
+                                    "key_prefix": "smeadvisor", "password": "secret"}
