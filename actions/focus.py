@@ -148,6 +148,14 @@ def _fit(result: SearchResult, kinds: Sequence[FactKind]) -> float:
     return best
 
 
+# A guide for people who want to become trainers answers a participant's question only when nothing else does
+TRAINER_GUIDE = "-trainer"  # guides/becoming-a-get-ahead-trainer, guides/becoming-an-siyb-trainer
+TRAINER_GUIDE_PENALTY = 0.15
+NO_TRAINER = re.compile(r"\b(?:no|not any|without|there (?:is|are) no)\s+(?:\w+\s+)?trainers?\b", re.IGNORECASE)
+ABOUT_TRAINING_TRAINERS = re.compile(r"\b(?:trainers?|ToTs?|training of trainers|certif\w*|facilitat\w*|teach\w*|"
+                                     r"master trainers?|become|becoming)\b", re.IGNORECASE)
+
+
 def choose(question: str, results: Sequence[SearchResult], programme: str | None = None,
            document: str | None = None) -> SearchResult:
     """The passage that answers the question best: among the results of one programme (the topic's, or the
@@ -155,11 +163,14 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     bonus for the passage or document the conversation is about, `document`: "doc_id#section")."""
     if not results:
         raise ValueError("no passages to choose from")
-    programme = programme or results[0].programme
+    for_trainers = bool(ABOUT_TRAINING_TRAINERS.search(question)) and not NO_TRAINER.search(question)
+
+    def away(r: SearchResult) -> float:
+        return TRAINER_GUIDE_PENALTY if TRAINER_GUIDE in r.doc_id and not for_trainers else 0.0
+
+    programme = programme or max(results, key=lambda r: r.score - away(r)).programme
     kinds = expected(question)
     pool = [r for r in results if r.programme == programme] or list(results)
-    if not kinds and not document:
-        return pool[0]
 
     def value(r: SearchResult) -> tuple[bool, float]:
         fit = _fit(r, kinds)
@@ -167,7 +178,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         guide = not r.doc_id.startswith("programmes/")  # a guide is about one thing: stay in it
         shown = f"{r.doc_id}#{r.section}" == document  # the passage the last answer showed: again only for a fact it states
         near = PASSAGE_BONUS if shown and fit > 0 else (GUIDE_BONUS if guide else DOCUMENT_BONUS) if same_doc else 0.0
-        return fit > 0, r.score + fit + near
+        return fit > 0, r.score + fit + near - away(r)
 
     return max(pool, key=value)
 

@@ -24,6 +24,9 @@ COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
+BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
+CAN_JOIN = re.compile(r"\b(?:can|could|may|is it ok (?:if|for))\b.{0,30}\b(?:join|attend|come|take part|participate|"
+                      r"do it|take it)\b", re.IGNORECASE)
 DEFINITION = re.compile(r"^\W*(?:what|wat|wht)(?: is|'s| are|s) (?:an? |the )?[\w' ().-]{2,60}?(?: exactly| all about)?\W*$|"
                         r"^\W*(?:tell me about|explain|info on|about) [\w' ().-]{2,60}?(?: pls| please)?\W*$", re.IGNORECASE)
 
@@ -51,6 +54,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     sides = compared(question, pages)
     if sides:
         return compare(question, sides, pages, search)
+    if topic.subject and BOTH.search(question) and len(sides := turn_reader.named_all(topic.subject, pages)) >= 2:
+        return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"
     programme, package = turn_reader.named(question, pages)
     follows = not programme and topic.programme in pages and turn_reader.is_follow_up(question)
     if follows and (made_for := _programme_for_group(question, topic.programme, pages)):
@@ -73,7 +78,7 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if follows:
         reply = compose_answer(response, question, topic.programme, topic.document, names=names,
                                passage=_not_again(response, question, topic))
-    elif programme and not package and DEFINITION.match(question):  # "what is SCORE?": its "What it is"
+    elif programme and not package and _defines(question, pages):  # "what is SCORE?": its "What it is"
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
                                passage=_defining(response, question, programme, pages))
     else:
@@ -104,6 +109,20 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
 
 
+def _defines(question: str, pages: Pages) -> bool:
+    """Whether the question asks what a programme or tool is ("what is GET Ahead training?"), not something
+    about it ("what is the email for the greening team?", "what are the steps of value chain development")."""
+    if not DEFINITION.match(question):
+        return False
+    named = {w for _, key, _, _ in turn_reader.mentions(question, pages) for w in key.split()}
+    rest = [w for w in turn_reader.content_words(question) if w not in named and w not in _DEFINITION_WORDS]
+    return not rest
+
+
+_DEFINITION_WORDS = frozenset("exactly all about training programme program course courses package tool initiative "
+                              "approach method project explain info on".split())
+
+
 def _not_again(response: SearchResponse, question: str, topic: Topic):
     """For a follow-up, another passage than the one the last reply showed whole ("since when?" after a
     passage without the year must not show that passage again): the best other passage of the topic that
@@ -111,13 +130,13 @@ def _not_again(response: SearchResponse, question: str, topic: Topic):
     if not topic.document or topic.more_at is not None:
         return None
     chosen = focus.choose(question, response.results, topic.programme, topic.document)
-    if f"{chosen.doc_id}#{chosen.section}" != topic.document:
-        return None
+    kinds = focus.expected(question)
+    if f"{chosen.doc_id}#{chosen.section}" != topic.document or kinds and focus.fits(chosen, kinds):
+        return None  # something new, or the passage shown does state the fact asked for
     others = [r for r in response.results if f"{r.doc_id}#{r.section}" != topic.document]
     if not others:
         return None
     other = focus.choose(question, others, topic.programme, topic.document)
-    kinds = focus.expected(question)
     if other.programme != topic.programme or kinds and not focus.fits(other, kinds):
         return None
     return other
@@ -168,13 +187,18 @@ def compared(question: str, pages: Pages) -> list[tuple[str, str | None, str]]:
     return sides[:2] if len(sides) >= 2 else []
 
 
-def compare(question: str, sides, pages: Pages, search: Search) -> tuple[Answer, Topic, SearchResponse]:
-    """One short part per side, each from the passage about it, with both sources."""
+def compare(question: str, sides, pages: Pages, search: Search,
+            follow_up: bool = False) -> tuple[Answer, Topic, SearchResponse]:
+    """One short part per side, each from the passage about it (for a follow-up such as "how long is each?",
+    the passage that answers the question about it), with both sources."""
     parts, sources, response = [], [], None
     for programme, package, name in sides:
-        response = search(f"What is {name}?", None)
-        side = compose_answer(response, f"What is {name}?", programme, _passage_named(response, programme, name),
-                              limit=SIDE_CHARS, names=short_names(pages))
+        asked = f"{question} ({name})" if follow_up else f"What is {name}?"
+        response = search(asked, None)
+        defining = None if follow_up else _defining(response, asked, programme, pages)
+        about = None if follow_up else _passage_named(response, programme, name)
+        side = compose_answer(response, asked, programme, about, limit=SIDE_CHARS, names=short_names(pages),
+                              passage=defining if package is None else None)
         if not side.answered:
             continue
         parts.append(side.text)
@@ -186,7 +210,7 @@ def compare(question: str, sides, pages: Pages, search: Search) -> tuple[Answer,
     first = sides[0]
     reply = Answer(text=text, answered=True, programme=first[0], sources=sources,
                    buttons=next_steps(pages, first[0]))
-    return reply, Topic(first[0], first[1]), response
+    return reply, Topic(first[0], first[1], subject=names), response
 
 
 def _passage_named(response: SearchResponse, programme: str, name: str) -> str | None:
@@ -214,6 +238,8 @@ def _programme_for_group(question: str, topic: str, pages: Pages) -> str | None:
     """The programme made for a group the question asks about, when the topic's programme is not."""
     from actions.finder import read_groups
 
+    if CAN_JOIN.search(question):
+        return None  # "can my wife join?": a question about the topic's programme, not a search for another
     for group in read_groups(question):
         if group == "none" or group in (pages[topic].meta.get("groups") or []):
             continue

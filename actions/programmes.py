@@ -87,11 +87,15 @@ def aliases(pages: Pages) -> dict[str, str]:
         for pkg_id, data in (doc.meta.get("packages") or {}).items():
             out[pkg_id.lower()] = pid
             out[str((data or {}).get("name", pkg_id)).lower()] = pid
-    for alias, pid in (("get ahead", "wed"), ("germe", "siyb"), ("formalisation", "formalization"),
+    for alias, pid in (*((a, pid) for a, (pid, _) in TOOL_NAMES.items()), ("formalisation", "formalization"),
                        ("enterprise formalisation", "formalization")):  # tool names and spellings people use
         if pid in pages:
             out.setdefault(alias, pid)
     return out
+
+
+# Tools people name instead of their programme: alias -> (programme id, how the tool is written)
+TOOL_NAMES = {"get ahead": ("wed", "GET Ahead"), "germe": ("siyb", "GERME")}
 
 
 def programme_id(text: str | None, pages: Pages) -> str | None:

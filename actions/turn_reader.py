@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
 from actions import finder
-from actions.programmes import Pages, aliases
+from actions.programmes import TOOL_NAMES, Pages, aliases
 from index.places import edit_distance
 from index.trainers import language_code
 from index.vocabulary import APOSTROPHES
@@ -71,7 +71,7 @@ TELL_MORE = _whole(r"(?:please |pls |can you |could you )?tell me more(?: about 
                    r"(?:say |explain )?more(?: please| pls)?", r"more (?:info|information|details?)(?: please| pls)?",
                    r"(?:please )?(?:continue|go on|keep going|carry on)", r"and then\??", r"what else\??", r"anything else\??",
                    r"explain more", r"details(?: please)?")
-QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|"
+QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|since|"
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
                       r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice))\b", re.IGNORECASE)
@@ -221,14 +221,18 @@ def named(text: str, pages: Pages) -> tuple[str | None, str | None]:
 def named_all(text: str, pages: Pages) -> list[tuple[str, str | None, str]]:
     """Every programme or package the text names, in order, without repeats: [(programme, package, name)]."""
     first: dict[tuple[str, str | None], int] = {}
-    for at, _, pid, package in mentions(text, pages):
+    tools: dict[str, str] = {}  # programme -> the tool the text names for it ("GET Ahead" for WED)
+    for at, key, pid, package in mentions(text, pages):
         first[(pid, package)] = min(at, first.get((pid, package), at))
+        if key in TOOL_NAMES:
+            tools[pid] = TOOL_NAMES[key][1]
     out: list[tuple[str, str | None, str]] = []
     for pid, package in sorted(first, key=first.get):
         if any(p == pid and (k == package or package is None and k) for p, k, _ in out):
             continue  # "SIYB" after "SYB" adds nothing
         data = (pages[pid].meta.get("packages") or {}).get(package) if package else None
-        name = f"{data['name']} ({package.upper()})" if isinstance(data, dict) else str(pages[pid].meta.get("name"))
+        name = (f"{data['name']} ({package.upper()})" if isinstance(data, dict)
+                else tools.get(pid) or str(pages[pid].meta.get("name")))
         out.append((pid, package, name))
     return out
 
@@ -250,8 +254,13 @@ def looks_like_gibberish(text: str) -> bool:
     return not plausible
 
 
+NOT_KNOWING = re.compile(r"\b(?:i )?(?:don'?t|do not|dont|doesn'?t|does not) know (?:what|which|how|where)\b[^?,.;!]*",
+                         re.IGNORECASE)
+
+
 def is_question(text: str) -> bool:
-    return bool(QUESTION.search(text))
+    """Whether the message asks something ("I don't know which business" alone says something about the user)."""
+    return bool(QUESTION.search(NOT_KNOWING.sub(" ", text)))
 
 
 def wants_trainer(text: str) -> bool:

@@ -211,3 +211,50 @@ def test_place_typos_resolve(stack, typed: str, place: str) -> None:
     sender = fresh()
     say(stack, sender, "find a trainer near me")
     assert place in text(say(stack, sender, typed))
+
+
+def test_a_trainer_search_near_us_uses_the_city_named_earlier_and_stays_on_its_programme(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "we make wooden furniture in hanoi, 40 workers, we export to europe. buyer audit find problems "
+                       "on safety and quality")
+    found = text(say(stack, sender, "any SCORE trainer near us"))
+    assert "Hanoi, Viet Nam" in found and "couldn't find a town" not in found, found
+    reply = say(stack, sender, "which module we must do first")
+    assert first_source(reply) == "score" and "Workplace Cooperation" in text(reply), text(reply)
+
+
+def test_a_country_alone_then_a_city_then_one_programme_then_a_language(stack) -> None:
+    sender = fresh()
+    assert "trainers nearest Kenya (around Nairobi)" in text(say(stack, sender, "any business trainer in kenya"))
+    assert "nearest Mombasa, Kenya" in text(say(stack, sender, "and in mombasa?"))
+    narrowed = text(say(stack, sender, "only GET Ahead pls, its for women group"))
+    assert "WED trainers nearest Mombasa" in narrowed and DISTANCES.search(narrowed), narrowed
+    sender = fresh()
+    say(stack, sender, "trainer in lodwar")
+    spoken = text(say(stack, sender, "they speak somali?"))
+    assert "who speak Somali" in spoken and "Speaks English, Swahili, Somali" in spoken, spoken
+
+
+def test_a_comparison_then_a_question_about_each(stack) -> None:
+    sender = fresh()
+    first = text(say(stack, sender, "GET Ahead or SYB which better? i am a woman, not started yet"))
+    assert "GET Ahead" in first and "Start Your Business" in first, first
+    each = text(say(stack, sender, "how many days each"))
+    assert len(re.findall(r"\b5 days\b", each)) == 2, each
+
+
+def test_a_description_with_which_course_gets_a_recommendation_and_i_dont_understand_goes_back(stack) -> None:
+    reply = text(say(stack, fresh(), "i sell phone accessories in my shop 3 years now, which course make me manage "
+                                     "better"))
+    assert re.search(r"Improve Your Business|\bIYB\b", reply), reply
+    sender = fresh()
+    say(stack, sender, "wat is SCI")
+    simpler = say(stack, sender, "i dont understand, explain more simple pls")
+    assert first_source(simpler) == "sci" and not DEAD_ENDS.search(text(simpler)), text(simpler)
+
+
+def test_a_question_the_nlu_may_take_for_a_greeting_is_read(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "trainer in lodwar")
+    assert "Hello" not in text(say(stack, sender, "they speak somali?"))
+    assert "Hello" in text(say(stack, fresh(), "hello"))
