@@ -20,7 +20,14 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from index.builds import build_path, build_versions, current_version, read_chunks, read_manifest, verify_build
+from index.builds import (
+    build_path,
+    build_versions,
+    current_version,
+    read_chunks,
+    read_manifest,
+    verify_build,
+)
 from index.chunking import Chunk
 from index.vectors import Lexical, load_dense
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -14,13 +13,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from actions import runtime
-from bot.app import create_app
 from bot.processes import rasa_api_flags
-from bot.settings import ACTION_SECRET_HEADER, PROJECT_ROOT, RASA_TOKEN_FILE, Settings, get_settings
+from bot.settings import (
+    ACTION_SECRET_HEADER,
+    PROJECT_ROOT,
+    RASA_TOKEN_FILE,
+    Settings,
+    get_settings,
+)
 from tests.admin_fixtures import BAD_GUIDE, BEARER, GOOD_GUIDE, client, settings, upload  # noqa: F401 (fixtures)
 
 HEADER_ONLY = (PROJECT_ROOT / "knowledge" / "trainers.csv").read_text(encoding="utf-8").splitlines()[0] + "\n"
@@ -161,8 +164,6 @@ def test_the_action_server_keeps_its_trainers_when_the_file_is_emptied(settings,
         loaded = len(runtime.trainer_directory())
         assert loaded > 0
         csv_file = settings.KNOWLEDGE_DIR / "trainers.csv"
-        saved = csv_file.with_suffix(".bak")
-        shutil.copy(csv_file, saved)
         csv_file.write_text(HEADER_ONLY, encoding="utf-8")
         with caplog.at_level(logging.WARNING, logger="actions.runtime"):
             assert len(runtime.trainer_directory()) == loaded

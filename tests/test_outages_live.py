@@ -145,3 +145,40 @@ def test_a_form_whose_validation_fails_apologises_once_then_listens(own_stack) -
         said = [e.get("text") or "" for e in tracker["events"] if e["event"] == "bot"]
         assert sum(APOLOGY in t for t in said) == 1, said
     assert "Circuit breaker tripped" not in (own_stack.settings.STATE_DIR / "logs" / "rasa.log").read_text()
+
+
+def test_a_damaged_index_build_is_refused_on_restart_and_repaired_by_index_build(own_stack) -> None:
+    """Truncate the published build's dense.faiss and vectors.npy and restart the action server: it serves the
+    previous good build (ready, answering with sources); `sme-advisor index build` repairs it, and the running
+    server switches to the repaired build by itself."""
+    import subprocess
+    import sys
+
+    from bot import processes, services
+    from index.builds import build_path, current_version, verify_build
+
+    settings = own_stack.settings
+    good = current_version(settings.index_dir)
+    damaged = services.build(settings, force=True, progress=False).version  # a second build, then damage it
+    for name in ("dense.faiss", "vectors.npy"):
+        path = build_path(settings.index_dir, damaged) / name
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    own_stack.restart("actions")  # waits until /index says ready
+    index = httpx.get(f"{own_stack.actions_url}/index", timeout=10).json()
+    assert index["version"] == good and f"index build {damaged} is damaged" in index["reason"], index
+    answer = post(own_stack, f"index-{uuid.uuid4()}", "What is Start Your Business?")
+    assert any(m["sources"] for m in answer.json()["messages"]), answer.json()
+    log = (settings.STATE_DIR / "logs" / "actions.log").read_text()
+    assert f"refused, serving build {good}" in log
+
+    env = {**os.environ, **processes.settings_env(settings)}
+    build = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build"], capture_output=True, text=True,
+                           env=env, timeout=600)
+    assert build.returncode == 0 and "damaged" in build.stdout and "published" in build.stdout, build.stdout
+    repaired = current_version(settings.index_dir)
+    assert repaired not in (good, damaged) and verify_build(settings.index_dir, repaired) == []
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{own_stack.actions_url}/index", timeout=10).json()["version"] != repaired:
+        assert time.monotonic() < deadline, "the action server did not switch to the repaired build"
+        time.sleep(0.5)
+    assert httpx.get(f"{own_stack.actions_url}/index", timeout=10).json()["reason"] == ""
