@@ -110,10 +110,7 @@ class BlueGreen:
         url = f"http://{settings.HOST}:{port}"
         try:
             stack.wait_for([new], LOAD_TIMEOUT_S)
-            if not stack.renice(new):
-                self.log(f"sme-advisor: blue-green: the new Rasa keeps CPU priority {LOADING_NICE} (only root can "
-                         f"raise it back)")
-            warm_up(settings, url)
+            warm_up(settings, url)  # still at low priority: the serving Rasa comes first until the switch
         except (RuntimeError, TimeoutError, httpx.HTTPError) as exc:
             stack.halt([new])
             stack.children = [c for c in stack.children if c is not new]
@@ -121,6 +118,9 @@ class BlueGreen:
                 child.name = "rasa"
             raise SwitchFailed(f"the new Rasa did not come up ({exc}); the previous one keeps serving") from exc
         ready_s = time.monotonic() - started
+        if not stack.renice(new):
+            self.log(f"sme-advisor: blue-green: the new Rasa keeps CPU priority {LOADING_NICE} (only root can raise "
+                     f"it back)")
         _write_atomically(settings.STATE_DIR / ACTIVE_RASA_FILE, url)  # the gateway moves on its next message
         time.sleep(DRAIN_S)
         stack.halt(old, timeout_s=settings.RASA_TIMEOUT_S)  # Sanic answers what is in flight, then exits
