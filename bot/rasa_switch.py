@@ -62,7 +62,7 @@ def supervisor_running(settings: Settings) -> bool:
     return True
 
 
-def request_switch(settings: Settings, model_file: Path, timeout_s: float = LOAD_TIMEOUT_S + 60) -> str:
+def request_switch(settings: Settings, model_file: Path, timeout_s: float = LOAD_TIMEOUT_S + 180) -> str:
     """Ask the supervisor to switch Rasa to `model_file` and wait for it; returns what happened, in words."""
     folder, ticket = _folder(settings), uuid.uuid4().hex
     _write_json(folder / "request.json", {"id": ticket, "model_file": str(Path(model_file).resolve())})
@@ -98,6 +98,8 @@ class BlueGreen:
         """Start a Rasa on a spare port with `model_file`, move the gateway to it, stop the old one."""
         stack, settings = self.stack, self.stack.settings
         old = [c for c in stack.children if c.name == "rasa"]
+        if not old:  # a scaled stack has replicas rasa-1 ... instead: its retrain reloads them one at a time
+            raise SwitchFailed("this stack has no single Rasa to switch")
         port = processes.free_port(settings.HOST)
         new = processes.rasa_child(settings, port, model_file)
         new.nice = LOADING_NICE
@@ -142,9 +144,10 @@ class BlueGreen:
             request.unlink(missing_ok=True)
             try:
                 result = {"ok": True, "message": self.switch(Path(wanted["model_file"]))}
-            except SwitchFailed as exc:
+            except Exception as exc:  # the retrain waiting for this answer must hear of any failure
                 self.log(f"sme-advisor: blue-green: {exc}")
-                result = {"ok": False, "message": str(exc)}
+                result = {"ok": False, "message": str(exc) if isinstance(exc, SwitchFailed)
+                          else f"the switch failed ({exc.__class__.__name__}: {exc}); the previous Rasa keeps serving"}
             _write_json(folder / f"{wanted['id']}.json", result)
 
 
