@@ -8,6 +8,7 @@ Rasa's REST channel returns a flat list of messages; our actions send a custom J
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import sqlite3
 from contextlib import closing
@@ -107,9 +108,11 @@ class ChatService:
         if metadata:
             body["metadata"] = metadata
         try:
-            # behind haproxy (`balance hdr(X-Conversation-Id)`) one conversation stays on one Rasa replica
+            # behind haproxy (`balance hdr(X-Conversation-Id)`) one conversation stays on one Rasa replica; a hash,
+            # since a sender id may hold characters a header cannot (a "\r" made httpx refuse the request: 503)
+            conversation = hashlib.sha256(sender.encode("utf-8", "replace")).hexdigest()[:32]
             response = await self._client.post(self._rasa_url().rstrip("/") + "/webhooks/rest/webhook", json=body,
-                                               headers={"X-Conversation-Id": sender})
+                                               headers={"X-Conversation-Id": conversation})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"the dialogue engine (Rasa) is not reachable: {exc.__class__.__name__}") from exc
         if response.status_code != 200:

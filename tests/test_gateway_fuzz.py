@@ -181,15 +181,6 @@ def post(client: TestClient, path: str, body: bytes, content_type: str | None, h
     return client.post(path, content=body, headers=headers)
 
 
-def known_chatless_update_defect(record: logging.LogRecord) -> bool:
-    """Issue 12 item 9, not fixed here: a callback query without a message (so without a chat) makes a
-    handler of bot/telegram.py raise AttributeError; PTB's error handler logs it and the webhook still
-    answers 200. See test_update_without_a_chat_logs_no_error (strict xfail) below."""
-    error = record.exc_info[1] if record.exc_info else None
-    return (record.name == "bot.telegram" and record.getMessage() == "Telegram update failed"
-            and isinstance(error, AttributeError) and "'NoneType' object has no attribute 'id'" in str(error))
-
-
 def assert_handled(response, error_log: ErrorLog) -> None:
     event(f"HTTP {response.status_code}")  # shown by --hypothesis-show-statistics
     assert response.status_code < 500, (response.status_code, response.text[:500])
@@ -197,7 +188,7 @@ def assert_handled(response, error_log: ErrorLog) -> None:
         detail = response.json()["detail"]  # a JSON answer with a message, encodable as UTF-8
         assert detail
     errors = [f"{r.name}: {r.getMessage()} {r.exc_info[1]!r}" if r.exc_info else f"{r.name}: {r.getMessage()}"
-              for r in error_log.records if not known_chatless_update_defect(r)]
+              for r in error_log.records]
     error_log.records.clear()
     assert errors == []
 
@@ -234,8 +225,6 @@ def test_fuzz_telegram_webhook_never_5xx(client, error_log, body, content_type, 
     assert_handled(response, error_log)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 9 (not fixed here): an update without a chat raises "
-                                       "AttributeError in bot/telegram.py, logged as 'Telegram update failed'")
 def test_update_without_a_chat_logs_no_error(client, error_log, fakes) -> None:
     update = {"update_id": 1, "callback_query": {
         "id": "cbq-1", "from": {"id": CHAT_ID, "is_bot": False, "first_name": "Amina"}, "chat_instance": "ci"}}

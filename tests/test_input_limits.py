@@ -62,6 +62,17 @@ def chat(client: TestClient, metadata: Any = None, **fields: Any):
     return post_json(client, "/api/chat", body)
 
 
+# --- sender ids a header cannot carry ----------------------------------------------------------------
+
+@pytest.mark.parametrize("sender", ["\r", "a\r\nX-Injected: 1", "tab\there", "é-ü-中"])
+def test_any_sender_reaches_rasa_whatever_its_characters(client, rasa, sender) -> None:
+    """The conversation's stickiness header (X-Conversation-Id) is a hash of the sender: a sender with CR/LF
+    was a 503 (httpx refuses such a header) and could have added headers of its own."""
+    r = chat(client, sender=sender)
+    assert r.status_code == 200, r.text
+    assert rasa.messages[-1]["sender"] == sender
+
+
 # --- /api/chat metadata (item 4) -------------------------------------------------------------------
 
 def test_widget_metadata_is_accepted_and_reaches_rasa(client, rasa) -> None:
