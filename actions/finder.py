@@ -35,7 +35,7 @@ SKIP_TEXT = re.compile(
 STOP_TEXT = re.compile(
     r"^\W*(?:stop|cancel|quit|exit|end|abort|enough|never ?mind|forget it|stop (?:it|this|please|the questions)|"
     r"please stop|i want to stop|no more questions|leave it|i'?m done)\W*$", re.IGNORECASE)
-QUESTION = re.compile(r"\?\s*$|^\s*(?:what|which|who|whom|whose|when|where|why|how|is|are|can|could|do|does|"
+QUESTION = re.compile(r"\?\s*$|^\s*(?:what|which|who|whom|whose|when|where|why|how|since|is|are|can|could|do|does|"
                       r"should|would|will|tell me|explain)\b", re.IGNORECASE)
 
 # Intents that are not answers: when the text holds no answer, the form lets the dialogue policies
@@ -234,7 +234,7 @@ def _answer(turn: Turn, text: str, values: dict[str, str | None]) -> Step | None
         values[slot] = SKIPPED
         return None
     if (turn.intent in INTERRUPTING_INTENTS and turn.confidence >= INTERRUPT_CONFIDENCE
-            or turn.intent == "ask_question" and looks_like_question(text)):
+            or looks_like_question(text)):  # no answer in it, and it asks something: "who can join?"
         return Step(values, interrupt=True)
     values[slot] = None
     if turn.intent == "find_programme":  # asked for the finder again: just ask the question again

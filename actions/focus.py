@@ -59,7 +59,8 @@ FACT_KINDS = (
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
                         r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
                         r"everyone|men|women|my \w+|refugees|youth|young people) (?:join|take|attend|apply|participate)\b|"
-                        r"\bfor whom\b"),
+                        r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my \w+)\W*(?:\?|$)|"
+                        r"\b(?:i'?m|i am|he is|she is) (?:only )?1\d\b"),
              _rx(r"\b(?:for (?:people|women|men|owners|entrepreneurs|anyone|organisations)|open to|can join|"
                  r"may join|is for|are for|who want|who have|who run)\b"),
              _rx(r"who it is for|audience")),

@@ -93,6 +93,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         return reply, Topic(programme, package, reply.document, subject, reply.more_at), response
     m = _PACKAGE_SECTION.search(reply.section or "")
     package = m.group(1).lower() if m and reply.programme == "siyb" else None
+    if reply.document and not reply.document.startswith("programmes/") and reply.sources:
+        subject = reply.sources[0]["title"]  # a guide is the topic: "Community-based business training (C-BED) ..."
     return reply, Topic(reply.programme, package, reply.document, subject, reply.more_at), response
 
 

@@ -38,7 +38,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
     "growing": (
         r"(?:business|shop|company|firm|it|sales|we|enterprise) (?:is|are|'s|'re|has been|have been) "
         r"(?:growing|expanding)", r"growing (?:fast|quickly|business|company|firm)", r"(?:has|have) grown",
-        r"expan(?:ding|ded|sion)", r"scal(?:e|ing) up",
+        r"expan(?:ding|ded|sion)", r"scal(?:e|ing) up", r"grow(?:s|ing)? (?:big|bigger|fast|quickly)", r"expand",
         r"(?:second|another|new|more) (?:shop|branch|outlet|factory|location|store)s?", r"bigger", r"grew",
     ),
     "starting": (
@@ -48,7 +48,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"not (?:yet )?started", r"start-?up", r"new business", r"^\W*start(?:ing)?\W*$", r"open(?:ing)? (?:a|my) ",
     ),
     "running": (
-        r"(?:i|we) (?:run|own|have|manage|operate) (?:a |an |my |our |small |little )+\w+",
+        r"(?:i|we) (?:run|own|have|manage|operate) (?:a |an |my |our |his |her |the |small |little |family )+\w+",
         r"running", r"already (?:have|run|own|open|started)", r"existing", r"established",
         r"(?:i|we) (?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep)\w* (?!a business)",
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|seller|"
@@ -74,7 +74,7 @@ NEED_CUES: dict[str, tuple[str, ...]] = {
     "markets": (r"market systems?", r"value chains?", r"buyers", r"better prices?", r"middlem[ae]n", r"market access",
                 r"(?:new|bigger|export) markets?", r"export\w*", r"sell together", r"small producers"),
     "productivity": (r"productiv\w*", r"working conditions", r"safety", r"safer", r"quality", r"defects?",
-                     r"efficien\w*", r"accidents?", r"workplace", r"staff turnover", r"workers"),
+                     r"efficien\w*", r"accidents?", r"workplace", r"staff turnover", r"(?<!\d )workers"),
     "plan": (r"business plan", r"\bplan\b", r"loans?", r"capital", r"funding", r"finance", r"money to start",
              r"viable"),
     "idea": (r"(?:need|want|find|looking for|get|generate|choose|pick|new|good|better|some|no|without an?) "
@@ -87,7 +87,8 @@ NEED_CUES: dict[str, tuple[str, ...]] = {
 NEED_ORDER = tuple(NEED_CUES)  # the first need that matches wins when one answer names several
 
 GROUP_CUES: dict[str, tuple[str, ...]] = {
-    "women": (r"wom[ae]n", r"female", r"lady", r"ladies", r"girls?", r"mother", r"wife", r"widow", r"^\W*she\W*$"),
+    "women": (r"wom[ae]n", r"female", r"lady", r"ladies", r"girls?", r"mother", r"wife", r"widow",
+              r"my husband (?:died|passed away|left me)", r"^\W*she\W*$"),
     "refugees": (r"refugees?", r"displaced", r"fled", r"asylum", r"camp", r"idps?", r"host communit\w+"),
     "informal": (r"informal", rf"{NOT} registered", r"unregistered", r"no licen[cs]e", r"without (?:a )?licen[cs]e",
                  r"street vendor", r"hawker"),

@@ -228,3 +228,11 @@ def test_own_words_start_at_the_message_that_opened_the_form():
               {"event": "active_loop", "name": FORM}, {"event": "user", "text": '/inform{"stage":"idea"}'},
               {"event": "user", "text": "I sell tomatoes"}, {"event": "active_loop", "name": None}]
     assert own_words_since(_tracker(events), FORM) == ["I'm a refugee", "I sell tomatoes"]
+
+
+def test_a_question_without_an_answer_inside_the_finder_is_handed_on_whatever_the_intent():
+    from actions import finder as f
+
+    step = f.step({"stage": "growing"}, f.Turn(text="who can join", intent="inform", confidence=0.6,
+                                               requested="need", opening=False, fresh=True))
+    assert step.interrupt

@@ -200,3 +200,14 @@ def test_which_course_with_a_description_of_the_business_goes_to_the_finder(page
 
 def test_which_course_about_a_named_programme_is_a_question(pages) -> None:
     assert read("what training does SCORE offer for my factory", pages).kind == "question"
+
+
+def test_a_growing_shop_asking_which_course_is_recommended_at_once(pages) -> None:
+    reading = read("my shop grow big now, 12 workers. wat course for expand?", pages)
+    assert reading.kind == "finder" and reading.values["stage"] == "growing" and reading.values["need"] == "grow"
+
+
+def test_a_widow_running_her_late_husbands_shop(pages) -> None:
+    values = tr.describes_self("good day. my husband died last year, now i run his grain shop in Tamale. i want more "
+                               "customers")
+    assert values["stage"] == "running" and values["group"] == "women"
