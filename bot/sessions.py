@@ -46,7 +46,7 @@ class SessionSigner:
         self._key = hashlib.sha256(f"web-session:{secret}".encode()).digest()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SessionSigner":
+    def from_settings(cls, settings: Settings) -> SessionSigner:
         """Keyed by SESSION_SECRET, or by the staff token when it is not set (change either and every web
         conversation starts afresh)."""
         return cls(settings.SESSION_SECRET or settings.ADMIN_TOKEN)

@@ -156,7 +156,7 @@ class ButtonKeys:
         self._store = store
         self._sender = sender
 
-    def for_sender(self, sender: str) -> "ButtonKeys":
+    def for_sender(self, sender: str) -> ButtonKeys:
         """The same keys, for the buttons of one chat."""
         return ButtonKeys(self._secret.decode(), self._store, sender)
 

@@ -79,7 +79,7 @@ class WidgetChannel:
         return self._seen(last_reply(self.page))
 
     def tap(self, title: str) -> Seen:
-        button = w(self.page, ".choices button:not(:disabled)").filter(has_text=re.compile(title, re.I)).first
+        button = w(self.page, ".choices button:not(:disabled)").filter(has_text=re.compile(title, re.IGNORECASE)).first
         return self._after(button.tap)
 
     def share(self, latitude: float, longitude: float) -> Seen:
@@ -189,6 +189,7 @@ class TelegramChannel:
 
     def screenshot(self, name: str) -> None:
         page = transcript_html(self.shown)
+        ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"{name}.html").write_text(page, encoding="utf-8")
         self.page.set_content(page)
         self.page.evaluate("window.scrollTo(0, document.body.scrollHeight)")

@@ -5,6 +5,7 @@ The gateway runs in-process (TestClient); Rasa is `FakeRasa` of test_telegram.py
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any, Iterator
 
 import pytest
@@ -15,8 +16,13 @@ from bot.records import Records
 from bot.sessions import SessionSigner
 from bot.settings import Settings
 from tests import test_input_limits
-from tests.test_input_limits import rasa  # noqa: F401 (the fake Rasa fixture)
 from tests.test_telegram import FakeRasa
+
+
+@pytest.fixture
+def rasa() -> Iterator[FakeRasa]:
+    with closing(FakeRasa()) as server:
+        yield server
 
 
 def make_settings(tmp_path, rasa: FakeRasa, **overrides: Any) -> Settings:

@@ -570,7 +570,8 @@ def test_touch_targets_names_and_axe(new_tab, offline_gateway, viewport):
     place = {"text": PLACE_QUESTION, "buttons": [], "sources": [], "request_location": True}
     replies = [{"messages": [answer]}, {"messages": [TRAINER_REPLY]}, {"messages": [place]},
                (503, {"detail": "the assistant is not available right now: it may be restarting."})]
-    options = dict(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2) if viewport == "phone" else {}
+    phone = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+    options = phone if viewport == "phone" else {}
     tab = open_mocked(new_tab, offline_gateway, replies, **options)
     page = tab.page
     for text in (SYB_QUESTION, "trainers in Kampala", "somewhere else", "Hello?"):
@@ -654,7 +655,7 @@ def open_demo(page, gateway_url: str) -> None:
 def _ask_syb(page) -> list[dict[str, Any]]:
     reply = send(page, SYB_QUESTION)
     assert not any("error" in m["cls"] for m in reply), reply_text(reply)
-    assert re.search(r"\bSYB\b|business plan", reply_text(reply), re.I), reply_text(reply)
+    assert re.search(r"\bSYB\b|business plan", reply_text(reply), re.IGNORECASE), reply_text(reply)
     return reply
 
 
@@ -743,7 +744,7 @@ def test_stack_keyboard_only(new_tab, stack):
     before = 1  # the greeting
     _keyboard_open_and_ask(page, SYB_QUESTION)
     wait_settled(page, before + 1)
-    assert re.search(r"\bSYB\b|business plan", reply_text(last_reply(page)), re.I)
+    assert re.search(r"\bSYB\b|business plan", reply_text(last_reply(page)), re.IGNORECASE)
     # The answer's links and feedback buttons are reachable with Tab from the input.
     page.keyboard.press("Shift+Tab")
     assert page.evaluate(f"{SHADOW}.activeElement.tagName") in ("BUTTON", "A")
@@ -779,6 +780,8 @@ def _rasa_rest(rasa_url: str, sender: str, message: str) -> list[dict[str, Any]]
 
 def test_rasa_webchat_greets_and_answers(new_tab, stack):
     """rasa-webchat 1.0.1 (npm) against Rasa's socketio channel, served from the repo root."""
+    from tests.test_webchat_browser import open_webchat
+
     if not (ROOT / "node_modules/rasa-webchat/lib/index.js").exists():
         pytest.skip("node_modules/rasa-webchat is missing: run `npm ci` at the repo root")
     # What the bot sends, from the REST channel (another sender), to know where buttons are due.
@@ -788,8 +791,7 @@ def test_rasa_webchat_greets_and_answers(new_tab, stack):
     tab = new_tab()
     page = tab.page
     with static_server(ROOT) as base:
-        page.goto(f"{base}/tests/web/rasa_webchat.html?rasa={stack.rasa_url}")
-        page.locator(".rw-launcher").click(timeout=60_000)
+        open_webchat(page, base, stack.rasa_url)  # rasa-webchat may open at once, without its launcher
         responses = page.locator(".rw-response")
         responses.first.wait_for(timeout=60_000)  # the greeting, from initPayload /greet
         greet_buttons = [b["title"] for m in greeting for b in m.get("buttons") or []]
