@@ -350,7 +350,7 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     });
     const panelAttrs = { id: "sma-panel", class: "panel", role: "dialog", "aria-label": cfg.title, hidden: true };
     const panel = el("section", panelAttrs, [
-      el("header", null, [
+      el("header", { role: "none" }, [ // not a page banner: the host page has its own
         el("h2", null, cfg.title),
         el("button", { type: "button", onclick: newConversation }, T.newChat),
         el("button", { type: "button", onclick: forgetMe }, T.forget),
