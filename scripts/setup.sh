@@ -57,14 +57,14 @@ PY310=$(find_python 3.10) || {
 make_venv .venv "$PY311" "$(stamp_of pyproject.toml)" -e ".[test]"
 make_venv .venv-rasa "$PY310" "$(stamp_of requirements-rasa.txt)" -r requirements-rasa.txt
 
-# rasa-webchat (npm), for the test that proves existing Rasa web widgets keep working.
+# npm test tools: rasa-webchat (existing Rasa web widgets keep working) and axe-core (the widget's accessibility).
 if command -v npm >/dev/null 2>&1; then
   if [ ! -f node_modules/.stamp ] || [ "$(cat node_modules/.stamp)" != "$(stamp_of package-lock.json)" ]; then
-    say "installing rasa-webchat from npm"
+    say "installing rasa-webchat and axe-core from npm"
     npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && stamp_of package-lock.json > node_modules/.stamp
   fi
 else
-  say "npm not found: the rasa-webchat compatibility test will be skipped"
+  say "npm not found: the rasa-webchat and axe-core browser tests will be skipped"
 fi
 
 # Headless Chromium for the browser tests (Playwright cannot download its own browser here).
