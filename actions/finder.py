@@ -114,11 +114,13 @@ def required_slots(values: dict[str, str | None]) -> list[str]:
 def next_slot(values: dict[str, str | None], opening: bool = False) -> str | None:
     """The next question, or None when there is enough to recommend.
 
-    When the message that started the finder already gives the stage and the need, it recommends
-    straight away; otherwise it asks what is missing (never what is already known).
+    When the message that started the finder already gives the stage and the need (or a running business
+    and the group its owner belongs to), it recommends straight away; otherwise it asks what is missing (never what is already known).
     """
     if opening and known(values.get("stage")) and known(values.get("need")):
         return None
+    if opening and values.get("stage") in ("running", "growing") and values.get("group") in ("women", "refugees"):
+        return None  # "I run my late husband's shop, which training?": a running business and who runs it say enough
     return next((s for s in required_slots(values) if values.get(s) is None), None)
 
 

@@ -66,8 +66,12 @@ FACT_KINDS = (
              _rx(r"who it is for|audience")),
     FactKind("men", _rx(r"\b(?:men|man|husband|male|boys?|my son|brother)\b"),
              _rx(r"\b(?:men|male|husbands?|both women and men|women and men)\b")),
-    FactKind("women", _rx(r"\b(?:women|woman|female|ladies|girls?|mothers?|wives)\b"),
+    FactKind("women", _rx(r"\b(?:women|woman|female|ladies|girls?|mothers?|wife|wives|sister|daughter)\b"),
              _rx(r"\bwom[ae]n\b")),
+    FactKind("finance", _rx(r"\bhow (?:can |do |to |could )?(?:i |we )?(?:get|find|raise|borrow) (?:some |the )?(?:money|"
+                            r"a loan|loans|finance|funding|capital|credit)\b|\bwhere (?:can|do) (?:i|we) (?:get|borrow)\b"),
+             _rx(r"\bsavings groups?\b|\bmicrofinance\b|\bsupplier credit\b|\bloans?\b"),
+             _rx(r"ways to get money|finance|loans?|credit")),
     FactKind("online", _rx(r"\bonline\b|\binternet\b|\bvirtual\b|\bdistance\b|\be-?learning\b|\bremote\w*\b|\bphone\b"),
              _rx(r"\bonline\b|\bvirtual\b|\bdigital\b|\be-?learning\b|\bdistance\b|\bremote\w*\b|\bapps?\b")),
     FactKind("join", _rx(r"\bhow (?:can|do|could|should) (?:i|we) (?:join|take part|take|attend|apply|sign up|enrol|enroll|"

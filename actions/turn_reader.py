@@ -388,7 +388,8 @@ STOPWORDS = frozenset(
 _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\beach (?:one|of them)\b|\bboth\b|"
                      r"\b(?:the|that|this) group\b|\bthen\W*$|\beach\W*$|"
                      r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
-                     r"project|initiative|approach|method|game|workshop|assessment|guide))\b|^\W*(?:and|what about|how about"
+                     r"project|initiative|approach|method|game|workshop|assessment|guide|plan|kit|manual|book|study|"
+                     r"toolkit|checklist|fund|model))\b|^\W*(?:and|what about|how about"
                      r"|also|so|but)\b", re.IGNORECASE)
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
 GENERIC = frozenset(

@@ -236,3 +236,9 @@ def test_a_question_without_an_answer_inside_the_finder_is_handed_on_whatever_th
     step = f.step({"stage": "growing"}, f.Turn(text="who can join", intent="inform", confidence=0.6,
                                                requested="need", opening=False, fresh=True))
     assert step.interrupt
+
+
+def test_a_running_business_and_its_owners_group_recommend_straight_away():
+    s = step(EMPTY, Turn(text="my husband died last year, now i run his grain shop alone. which training for me?",
+                         intent="find_programme", opening=True))
+    assert s.values["stage"] == "running" and s.values["group"] == "women" and s.next_slot is None
