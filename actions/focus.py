@@ -178,7 +178,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     pool = [r for r in results if r.programme == programme] or list(results)
 
     def value(r: SearchResult) -> tuple[bool, float]:
-        fit = _fit(r, kinds)
+        fit = _fit(r, kinds) if not away(r) else 0.0  # a trainer course's "7 days" does not answer a participant
         same_doc = r.doc_id == (document or "").split("#")[0]
         guide = not r.doc_id.startswith("programmes/")  # a guide is about one thing: stay in it
         shown = f"{r.doc_id}#{r.section}" == document  # the passage the last answer showed: again only for a fact it states

@@ -20,6 +20,7 @@ from index.search import Topic as SearchTopic
 
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
 _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
+_PACKAGE_ANYWHERE = re.compile(r"\((GYB|SYB|IYB|EYB)\)")
 COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|difference|differ|or|better)\b",
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
@@ -76,7 +77,9 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             follows, response = True, retry
     names = short_names(pages)
     if follows:
-        reply = compose_answer(response, question, topic.programme, topic.document, names=names,
+        about = topic.document or _package_section(topic, pages)  # "who can join?" after EYB: EYB's section
+        response = _without_other_packages(response, topic)
+        reply = compose_answer(response, question, topic.programme, about, names=names,
                                passage=_not_again(response, question, topic))
     elif programme and not package and _defines(question, pages):  # "what is SCORE?": its "What it is"
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
@@ -109,6 +112,29 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
         return None, topic
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
+
+
+def _without_other_packages(response: SearchResponse, topic: Topic) -> SearchResponse:
+    """A follow-up about one SIYB package never answers from another package's section ("how many days?"
+    after EYB must not give IYB's 7 days)."""
+    if not topic.package:
+        return response
+    mine = topic.package.upper()
+
+    def other_package(r) -> bool:  # its heading or first sentence is about another package ("(SYB) is ...")
+        named = set(_PACKAGE_ANYWHERE.findall(f"{r.section} {r.text[:160]}"))
+        return bool(named) and mine not in named
+
+    kept = [r for r in response.results if not other_package(r)]
+    return SearchResponse(response.question, kept, response.answerable) if kept else response
+
+
+def _package_section(topic: Topic, pages: Pages) -> str | None:
+    """The section of the programme page about the topic's SIYB package: "programmes/siyb#Expand Your Business (EYB)"."""
+    data = (pages[topic.programme].meta.get("packages") or {}).get(topic.package) if topic.package else None
+    if not isinstance(data, dict) or not data.get("name"):
+        return None
+    return f"programmes/{topic.programme}#{data['name']} ({str(topic.package).upper()})"
 
 
 def _defines(question: str, pages: Pages) -> bool:

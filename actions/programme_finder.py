@@ -105,4 +105,5 @@ class ActionRecommendProgrammes(Action):
         best = choices[0] if choices else None
         if best is None:
             return [SlotSet("programme", tracker.get_slot("programme"))]
-        return [SlotSet("programme", best.programme), SlotSet("package", best.package)]
+        return [SlotSet("programme", best.programme), SlotSet("package", best.package),  # the new topic
+                SlotSet("topic_doc", None), SlotSet("topic_subject", None), SlotSet("topic_more", None)]
