@@ -50,7 +50,8 @@ def measure(label: str, stack: processes.Stack, switch: Callable[[], str]) -> No
         chatter.join()
     samples = [s for c in chatters for s in c.samples]
     p50, p95 = percentiles(samples)
-    row(f"{label}: model switch while 3 clients chat", message[:90])
+    row(f"{label}: model switch while 3 clients chat", "")
+    row("  what happened", message)
     row("  longest pause (slowest request)", f"{max(samples):.2f} s; p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
         f"{len(samples)} requests, {sum(c.failed for c in chatters)} failed")
 
