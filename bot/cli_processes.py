@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack.start()
-        ready = stack.wait_ready()
+        ready = stack.wait_ready(timeout_s=600)  # Rasa alone takes 35 s; replicas loading side by side, minutes
         print(f"ready in {ready}s: chat at http://{settings.HOST}:{settings.GATEWAY_PORT}/ "
               f"(API POST /api/chat, health /healthz). Ctrl-C stops everything.", flush=True)
         rasa_switch.supervise(stack, threading.Event(), log=lambda line: print(line, file=sys.stderr, flush=True))
