@@ -112,11 +112,21 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def page_port() -> int:
+    """The port of the browser tests' host page, one per test run (kept in the environment, so every import of
+    this module agrees): the test stack allows it in CORS_ORIGINS, since rasa-webchat talks to Rasa from it."""
+    if not os.environ.get("SME_TEST_PAGE_PORT"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            os.environ["SME_TEST_PAGE_PORT"] = str(s.getsockname()[1])
+    return int(os.environ["SME_TEST_PAGE_PORT"])
+
+
 @contextlib.contextmanager
-def static_server(directory: Path) -> Iterator[str]:
-    """Serve `directory` over HTTP on 127.0.0.1 in a thread; yield its base URL."""
+def static_server(directory: Path, port: int = 0) -> Iterator[str]:
+    """Serve `directory` over HTTP on 127.0.0.1 (on `port`, else a free one) in a thread; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -12,6 +12,7 @@ import pytest
 
 from bot import processes
 from bot.settings import PROJECT_ROOT, Settings
+from tests.browser import page_port
 
 ADMIN_TOKEN = "test-admin-token"
 
@@ -27,6 +28,7 @@ def stack_settings(state_dir: Path, **overrides) -> Settings:
     values = dict(
         STATE_DIR=state_dir, RASA_PORT=free_port(), ACTIONS_PORT=free_port(), GATEWAY_PORT=free_port(),
         RASA_MODEL_DIR=PROJECT_ROOT / "var" / "models", ADMIN_TOKEN=ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE=1000,
+        CORS_ORIGINS=[f"http://127.0.0.1:{page_port()}"],  # the browser tests' host page, for rasa-webchat
     )
     values.update(overrides)
     return Settings(**values)

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 try:
-    from tests.browser import ROOT, needs_chromium, screenshot, static_server
+    from tests.browser import ROOT, needs_chromium, page_port, screenshot, static_server
 except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ itself is on sys.path
-    from browser import ROOT, needs_chromium, screenshot, static_server
+    from browser import ROOT, needs_chromium, page_port, screenshot, static_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, needs_chromium]
 
@@ -89,7 +89,7 @@ def test_rasa_webchat_shows_sources_and_finds_trainers_near_kampala(page, stack)
     buttons = [b["title"] for m in rest for b in m.get("buttons") or []]
     assert sources, "the REST channel's answer has no sources"
 
-    with static_server(ROOT) as base:
+    with static_server(ROOT, page_port()) as base:
         open_webchat(page, base, stack.rasa_url)
         page.locator(RESPONSE).first.wait_for(timeout=60_000)  # the greeting (initPayload /greet)
 

@@ -780,6 +780,7 @@ def _rasa_rest(rasa_url: str, sender: str, message: str) -> list[dict[str, Any]]
 
 def test_rasa_webchat_greets_and_answers(new_tab, stack):
     """rasa-webchat 1.0.1 (npm) against Rasa's socketio channel, served from the repo root."""
+    from tests.browser import page_port
     from tests.test_webchat_browser import open_webchat
 
     if not (ROOT / "node_modules/rasa-webchat/lib/index.js").exists():
@@ -790,7 +791,7 @@ def test_rasa_webchat_greets_and_answers(new_tab, stack):
 
     tab = new_tab()
     page = tab.page
-    with static_server(ROOT) as base:
+    with static_server(ROOT, page_port()) as base:
         open_webchat(page, base, stack.rasa_url)  # rasa-webchat may open at once, without its launcher
         responses = page.locator(".rw-response")
         responses.first.wait_for(timeout=60_000)  # the greeting, from initPayload /greet
