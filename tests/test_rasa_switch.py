@@ -4,6 +4,7 @@ the gateway's Rasa URL follows STATE_DIR/rasa.url, and a switch request always g
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,9 @@ def test_a_switch_request_is_answered_with_why_it_failed(tmp_path: Path) -> None
     supervisor = threading.Thread(target=rasa_switch.supervise, args=(stack, stopping, lambda _line: None))
     supervisor.start()
     try:
+        deadline = time.monotonic() + 10  # the thread writes its pid file as it starts
+        while not rasa_switch.supervisor_running(settings) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert rasa_switch.supervisor_running(settings)
         with pytest.raises(rasa_switch.SwitchFailed, match="no single Rasa to switch"):
             rasa_switch.request_switch(settings, tmp_path / "sme-advisor-new.tar.gz", timeout_s=10)
