@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from actions.programmes import name_key
+
 from actions.finder_questions import (  # noqa: F401  (re-exported)
     GROUP_LABELS, INTRO, NEED_LABELS, NEEDS_BY_STAGE, ORG_GROUP_LABELS, RESTART_HINT, SECTOR_LABELS, SKIP_BUTTON,
     STAGE_LABELS, Reply, _button, question,
@@ -51,11 +53,11 @@ RESTART_TEXT = re.compile(r"^\W*(?:restart|re-?start|start (?:over|again)|begin 
 
 def by_label(slot: str, text: str) -> str | None:
     """The choice whose button label the user typed ("I have an idea, not started yet" -> "starting")."""
-    key = re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    key = name_key(text)
     labels = {"stage": STAGE_LABELS, "need": NEED_LABELS, "group": {**GROUP_LABELS, **ORG_GROUP_LABELS},
               "sector": SECTOR_LABELS}[slot]
     for value, label in labels.items():
-        if re.sub(r"[^a-z0-9]+", " ", label.lower()).strip() == key:
+        if name_key(label) == key:
             return value
     return None
 

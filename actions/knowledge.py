@@ -176,11 +176,11 @@ def _defining(response: SearchResponse, question: str, programme: str, pages: Pa
     search found neither."""
     on_page = [r for r in response.results if r.doc_id == f"programmes/{programme}"]
     doc = pages[programme]
-    own = {re.sub(r"[^a-z0-9]+", " ", n.lower()).strip()
+    own = {programmes.name_key(n)
            for n in (programme, programmes.short_name(doc), programmes.plain_name(doc), programmes.name(doc))}
     keys = [key for _, key, pid, _ in turn_reader.mentions(question, pages) if pid == programme and key not in own]
     for r in on_page:
-        if any(f" {key} " in f" {re.sub(r'[^a-z0-9]+', ' ', r.section.lower())} " for key in keys):
+        if any(f" {key} " in f" {programmes.name_key(r.section)} " for key in keys):
             return r
     return next((r for r in on_page if r.section == "What it is"), None)
 

@@ -78,6 +78,11 @@ def question_payload(subject: str, fallback: str) -> str:
     return f"What is {fallback}?"[:MAX_PAYLOAD_BYTES]
 
 
+def name_key(text: str) -> str:
+    """A name as it is compared: lower case, words of letters and digits ("Women's ..." -> "women s ...")."""
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
 def aliases(pages: Pages) -> dict[str, str]:
     """Lower-cased ways people name each programme (id, acronym, name, SIYB package ids and names) -> id."""
     out: dict[str, str] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
 from actions import finder
-from actions.programmes import TOOL_NAMES, Pages, aliases
+from actions.programmes import TOOL_NAMES, Pages, aliases, name_key
 from index.places import edit_distance
 from index.trainers import language_code
 from index.vocabulary import APOSTROPHES
@@ -174,11 +174,11 @@ def spelled_out(text: str, pages: Pages | None = None) -> str:
 def mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
     """Every alias of a programme or SIYB package the text holds: (position, alias, programme, package).
     A name of several words typed with one slip counts ("get ahed")."""
-    lowered = f" {re.sub(r'[^a-z0-9]+', ' ', names_spelled_out(text, pages).lower())} "
+    lowered = f" {name_key(names_spelled_out(text, pages))} "
     packages = {pkg.lower() for doc in pages.values() for pkg in (doc.meta.get("packages") or {})}
     out = []
     for alias, pid in aliases(pages).items():
-        key = re.sub(r"[^a-z0-9]+", " ", alias).strip()
+        key = name_key(alias)
         at = lowered.find(f" {key} ")
         if len(key) >= 3 and at >= 0:
             out.append((at, key, pid, key if key in packages else _package_by_name(pages, pid, key)))
@@ -192,7 +192,7 @@ def names_spelled_out(text: str, pages: Pages) -> str:
     spans = [m.span() for m in re.finditer(r"[a-z0-9]+", text.lower())]
     words = [text[a:b].lower() for a, b in spans]
     fixes: dict[int, tuple[int, str]] = {}  # first word -> (words covered, the name)
-    for key in {re.sub(r"[^a-z0-9]+", " ", alias).strip() for alias in aliases(pages)}:
+    for key in {name_key(alias) for alias in aliases(pages)}:
         names = key.split()
         if len(names) < 2 or f" {key} " in f" {' '.join(words)} ":
             continue
@@ -239,7 +239,7 @@ def named_all(text: str, pages: Pages) -> list[tuple[str, str | None, str]]:
 
 def _package_by_name(pages: Pages, pid: str, key: str) -> str | None:
     for pkg, data in (pages[pid].meta.get("packages") or {}).items():
-        if re.sub(r"[^a-z0-9]+", " ", str((data or {}).get("name", "")).lower()).strip() == key:
+        if name_key(str((data or {}).get("name", ""))) == key:
             return pkg
     return None
 
