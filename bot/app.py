@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.chat import ChatService
-from bot.limits import BodyLimitMiddleware, RateLimiter, install_error_handlers
+from bot.limits import BodyLimitMiddleware, install_error_handlers
+from bot.rate_limits import shared_limiter
 from bot.records import Records
 from bot.routes import admin, chat, health, telegram, widget
 from bot.routes.telegram import start_telegram, stop_telegram
@@ -25,8 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.chat = ChatService(lambda: settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
-                                     tracker_db=settings.tracker_db_path)
+        app.state.chat = ChatService.from_settings(settings)
         await start_telegram(app)
         try:
             yield
@@ -37,9 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="SME Advisor gateway", lifespan=lifespan)
     app.state.settings = settings
     app.state.records = Records(settings.db_path)
-    app.state.rate_limiter = RateLimiter(settings.RATE_LIMIT_PER_MINUTE)
-    app.state.feedback_limiter = RateLimiter(settings.RATE_LIMIT_PER_MINUTE)
-    app.state.feedback_ip_limiter = RateLimiter(settings.FEEDBACK_PER_IP_PER_MINUTE)
+    # shared by every gateway on the same Redis (REDIS_URL) or STATE_DIR, so two gateways allow no more than one
+    app.state.rate_limiter = shared_limiter(settings, "chat", settings.RATE_LIMIT_PER_MINUTE)
+    app.state.feedback_limiter = shared_limiter(settings, "feedback", settings.RATE_LIMIT_PER_MINUTE)
+    app.state.feedback_ip_limiter = shared_limiter(settings, "feedback-ip", settings.FEEDBACK_PER_IP_PER_MINUTE)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limits={
         "/api/chat": chat.chat_body_limit(settings), "/api/feedback": chat.feedback_body_limit()})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import httpx
+import psycopg2
 
 logger = logging.getLogger(__name__)
 
@@ -89,18 +90,39 @@ def erase_conversation(tracker_db: Path, sender: str) -> int:
         return db.execute("DELETE FROM events WHERE sender_id = ?", (sender,)).rowcount if "events" in tables else 0
 
 
+def erase_conversation_postgres(url: str, sender: str) -> int:
+    """Delete every event of one sender from Rasa's SQL tracker store on PostgreSQL (`POSTGRES_URL`, the
+    replicas' store); returns how many. A database where Rasa has not made its table yet holds nothing."""
+    with closing(psycopg2.connect(url, connect_timeout=10)) as db, db, db.cursor() as cur:
+        cur.execute("SELECT to_regclass('events') IS NOT NULL")
+        if not cur.fetchone()[0]:
+            return 0
+        cur.execute("DELETE FROM events WHERE sender_id = %s", (sender,))
+        return cur.rowcount
+
+
 class ChatService:
     """Talks to Rasa's REST channel. One instance per process; it owns an HTTP connection pool."""
 
     def __init__(
         self, rasa_url: str | Callable[[], str], timeout_s: float = 30.0, token: str = "",
-        client: httpx.AsyncClient | None = None, tracker_db: Path | None = None,
+        client: httpx.AsyncClient | None = None, tracker_db: Path | None = None, tracker_postgres_url: str | None = None,
     ):
-        self._tracker_db = tracker_db  # Rasa's SQLite tracker store, where `forget` erases a conversation
+        # Rasa's SQL tracker store, where `forget` erases a conversation: the SQLite file of the embedded stack,
+        # and PostgreSQL when the replicas keep conversations there (both when both are configured)
+        self._tracker_db = tracker_db
+        self._tracker_postgres_url = tracker_postgres_url
         # a callable is asked on every message, so a blue-green model switch moves the gateway at once
         self._rasa_url = rasa_url if callable(rasa_url) else (lambda: rasa_url)
         self._token = token
         self._client = client or httpx.AsyncClient(timeout=timeout_s)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ChatService:
+        """The chat service of a gateway process (`bot.settings.Settings`): the Rasa to talk to, read on every
+        message, and the tracker stores where `forget` erases."""
+        return cls(lambda: settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
+                   tracker_db=settings.tracker_db_path, tracker_postgres_url=settings.POSTGRES_URL)
 
     async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         """Send one user message (text or a `/intent{...}` payload) and return the bot's replies."""
@@ -125,13 +147,23 @@ class ChatService:
 
     async def forget(self, sender: str) -> int:
         """Erase the sender's conversation: every event of it in Rasa's tracker store (Rasa's API can only
-        append events, so the rows are deleted from the store itself). Returns the number of events erased."""
-        if self._tracker_db is None:
+        append events, so the rows are deleted from the store itself: the SQLite file and, when configured,
+        PostgreSQL). Returns the number of events erased."""
+        if self._tracker_db is None and not self._tracker_postgres_url:
             raise RasaUnavailable("the tracker store is not configured, so the conversation cannot be erased")
+        erased = 0
         try:
-            return await asyncio.to_thread(erase_conversation, self._tracker_db, sender)
+            if self._tracker_db is not None:
+                erased += await asyncio.to_thread(erase_conversation, self._tracker_db, sender)
         except sqlite3.Error as exc:
             raise RasaUnavailable(f"the conversation could not be erased from the tracker store: {exc}") from exc
+        if self._tracker_postgres_url:
+            try:
+                erased += await asyncio.to_thread(erase_conversation_postgres, self._tracker_postgres_url, sender)
+            except psycopg2.Error as exc:
+                raise RasaUnavailable("the conversation could not be erased from the tracker store (PostgreSQL): "
+                                      f"{exc.__class__.__name__}") from exc
+        return erased
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -98,8 +98,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     _token(settings)
-    chat = ChatService(lambda: settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
-                                     tracker_db=settings.tracker_db_path)
+    chat = ChatService.from_settings(settings)
     application = build_application(settings, chat, Records(settings.db_path), polling=True)
 
     async def post_init(app: Any) -> None:

@@ -70,8 +70,10 @@ class ScaledStack(Stack):
             port = free_port(host)
             own.append(servers.redis_child(host, port))
             self.redis_url = f"redis://{host}:{port}/1"
+        # the gateway erases forgotten conversations in PostgreSQL and keeps its rate limits in Redis
         front = s.model_copy(update={"RASA_URL": f"http://{host}:{s.RASA_PORT}",
-                                     "ACTIONS_URL": f"http://{host}:{s.ACTIONS_PORT}"})
+                                     "ACTIONS_URL": f"http://{host}:{s.ACTIONS_PORT}",
+                                     "POSTGRES_URL": self.postgres_url, "REDIS_URL": self.redis_url})
         config = folder / "endpoints.yml"
         config.write_text(json.dumps(endpoints(front.actions_url, self.postgres_url, self.redis_url, s.ACTIONS_SECRET or ""), indent=2))
         config.chmod(0o600)  # it may hold passwords

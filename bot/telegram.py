@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.chat import BotMessage, Button, ChatService, RasaUnavailable, location_message
-from bot.limits import RateLimiter
+from bot.rate_limits import allowed, shared_limiter
 from bot.records import Records
 from bot.settings import Settings
 from bot.telegram_render import ButtonKeys, Outgoing, escape, inline_keyboard, render_message
@@ -218,7 +218,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None:  # e.g. an inline query, or a button of an inline message: nothing to answer in
         raise ApplicationHandlerStop
     limits = context.bot_data["limits"]
-    if limits["messages"].allow(sender_id(chat.id)):
+    if await allowed(limits["messages"], sender_id(chat.id)):
         return
     logger.info("a Telegram chat is over the rate limit")
     if update.callback_query is not None:
@@ -226,7 +226,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.callback_query.answer()
         except TelegramError as exc:
             logger.debug("could not answer a callback query: %s", exc)
-    if limits["notices"].allow(sender_id(chat.id)):
+    if await allowed(limits["notices"], sender_id(chat.id)):
         await send_html(context, chat.id, [Outgoing(escape(SLOW_DOWN))])
     raise ApplicationHandlerStop
 
@@ -278,7 +278,9 @@ def build_application(
         records=records,
         buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN or settings.TELEGRAM_TOKEN, records),
         max_chars=settings.MAX_MESSAGE_CHARS,
-        limits={"messages": RateLimiter(settings.RATE_LIMIT_PER_MINUTE), "notices": RateLimiter(1)},
+        # shared by every gateway (Redis or STATE_DIR), like the button payloads
+        limits={"messages": shared_limiter(settings, "telegram", settings.RATE_LIMIT_PER_MINUTE),
+                "notices": shared_limiter(settings, "telegram-notice", 1)},
     )
     add_handlers(application)
     return application

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from bot.chat import ChatService, RasaUnavailable
 from bot.limits import MAX_METADATA_BYTES, RateLimiter, metadata_problem, metadata_size, valid_text
+from bot.rate_limits import allowed
 from bot.records import Records
 from bot.sessions import Resolved, SessionSigner
 from bot.settings import Settings
@@ -147,7 +148,7 @@ async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, 
     if body.metadata and (size := metadata_size(body.metadata)) > MAX_METADATA_BYTES:
         raise HTTPException(413, f"metadata is too large: at most {MAX_METADATA_BYTES} bytes as JSON (got {size})")
     resolved = sessions.resolve(body.sender)
-    if not request.app.state.rate_limiter.allow(resolved.sender):
+    if not await allowed(request.app.state.rate_limiter, resolved.sender):
         raise HTTPException(429, "too many messages: please wait a minute and try again")
     try:
         messages = await chat.send(resolved.sender, body.message, body.metadata)
@@ -172,7 +173,7 @@ async def post_forget(body: ForgetRequest, request: Request, chat: ChatDep, reco
     """Erase this sender's conversation (every tracker event) and everything stored about them (a web
     session id that does not verify erases nothing: it stands for a fresh session)."""
     resolved = sessions.resolve(body.sender)
-    if not request.app.state.rate_limiter.allow(f"forget:{resolved.sender}"):
+    if not await allowed(request.app.state.rate_limiter, f"forget:{resolved.sender}"):
         raise HTTPException(429, "too many requests: please wait a minute and try again")
     stored = await asyncio.to_thread(records.forget, resolved.sender)
     try:
@@ -191,7 +192,8 @@ async def post_feedback(body: FeedbackRequest, request: Request, records: Record
         raise HTTPException(422, "rating must be 1 (👍) or -1 (👎)")
     resolved = sessions.resolve(body.sender)
     state = request.app.state
-    if not state.feedback_limiter.allow(resolved.sender) or not state.feedback_ip_limiter.allow(client_address(request)):
+    if not await allowed(state.feedback_limiter, resolved.sender) or not await allowed(
+            state.feedback_ip_limiter, client_address(request)):
         raise HTTPException(429, "too much feedback: please wait a minute and try again")
     records.add_feedback(resolved.sender, body.rating, body.question, body.answer)
     return {"status": "stored", **_issued(resolved)}
