@@ -2,7 +2,8 @@
 
 Conversations are shared across replicas, a burst for one conversation split over both loses nothing (the
 atomic lock store), 20 senders x 10 lose nothing, a rolling reload under load fails no request, and a
-SIGKILLed replica is restarted and rejoins."""
+SIGKILLed replica is restarted and rejoins. Forgetting (the widget's "Forget me", Telegram's /forget) erases the
+sender's events from PostgreSQL, read back from the database."""
 
 from __future__ import annotations
 
@@ -12,17 +13,24 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import httpx
+import psycopg2
 import pytest
+from fastapi.testclient import TestClient
 
 from bot import processes, rolling, services
+from bot import telegram as tg
+from bot.app import create_app
 from bot.scaled import ScaledStack
 from bot.servers import ServerMissing, program
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import stack_settings
 from tests.test_retrain_live import Chatter
+from tests.test_telegram import SECRET, TOKEN, FakeBotAPI
 
 pytestmark = pytest.mark.live
 
@@ -88,6 +96,63 @@ def say(url: str, sender: str, text: str) -> int:
                           timeout=120).status_code
     except httpx.HTTPError:
         return 0
+
+
+def pg_events(stack: ScaledStack, sender: str) -> int:
+    """Rows of Rasa's SQL tracker store on PostgreSQL for one sender, read from the database itself."""
+    with closing(psycopg2.connect(stack.postgres_url)) as db, db.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM events WHERE sender_id = %s", (sender,))
+        return cur.fetchone()[0]
+
+
+def test_forget_me_erases_the_conversation_from_postgresql(scaled: ScaledStack) -> None:
+    sender, other = f"web:{uuid.uuid4()}", f"web:{uuid.uuid4()}"
+    for who, text in ((sender, "I live in Kampala, how do I register my shop?"), (sender, "find a trainer near me"),
+                      (other, "What is Start Your Business?")):
+        r = httpx.post(f"{gateway(scaled)}/api/chat", json={"sender": who, "message": text}, timeout=120)
+        assert r.status_code == 200, r.text
+    assert pg_events(scaled, sender) > 0
+    r = httpx.post(f"{gateway(scaled)}/api/forget", json={"sender": sender}, timeout=60)
+    assert r.status_code == 200 and r.json()["events"] > 0, r.text
+    assert pg_events(scaled, sender) == 0
+    assert pg_events(scaled, other) > 0, "only that sender is erased"
+    for url in scaled.layout.replicas.values():  # no replica still shows the conversation
+        events = httpx.get(f"{url}/conversations/{sender}/tracker", params={"token": scaled.settings.RASA_TOKEN},
+                           timeout=30).json()["events"]
+        assert not [e for e in events if e["event"] == "user"]
+    r = httpx.post(f"{gateway(scaled)}/api/chat", json={"sender": sender, "message": "hello"}, timeout=120)
+    assert r.status_code == 200, "a forgotten sender starts afresh"
+
+
+def test_telegram_forget_erases_the_chat_from_postgresql(scaled: ScaledStack) -> None:
+    """A second gateway (in-process, Telegram on, its Bot API faked on 127.0.0.1) on the scaled stack's settings."""
+    bot_api = FakeBotAPI()
+    s = scaled.settings
+    settings = Settings(_env_file=None, **{
+        **s.model_dump(), "RASA_URL": f"http://{s.HOST}:{s.RASA_PORT}", "POSTGRES_URL": scaled.postgres_url,
+        "REDIS_URL": scaled.redis_url, "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET,
+        "TELEGRAM_API_BASE": f"{bot_api.url}/bot", "GATEWAY_PORT": 0})
+    chat_id = 700_000_000 + uuid.uuid4().int % 1_000_000
+    chat, user = {"id": chat_id, "type": "private", "first_name": "Amina"}, {"id": chat_id, "is_bot": False,
+                                                                            "first_name": "Amina"}
+
+    def say(client: TestClient, text: str) -> None:
+        message = {"message_id": 1, "date": int(time.time()), "chat": chat, "from": user, "text": text}
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+        r = client.post("/telegram/webhook", json={"update_id": uuid.uuid4().int % 10**9, "message": message},
+                        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        assert r.status_code == 200, r.text
+
+    try:
+        with TestClient(create_app(settings)) as client:
+            say(client, "What is Start Your Business?")
+            assert pg_events(scaled, tg.sender_id(chat_id)) > 0
+            say(client, "/forget")
+    finally:
+        bot_api.close()
+    assert pg_events(scaled, tg.sender_id(chat_id)) == 0
+    assert [m["text"] for m in bot_api.sent("sendMessage")][-1] == tg.FORGOTTEN
 
 
 def test_lock_store_serves_one_process_at_a_time(scaled: ScaledStack) -> None:
