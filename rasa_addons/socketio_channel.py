@@ -13,7 +13,8 @@ custom payload such as `{"sources": [...]}` raises `TypeError` (an unexpected ke
 - anything else -> `{"custom": payload}`, emitted as one argument (never as `**kwargs`).
 
 Texts keep Rasa's split into one message per paragraph; a single newline inside a paragraph becomes a
-markdown hard break, so that lines (a trainer's city, distance and contact) stay lines.
+markdown hard break, so that lines (a trainer's city, distance and contact) stay lines. A trainer's contact
+(`phone N`, `email E`, `Telegram @H`) becomes `tel:`, `mailto:` and `https://t.me/` links, as in the widget.
 
 rasa-webchat 1.0.1 renders a message `{"text"}` as text and `{"text", "quick_replies"}` as text with
 buttons, but shows quick replies only on the *last* message of the conversation. Our actions send an
@@ -56,6 +57,9 @@ LOCATION_PROMPT = ("Sharing a location isn't available in this chat: please type
                    "(for example “Kampala”).")
 CANCEL_REPLY = {"content_type": "text", "title": "Cancel", "payload": "/stop"}
 _SOFT_BREAK = re.compile(r"(?<!\n)[ \t]*\n(?!\n)")
+_CONTACT = re.compile(r"(?<=\bphone )(?P<phone>\+?\d[\d ().-]{4,18}\d)"
+                      r"|(?<=\bemail )(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+                      r"|(?<=\bTelegram )@(?P<handle>\w{5,32})\b")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 Message = dict[str, Any]
 
@@ -148,6 +152,20 @@ def line_breaks(text: str) -> str:
     return _SOFT_BREAK.sub("  \n", text) if isinstance(text, str) else text
 
 
+def _contact_link(match: re.Match) -> str:
+    if match["phone"]:
+        number = re.sub(r"[^\d+]", "", match["phone"])
+        return f"[{match['phone']}](tel:{number})"
+    if match["email"]:
+        return f"[{_markdown_text(match['email'])}](mailto:{match['email']})"
+    return f"[@{_markdown_text(match['handle'])}](https://t.me/{match['handle']})"
+
+
+def contact_links(text: str) -> str:
+    """A trainer's phone, e-mail and Telegram handle as markdown links (rasa-webchat links only http(s) itself)."""
+    return _CONTACT.sub(_contact_link, text) if isinstance(text, str) else text
+
+
 def _is_text(message: Message) -> bool:
     return set(message) == {"text"} and isinstance(message["text"], str)
 
@@ -172,11 +190,11 @@ class WebchatSocketIOOutput(SocketIOOutput):
         self._held: tuple[str, Any] | None = None
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await super().send_text_message(recipient_id, line_breaks(text), **kwargs)
+        await super().send_text_message(recipient_id, contact_links(line_breaks(text)), **kwargs)
 
     async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
                                      **kwargs: Any) -> None:
-        await super().send_text_with_buttons(recipient_id, line_breaks(text), buttons, **kwargs)
+        await super().send_text_with_buttons(recipient_id, contact_links(line_breaks(text)), buttons, **kwargs)
 
     async def _emit(self, room: str, message: Any) -> None:
         await self.sio.emit(self.bot_message_evt, message, room=room)
