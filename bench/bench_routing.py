@@ -19,7 +19,7 @@ from bench.common import median_of_runs, peak_rss_mb, percentiles, row, time_cal
 from bot import services  # noqa: E402
 from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
 from index.routing import Router  # noqa: E402
-from index.routing_eval import load_routing_set  # noqa: E402
+from index.evaluation import load_routing_set  # noqa: E402
 
 ROUTING_SET = PROJECT_ROOT / "tests/eval/routing.yaml"
 TARGET_P95_MS = 30.0

@@ -115,7 +115,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"knowledge search: {len(questions)} questions, {len(off_topic)} off-topic ({args.questions})")
     print(format_reports(reports))
     if args.routing and Path(args.routing).exists():
-        from index.routing_eval import run_routing_eval
+        from index.evaluation import run_routing_eval
 
         print()
         print(run_routing_eval(services.make_router(settings, args.knowledge), Path(args.routing)))

@@ -1,15 +1,33 @@
-"""Retrieval evaluation: hit@1, hit@3 and MRR by programme, off-topic rejection, threshold calibration."""
+"""Quality figures on the labelled sets of tests/eval/: knowledge search and programme routing.
+
+Search (tests/eval/questions.yaml): hit@1, hit@3 and MRR by programme for each ranker, off-topic
+rejection and threshold calibration.
+
+Routing (tests/eval/routing.yaml), definitions printed with the report:
+- top-1: the first recommendation is one of the item's acceptable programmes (any of `programmes`,
+  not only the first label); "strict top-1" also reports the first label only.
+- top-3: one of the first three recommendations is acceptable.
+- per programme: items grouped by their first label.
+- SIYB package: over items labelled with a `package` where siyb is among the first three
+  recommendations, the package siyb proposes equals the label.
+- off-topic: share of off-topic texts routed to nothing (an empty list).
+The report also prints the relevance threshold that best separates on- from off-topic texts.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
 from index.search import Mode, Searcher
+
+if TYPE_CHECKING:
+    from index.routing import Recommendation, Router
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "fused")
 
@@ -28,9 +46,20 @@ class ModeReport:
     off_scores: list[float] = field(default_factory=list)
 
 
-def load_questions(path: Path) -> tuple[list[dict], list[str]]:
+def load_set(path: Path, key: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """A labelled set: its items (the list under `key`) and its `off_topic` texts (none when absent)."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return data["questions"], data.get("off_topic", [])
+    return data[key], data.get("off_topic", [])
+
+
+def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The search set: `questions` (each `q` and its `programme`) and `off_topic`."""
+    return load_set(path, "questions")
+
+
+def load_routing_set(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The routing set: `descriptions` (each `text`, `programmes`, maybe `package`) and `off_topic`."""
+    return load_set(path, "descriptions")
 
 
 def calibrate(on_scores: list[float], off_scores: list[float]) -> float:
@@ -99,3 +128,104 @@ def format_reports(reports: list[ModeReport]) -> str:
                      f"off-topic rejected {m.off_topic_rejected:.3f}  (calibrated threshold would be "
                      f"{calibrate(m.on_scores, m.off_scores):.3f})")
     return "\n".join(lines)
+
+
+# --- programme routing ---------------------------------------------------------------------------
+
+BARS = {"top-1": 0.92, "top-3": 0.98, "package": 0.85, "off-topic empty": 0.90}
+
+
+@dataclass
+class RoutingReport:
+    n: int = 0
+    top1: float = 0.0
+    strict_top1: float = 0.0
+    top3: float = 0.0
+    package: float = 0.0
+    package_n: int = 0
+    off_topic_empty: float = 0.0
+    off_topic_n: int = 0
+    mean_recommendations: float = 0.0
+    threshold: float = 0.0
+    calibrated: float = 0.0
+    by_programme: dict[str, dict[str, float]] = field(default_factory=dict)
+    misses: list[str] = field(default_factory=list)
+
+    def figures(self) -> dict[str, float]:
+        return {"top-1": self.top1, "top-3": self.top3, "package": self.package, "off-topic empty": self.off_topic_empty}
+
+
+def _mean(values: list[bool]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _separating(on: list[float], off: list[float]) -> float:
+    """The middle of the gap when the two sets separate cleanly, else `calibrate`'s best value."""
+    if max(off) < min(on):
+        return round((max(off) + min(on)) / 2, 3)
+    return calibrate(on, off)
+
+
+def evaluate_routing(router: Router, items: list[dict[str, Any]], off_topic: list[str]) -> RoutingReport:
+    """Route every labelled text and off-topic text; collect the figures and the misses."""
+    report = RoutingReport(n=len(items), off_topic_n=len(off_topic), threshold=router.threshold)
+    per: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    top1, strict, top3, packages, sizes = [], [], [], [], []
+    for item in items:
+        recs: list[Recommendation] = router.route(item["text"])
+        ids = [r.programme for r in recs]
+        ok = set(item["programmes"])
+        hit1, hit3 = bool(ids) and ids[0] in ok, bool(ok & set(ids[:3]))
+        top1.append(hit1), strict.append(bool(ids) and ids[0] == item["programmes"][0]), top3.append(hit3)
+        sizes.append(len(recs))
+        per[item["programmes"][0]].append((hit1, hit3))
+        siyb = next((r for r in recs[:3] if r.programme == "siyb"), None)
+        if item.get("package") and siyb:
+            packages.append(siyb.package == item["package"])
+            if siyb.package != item["package"]:
+                report.misses.append(f"package {siyb.package} (want {item['package']}): {item['text']}")
+        if not hit1:
+            report.misses.append(f"{'/'.join(ids[:3]) or '[]'} (want {'/'.join(item['programmes'])}): {item['text']}")
+    off_empty = [not router.route(text) for text in off_topic]
+    for text, empty in zip(off_topic, off_empty):
+        if not empty:
+            report.misses.append(f"off-topic routed: {text}")
+    report.top1, report.strict_top1, report.top3 = _mean(top1), _mean(strict), _mean(top3)
+    report.package, report.package_n = _mean(packages), len(packages)
+    report.off_topic_empty = _mean(off_empty) if off_topic else 1.0
+    report.mean_recommendations = sum(sizes) / len(sizes) if sizes else 0.0
+    report.by_programme = {p: {"n": len(v), "top-1": _mean([a for a, _ in v]), "top-3": _mean([b for _, b in v])}
+                           for p, v in sorted(per.items())}
+    if router.searcher is not None:
+        on = [router.searcher.relevance(item["text"]) for item in items]
+        off = [router.searcher.relevance(text) for text in off_topic]
+        report.calibrated = _separating(on, off) if off else router.threshold
+    return report
+
+
+def format_routing_report(report: RoutingReport, source: str = "") -> str:
+    lines = [f"programme routing: {report.n} descriptions, {report.off_topic_n} off-topic {source}".rstrip(),
+             f"{'programme (first label)':<26}{'n':>4}{'top-1':>8}{'top-3':>8}", "-" * 46]
+    for p, s in report.by_programme.items():
+        lines.append(f"{p:<26}{s['n']:>4}{s['top-1']:>8.2f}{s['top-3']:>8.2f}")
+    lines.append("-" * 46)
+    for name, value in report.figures().items():
+        verdict = "ok" if value >= BARS[name] else "BELOW"
+        lines.append(f"{name:<18}{value:>7.3f}   (bar {BARS[name]:.2f}: {verdict})")
+    lines += [
+        f"strict top-1 (first label only) {report.strict_top1:.3f}; package accuracy over {report.package_n} items "
+        f"where siyb is in the top 3; {report.mean_recommendations:.2f} recommendations per text on average",
+        "top-1 counts a hit when the first recommendation is ANY acceptable programme of the item; "
+        "top-3 when any of the first three is.",
+        f"relevance threshold {report.threshold:.3f} (calibrated on this set: {report.calibrated:.3f})",
+    ]
+    if report.misses:
+        lines.append("misses:")
+        lines += [f"  {m}" for m in report.misses]
+    return "\n".join(lines)
+
+
+def run_routing_eval(router: Router, path: Path) -> str:
+    """Report on the labelled set at `path` with a router over the (already indexed) knowledge folder."""
+    items, off_topic = load_routing_set(path)
+    return format_routing_report(evaluate_routing(router, items, off_topic), f"({path})")

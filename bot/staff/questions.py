@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
+
+from index.text import normalise, plural_stem
 
 JACCARD = 0.5
 STOPWORDS = frozenset("""
@@ -23,17 +23,10 @@ may might must have has had how what when where which who whom why please hi hel
 """.split())
 
 
-def normalise(text: str) -> str:
-    """Lower case, accents folded, punctuation removed, spaces collapsed."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[a-z0-9]+", folded))
-
-
 def tokens(text: str) -> frozenset[str]:
     """Content words of a question, with a plural 's' dropped."""
     words = [w for w in normalise(text).split() if w not in STOPWORDS]
-    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w for w in words)
+    return frozenset(plural_stem(w) for w in words)
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
