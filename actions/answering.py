@@ -87,7 +87,8 @@ def compose_answer(response: SearchResponse, question: str | None = None, progra
         if (r is best or r.score >= floor) and r.doc_id not in seen and len(sources) < MAX_SOURCES:
             seen.add(r.doc_id)
             sources.append({"title": r.title, "url": r.source_url, "programme": r.programme})
-    body, more_at = focus.window(question, best.text, limit)
+    shown = document is not None and f"{best.doc_id}#{best.section}" == document  # the passage the user just read
+    body, more_at = focus.window(question, best.text, limit, lead=shown)
     return Answer(text=f"**{heading(best, names)}**\n\n{body}", answered=True, programme=best.programme,
                   sources=sources, document=f"{best.doc_id}#{best.section}", section=best.section, more_at=more_at)
 

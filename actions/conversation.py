@@ -33,7 +33,7 @@ PRONOUN = re.compile(r"\b(?:it|this|that|there|the (?:course|training|programm?e
                                  re.IGNORECASE)
 
 REPLIES = {
-    "restart": "OK, let's start again. What would you like to do? Ask me anything about your business, or pick one:",
+    "restart": "OK, a fresh start: I have put aside what we said. What would you like to do? Ask me anything about your business, or pick one:",
     "stop_form": "OK, I've stopped. Ask me anything about your business whenever you like, or pick one:",
     "stop": "OK. Ask me anything about your business whenever you like, or pick one:",
     "affirm": "Great! What would you like to do next? Ask me a question, or pick one:",
@@ -112,7 +112,7 @@ class ActionReadTurn(Action):
             chosen = None
         elif reading.programme:
             chosen = programmes.programme_id(reading.programme, pages)
-        elif not text.startswith("/") and context.topic and PRONOUN.search(text):
+        elif not text.startswith("/") and context.topic and PRONOUN.search(text) and not turn_reader.changes_topic(text):
             chosen = context.topic  # "can I take it near Gulu?": the programme under discussion
         elif context.last_bot == "action_find_trainers":
             chosen = tracker.get_slot("trainer_programme")  # "in Kano then?": the same search somewhere else
@@ -131,6 +131,17 @@ class ActionReadTurn(Action):
             return [SlotSet("flow", "trainers"), SlotSet("trainer_programme", tracker.get_slot("trainer_programme"))]
         reply = trainer_replies.language_reply(runtime.trainer_directory(), pages, lat, lon, label,
                                                tracker.get_slot("trainer_programme"), reading.values["language"])
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        return [SlotSet("flow", None)]
+
+    def _trainer_details(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        """"Give me his number": the contacts and languages of the trainers just shown."""
+        lat, lon = as_float(tracker.get_slot("latitude")), as_float(tracker.get_slot("longitude"))
+        if lat is None or lon is None:
+            return [SlotSet("flow", "trainers"), SlotSet("trainer_programme", tracker.get_slot("trainer_programme"))]
+        reply = trainer_replies.details_reply(runtime.trainer_directory(), pages, lat, lon,
+                                              tracker.get_slot("trainer_programme"), context.trainers_shown,
+                                              bool(reading.values.get("first")))
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("flow", None)]
 

@@ -43,7 +43,8 @@ ORG_GROUP_LABELS = {"women": "Women entrepreneurs", "refugees": "Refugees and ho
 SECTOR_LABELS = {"agriculture": "Farming & food", "manufacturing": "Manufacturing", "trade": "Trade & retail",
                  "services": "Services & tourism", "construction": "Construction", "other": "Other"}
 SKIP_BUTTON = {"title": "Skip", "payload": "/skip"}
-RESTART_HINT = "Type “find a programme” to start again whenever you like."
+RESTART_HINT = ("Not quite right? Tell me in your own words (“I already run a shop”), or type “find a programme” "
+                "to answer the questions once more.")
 
 
 @dataclass

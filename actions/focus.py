@@ -32,18 +32,18 @@ def _rx(pattern: str) -> re.Pattern[str]:
 LANGUAGE_NAMES = r"(?:french|spanish|portuguese|arabic|english|swahili|chinese|russian|local languages?)"
 
 FACT_KINDS = (
-    FactKind("duration", _rx(r"\bhow (?:long|many (?:days|weeks|hours|months))\b|\bduration\b|\bhow much time\b|"
+    FactKind("duration", _rx(r"\bhow (?:long|many (?:days?|weeks?|hours?|months?))\b|\bduration\b|\bhow much time\b|"
                              r"\b(?:days|weeks|hours) (?:does it|is it|it)\b"),
              _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|a few)(?:[ -](?:to|or)[ -]\w+)?[ -]"
                  r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b")),
     FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
              _rx(r"\b(?:fees?|free of charge|free|low[- ]cost|cheap|inexpensive|costs? little|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
                  r"(?:course|training|participants?)|pay(?:s|ing)? (?:for (?:the )?(?:course|training)|a fee|part)|"
-                 r"subsidi[sz]\w*|charges?)\b"),
+                 r"subsidi[sz]\w*|charges?|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"),
              _rx(r"\bfees?\b|\bprices? of (?:the )?training")),
     FactKind("year", _rx(r"\bsince when\b|\bwhen (?:did|was|were|has)\b|\bwhat year\b|\bhow old\b|\bstart(?:ed)? when\b|"
                          r"\bhistory\b|\bbegan\b|\blaunched\b"),
-             _rx(r"\b(?:19[5-9]\d|20[0-3]\d)\b")),
+             _rx(r"\b(?:19[5-9]\d|20[0-3]\d)s?\b")),
     FactKind("funder", _rx(r"\bfund(?:s|ed|ing|er|ers)?\b|\bdonors?\b|\bsponsor\w*\b|\bwho pays\b|\bpaid for by\b|"
                            r"\bfinanced? by\b|\bwho (?:pays?|paid|finances?|supports?)\b|\bpays? for (?:it|this|that)\b"),
              _rx(r"\b(?:fund(?:ed|ing|s|ers?)|donors?|support(?:ed)? (?:by|from)|SECO|Norad|Sida|NORAD|EU|European "
@@ -62,12 +62,13 @@ FACT_KINDS = (
                         r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my \w+)\W*(?:\?|$)|"
                         r"\b(?:i'?m|i am|he is|she is) (?:only )?1\d\b"),
              _rx(r"\b(?:for (?:people|women|men|owners|entrepreneurs|anyone|organisations)|open to|can join|"
-                 r"may join|is for|are for|who want|who have|who run)\b"),
+                 r"may join|is for|are for|who want|who have|who run|(?:firms|businesses|enterprises|participants|"
+                 r"people) are (?:chosen|selected)|suits)\b"),
              _rx(r"who it is for|audience")),
     FactKind("men", _rx(r"\b(?:men|man|husband|male|boys?|my son|brother)\b"),
-             _rx(r"\b(?:men|male|husbands?|both women and men|women and men)\b")),
+             _rx(r"\b(?:men|male|husbands?|both women and men|women and men)\b"), _rx(r"who it is for|audience")),
     FactKind("women", _rx(r"\b(?:women|woman|female|ladies|girls?|mothers?|wife|wives|sister|daughter)\b"),
-             _rx(r"\bwom[ae]n\b")),
+             _rx(r"\bwom[ae]n\b"), _rx(r"who it is for|audience")),
     FactKind("finance", _rx(r"\bhow (?:can |do |to |could )?(?:i |we )?(?:get|find|raise|borrow) (?:some |the )?(?:money|"
                             r"a loan|loans|finance|funding|capital|credit)\b|\bwhere (?:can|do) (?:i|we) (?:get|borrow)\b"),
              _rx(r"\bsavings groups?\b|\bmicrofinance\b|\bsupplier credit\b|\bloans?\b"),
@@ -93,8 +94,8 @@ FACT_KINDS = (
                             r"\bhow much (?:\w+ ){0,3}(?:improve|increase|rise|grow|go up)\w*\b|"
                             r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
                             r"(?:work|help|increase|improve|raise|boost)\b"),
-             _rx(r"\b(?:\d+(?:\.\d+)? ?(?:%|per ?cent)|increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
-                 r"trial|results?)\b"),
+             _rx(r"\b\d+(?:\.\d+)? ?(?:%|per ?cent\b)|\b(?:increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
+                 r"trial|results?|gains?)\b"),
              _rx(r"results|evidence|key facts|figures|what participants get")),
 )
 SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(*])")
@@ -107,8 +108,15 @@ GUIDE_BONUS = 0.15  # ... or another from its document when that is a guide (C-B
 
 
 def expected(question: str) -> list[FactKind]:
-    """The kinds of fact a question asks for (none for "what is ...?" and other open questions)."""
-    return [k for k in FACT_KINDS if k.question.search(question)]
+    """The kinds of fact a question asks for (none for "what is ...?" and other open questions). A group named
+    ("can my wife join?") asks for a sentence about that group, not any sentence saying who a course is for."""
+    kinds = [k for k in FACT_KINDS if k.question.search(question)]
+    if any(k.name in GROUP_KINDS for k in kinds):
+        kinds = [k for k in kinds if k.name != "who"]
+    return kinds
+
+
+GROUP_KINDS = frozenset({"men", "women"})
 
 
 _ITEM = re.compile(r"\s*(?:[-*]|\d+[.)])\s")
@@ -188,10 +196,12 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     return max(pool, key=value)
 
 
-def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None = None) -> tuple[str, int | None]:
+def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None = None,
+           lead: bool = False) -> tuple[str, int | None]:
     """The part of a passage that answers the question: whole sentences and whole lists, about `limit`
     characters (at least one unit), starting at the passage's beginning unless the fact asked for comes
-    later (or at unit `start`, for "Tell me more").
+    later (or at unit `start`, for "Tell me more"). `lead`: the user has seen this passage, so start at the
+    sentence that answers ("can I take only one module?" -> "An owner can take only the modules they need ...").
 
     Returns the text and the unit where the passage goes on after it (None when it was shown to the end).
     """
@@ -199,10 +209,15 @@ def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None =
     if not parts:
         return "", None
     if start is None:
-        kinds = expected(question)
-        hit = next((i for i, u in enumerate(parts) for k in kinds if k.sentence.search(u.text)), 0) if kinds else 0
+        hit = _answering_unit(question, parts)
         start = 0
-        if sum(len(u.text) + 1 for u in parts[: hit + 1]) > limit:  # the fact comes late: start just before it
+        if hit and not lead and YES_NO.match(question) and parts[hit].before == " ":
+            return _settled_first(parts, hit, limit)  # "can men join GET Ahead?" -> "Men can join ... too."
+        if lead and hit:
+            start = hit
+            while start > 0 and parts[start].before == "\n":  # a list item: from the list's intro line
+                start -= 1
+        elif sum(len(u.text) + 1 for u in parts[: hit + 1]) > limit:  # the fact comes late: start just before it
             start = hit - 1 if hit and parts[hit].before == " " else hit
     else:
         hit = start = min(max(start, 0), len(parts) - 1)
@@ -214,6 +229,46 @@ def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None =
     end = _whole_lists(parts, start, end, hit, limit)
     body = "".join((u.before if i else "") + u.text for i, u in enumerate(parts[start:end]))
     return body, end if end < len(parts) else None
+
+
+YES_NO = re.compile(r"^\W*(?:can|could|may|is|are|does|do|did|will|would|should|has|have)\b", re.IGNORECASE)
+
+
+def _settled_first(parts: list[Unit], hit: int, limit: int) -> tuple[str, int | None]:
+    """A yes/no question's window: the sentence that settles it, then the passage from its start (whole units)."""
+    body, used, end = parts[hit].text, len(parts[hit].text), 0
+    for i, u in enumerate(parts):
+        if i == hit:
+            continue
+        if used + len(u.text) + 1 > limit or i > hit:
+            break
+        body += ("\n\n" if i == 0 else u.before) + u.text
+        used, end = used + len(u.text) + 1, i + 1
+    end = max(end, hit + 1) if end >= hit else end
+    return body, end if end < len(parts) else None
+
+
+_ASKED_WORD = re.compile(r"[a-z]{4,}")
+_NOT_ASKED = frozenset("what which where when does have with that this they them there their about into your from "
+                       "will would could should can't want need know tell give please also just only".split())
+
+
+def answers_in_words(question: str, result: SearchResult) -> bool:
+    """Whether an open question's words meet in one sentence of the passage ("only one module" -> "take only
+    the modules they need")."""
+    return not expected(question) and _answering_unit(question, units(result.text)) > 0
+
+
+def _answering_unit(question: str, parts: list[Unit]) -> int:
+    """The first unit stating the kind of fact asked for; for an open question, the unit sharing most words
+    with it (two at least); else 0."""
+    kinds = expected(question)
+    if kinds:
+        return next((i for i, u in enumerate(parts) for k in kinds if k.sentence.search(u.text)), 0)
+    asked = {w[:5] for w in _ASKED_WORD.findall(question.lower()) if w not in _NOT_ASKED}
+    overlap = [len(asked & {w[:5] for w in _ASKED_WORD.findall(u.text.lower())}) for u in parts]
+    best = max(range(len(parts)), key=lambda i: overlap[i]) if parts else 0
+    return best if overlap and overlap[best] >= 2 else 0
 
 
 def _whole_lists(parts: list[Unit], start: int, end: int, hit: int, limit: int) -> int:

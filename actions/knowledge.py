@@ -21,7 +21,7 @@ from index.search import Topic as SearchTopic
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
 _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
 _PACKAGE_ANYWHERE = re.compile(r"\((GYB|SYB|IYB|EYB)\)")
-COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|difference|differ|or|better)\b",
+COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif+e?re?n[cs]e|differ|or|better)\b",
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
@@ -52,6 +52,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     context). Returns the answer, the topic it leaves the conversation on, and the response it used (for
     the unanswered list).
     """
+    if turn_reader.changes_topic(question) and (rest := turn_reader.TOPIC_CHANGE.sub(" ", question).strip(" .,:;-")):
+        question, topic = rest, Topic()  # "different question: social security for my workers?"
     sides = compared(question, pages)
     if sides:
         return compare(question, sides, pages, search)
@@ -76,11 +78,23 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         if retry.answerable:  # "who leads the group then?" after C-BED: only the topic makes sense of it
             follows, response = True, retry
     names = short_names(pages)
+    fact = None
+    if programme and not follows and response.answerable and focus.expected(question):
+        named_topic = Topic(programme, package)  # "how much does SYB cost?": the fees on the SIYB page
+        response = _without_other_packages(response, named_topic)  # ... never GYB's 2 to 3 days for EYB
+        if (fact := _stated_on_page(response, question, programme)) is None:
+            wider = _without_other_packages(search(question, _search_topic(named_topic, pages)), named_topic)
+            if wider.answerable and (fact := _stated_on_page(wider, question, programme)) is not None:
+                response = wider
     if follows:
         about = topic.document or _package_section(topic, pages)  # "who can join?" after EYB: EYB's section
         response = _without_other_packages(response, topic)
         reply = compose_answer(response, question, topic.programme, about, names=names,
                                passage=_not_again(response, question, topic))
+    elif programme and package and (own := _own_section(response, question, Topic(programme, package), pages)):
+        reply = compose_answer(response, question, programme, names=names, passage=own)  # "who can join EYB?"
+    elif fact is not None:
+        reply = compose_answer(response, question, programme, names=names, passage=fact)
     elif programme and not package and _defines(question, pages):  # "what is SCORE?": its "What it is"
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
                                passage=_defining(response, question, programme, pages))
@@ -129,6 +143,24 @@ def _without_other_packages(response: SearchResponse, topic: Topic) -> SearchRes
     return SearchResponse(response.question, kept, response.answerable) if kept else response
 
 
+def _stated_on_page(response: SearchResponse, question: str, programme: str):
+    """The passage of the programme's own page that states the kind of fact the question asks for, if any."""
+    kinds = focus.expected(question)
+    on_page = [r for r in response.results if r.doc_id == f"programmes/{programme}" and focus.fits(r, kinds)]
+    return focus.choose(question, on_page, programme) if on_page else None
+
+
+def _own_section(response: SearchResponse, question: str, topic: Topic, pages: Pages):
+    """For a question naming a SIYB package ("and for EYB, who can join?"): the package's own section when it
+    states the kind of fact asked for (or the question asks for none), else None to choose as usual."""
+    section = _package_section(topic, pages)
+    own = next((r for r in response.results if f"{r.doc_id}#{r.section}" == section), None)
+    kinds = focus.expected(question)
+    if own is None or kinds and not focus.fits(own, kinds) and _stated_on_page(response, question, topic.programme):
+        return None  # another passage of the programme's page states it ("how much is SYB?": the fees)
+    return own
+
+
 def _package_section(topic: Topic, pages: Pages) -> str | None:
     """The section of the programme page about the topic's SIYB package: "programmes/siyb#Expand Your Business (EYB)"."""
     data = (pages[topic.programme].meta.get("packages") or {}).get(topic.package) if topic.package else None
@@ -159,8 +191,9 @@ def _not_again(response: SearchResponse, question: str, topic: Topic):
         return None
     chosen = focus.choose(question, response.results, topic.programme, topic.document)
     kinds = focus.expected(question)
-    if f"{chosen.doc_id}#{chosen.section}" != topic.document or kinds and focus.fits(chosen, kinds):
-        return None  # something new, or the passage shown does state the fact asked for
+    if (f"{chosen.doc_id}#{chosen.section}" != topic.document or kinds and focus.fits(chosen, kinds)
+            or focus.answers_in_words(question, chosen)):
+        return None  # something new, or the passage shown does state the fact asked for (the reply leads with it)
     others = [r for r in response.results if f"{r.doc_id}#{r.section}" != topic.document]
     if not others:
         return None

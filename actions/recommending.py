@@ -211,6 +211,6 @@ def compose(choices: Sequence[Choice], values: dict, pages: Pages) -> list[Reply
     else:
         intro = (f"You skipped the questions, so here is where most people start; {fits}. Tell me more about "
                  "your business any time and I'll be more precise:")
-    replies = [Reply(f"{intro}\n{RESTART_HINT}")]
-    replies += [recommendation_reply(i, c, values, pages) for i, c in enumerate(choices, 1)]
+    replies = [Reply(intro)] + [recommendation_reply(i, c, values, pages) for i, c in enumerate(choices, 1)]
+    replies[-1].text += f"\n\n{RESTART_HINT}"  # after the programmes, where a user who disagrees looks
     return replies

@@ -367,6 +367,26 @@ def language_reply(directory: TrainerDirectory, pages: Mapping[str, object], lat
     return Reply(f"The nearest{of} trainers who speak {spoken}, from {where(label)}:\n\n" + "\n\n".join(blocks))
 
 
+def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], latitude: float, longitude: float,
+                  programme: str | None, shown: int, first_only: bool) -> Reply:
+    """"Give me his number", "what language they speak?" after a list: how to reach the trainers shown and the
+    languages they speak (only the first, for "his"/"her"/"the first one")."""
+    found = directory.near(latitude, longitude, programme=trainer_filter(programme, pages), limit=max(shown, 1))
+    if not found:
+        return no_place_reply()
+    found = found[:1] if first_only else found[:shown or PAGE_SIZE]
+    lines = []
+    for i, (t, _km) in enumerate(found, 1):
+        contact = [f"phone {t.phone}" if t.phone else "", f"email {t.email}" if t.email else "",
+                   f"Telegram {t.telegram}" if t.telegram else ""]
+        reach = " · ".join(c for c in contact if c) or "through the ILO country office"
+        spoken = ", ".join(language_name(code) for code in t.languages) or "not listed"
+        lines.append(f"**{i}. {t.name}** ({t.city}): {reach}\nSpeaks {spoken}")
+    head = "You can contact this trainer directly:" if len(found) == 1 else "You can contact these trainers directly:"
+    return Reply(head + "\n\n" + "\n\n".join(lines) + "\n\nSay which language you need (“any who speak French?”) "
+                 "and I'll look for trainers who speak it.", [MORE_BUTTON])
+
+
 def no_place_reply() -> Reply:
     """For "show more trainers" before any search."""
     return Reply("Tell me where you are first, then I'll find trainers near you.",

@@ -19,7 +19,8 @@ from index.places import edit_distance
 from index.trainers import language_code
 from index.vocabulary import APOSTROPHES
 
-Kind = Literal["question", "more", "simpler", "complaint", "finder", "trainers", "more_trainers", "trainer_language", "restart",
+Kind = Literal["question", "more", "simpler", "complaint", "finder", "trainers", "more_trainers", "trainer_language",
+               "trainer_details", "restart",
                "menu", "stop", "affirm", "deny",
                "thanks", "goodbye", "greet", "unclear"]
 
@@ -49,8 +50,18 @@ GREETING = _whole(r"hi+", r"hello+", r"hey+", r"hallo", r"helo", r"good (?:morni
                   r"hi there", r"hello there", r"salaam", r"salam", r"jambo", r"hola", r"bonjour", r"ol[aá]", r"yo")
 ACKNOWLEDGE = _whole(r"ok(?:ay)?", r"k", r"cool", r"great", r"nice", r"good", r"fine", r"alright", r"i see",
                      r"got it", r"noted", r"understood", r"hmm+", r"ah+", r"oh+")
-MORE_TRAINERS = re.compile(r"^\W*(?:show |any |see |give me |are there )?(?:me )?(?:some )?(?:more|other|next|another)"
-                           r"(?: ones?| trainers?| results?| names?| please| options)*\W*$", re.IGNORECASE)
+MORE_TRAINERS = re.compile(r"^\W*(?:ok\W+|and\W+)?(?:show |any |see |give me |are there |is there )?(?:me )?(?:some |any )?"
+                           r"(?:more|other|next|another|further|farther)"
+                           r"(?: ones?| trainers?| results?| names?| please| options| pls)*"
+                           r"(?: (?:in|from|at) (?:an?other|other|a different|different|next|more) (?:towns?|city|cities|places?"
+                           r"|areas?|regions?))?\W*$"
+                           r"|^\W*(?:any(?:one| trainers?)?|someone|somebody) (?:in|from|at) (?:an?other|other|a different|"
+                           r"different) (?:towns?|city|cities|places?|areas?)\W*$"
+                           r"|^\W*(?:any(?:one)? |someone )?(?:elsewhere|further away|farther away)\W*$", re.IGNORECASE)
+# After a trainer list: how to reach them or what they speak ("ok give me his number", "what language the trainer speak")
+TRAINER_DETAILS = re.compile(r"\b(?:numbers?|phone|call|contacts?|e-?mail|whatsapp|reach|telegram|address|"
+                             r"languages?|speak)\b", re.IGNORECASE)
+FIRST_ONE = re.compile(r"\b(?:his|her|him|the first(?: one)?|first one|number (?:one|1)|no\.? ?1|that one)\b", re.IGNORECASE)
 
 # After a trainer list: the user narrows it to one programme ("only GET Ahead pls", "just SIYB ones", "SCORE only")
 ONLY = re.compile(r"^\W*(?:only|just|and|but|what about|how about|any|show(?: me)?)\b|\b(?:only|ones?|trainers? for)\W*$|"
@@ -299,6 +310,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if (trainers_context or context.trainers_shown and re.search(_TRAINER_WORDS, text, re.IGNORECASE)) and (
             language := spoken_language(text)):
         return reading("trainer_language", values={"language": language})  # "they speak somali?"
+    if trainers_context and context.trainers_shown and TRAINER_DETAILS.search(text) and not wants_trainer(text):
+        return reading("trainer_details", values={"first": "yes"} if FIRST_ONE.search(text) else {})
     if trainers_context and programme and ONLY.search(text):
         return reading("trainers")  # "only GET Ahead pls": the same search, for that programme
     if TELL_MORE.match(text):
@@ -394,7 +407,7 @@ _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
 GENERIC = frozenset(
     "cost costs price pricing fee fees pay paid free charge money expensive cheap long last lasts take takes duration "
-    "days weeks hours months time join joining attend enrol enroll register apply application eligible eligibility "
+    "days weeks hours months day week hour month time only one single separately alone part parts join joining attend enrol enroll register apply application eligible eligibility "
     "who whom funds fund funded funding finances pays sponsor donor donors countries country where available "
     "offered run runs since started start began begin year years old history women men woman man husband wife "
     "youth young girls people refugees online internet virtual phone language languages french spanish "
@@ -409,13 +422,25 @@ def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in STOPWORDS]
 
 
+# "different question: ...", "another thing.", "ok forget it. ...": what follows is about something new
+TOPIC_CHANGE = re.compile(r"\b(?:(?:a |one )?(?:different|other|another|new|next|separate) (?:question|thing|topic|matter|issue|"
+                          r"subject)|(?:ok |okay )?forget (?:it|that|this)|change (?:of )?(?:the )?(?:topic|subject)|"
+                          r"something else|by the way|btw)\b\W*", re.IGNORECASE)
+
+
+def changes_topic(text: str) -> bool:
+    return bool(TOPIC_CHANGE.search(text))
+
+
 def refers_back(text: str) -> bool:
     """Whether a message points back at what was said ("it", "them", "each one", "... then?")."""
-    return bool(_REFERS.search(text))
+    return not changes_topic(text) and bool(_REFERS.search(text))
 
 
 def is_follow_up(text: str) -> bool:
     """Whether a question only makes sense with the topic under discussion ("how much does it cost?")."""
+    if changes_topic(text):
+        return False
     words = content_words(text)
     if _REFERS.search(text):
         return len(words) <= 8

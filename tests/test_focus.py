@@ -87,3 +87,28 @@ def test_the_heading_names_the_programme_when_the_section_hides_it() -> None:
     names = {"siyb": "SIYB"}
     assert heading(result("How to take part", "x", 1.0), names) == "SIYB - How to take part"
     assert heading(result("SIYB in numbers", "x", 1.0), names) == "SIYB in numbers"
+
+
+def test_a_group_named_asks_about_that_group_not_who_a_course_is_for() -> None:
+    kinds = lambda q: [k.name for k in focus.expected(q)]  # noqa: E731
+    assert kinds("can my wife join with me") == ["women"]
+    assert kinds("how many day") == ["duration"]
+    syb = result("Start Your Business (SYB)", "SYB is the SIYB package for people who already have an idea.", 0.9)
+    assert not focus.fits(syb, focus.expected("can my wife join with me"))
+
+
+def test_a_yes_no_question_leads_with_the_sentence_that_settles_it() -> None:
+    text = ("WED serves women who plan to open a micro or small business. Many are from low-income settings. "
+            "Men can join GET Ahead courses too.")
+    body, _ = focus.window("can men join GET Ahead?", text)
+    assert body.startswith("Men can join GET Ahead courses too.") and "WED serves women" in body
+
+
+def test_a_passage_the_user_has_read_is_shown_from_the_sentence_that_answers() -> None:
+    text = ("IYB is for owners of running businesses. It has six modules:\n- Marketing\n- Costing\n\n"
+            "An owner can take only the modules they need, one at a time, or the full course of about 7 days.")
+    body, _ = focus.window("can i take only one module", text, lead=True)
+    assert body.startswith("An owner can take only the modules they need")
+    body, _ = focus.window("and full course how long", text, lead=True)
+    assert body.startswith("An owner can take only") and "7 days" in body
+    assert focus.window("can i take only one module", text)[0].startswith("IYB is for owners"), "unread: from the start"

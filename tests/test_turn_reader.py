@@ -211,3 +211,24 @@ def test_a_widow_running_her_late_husbands_shop(pages) -> None:
     values = tr.describes_self("good day. my husband died last year, now i run his grain shop in Tamale. i want more "
                                "customers")
     assert values["stage"] == "running" and values["group"] == "women"
+
+
+@pytest.mark.parametrize("text", ["any in another town", "someone in other town?", "more trainers in another city",
+                                  "any elsewhere"])
+def test_another_town_after_a_list_asks_for_more_trainers(pages, text: str) -> None:
+    assert read(text, pages, last_bot="action_find_trainers", trainers_shown=2).kind == "more_trainers"
+
+
+def test_contacts_and_languages_of_the_trainers_shown(pages) -> None:
+    after_list = dict(last_bot="action_find_trainers", trainers_shown=2)
+    number = read("ok give me his number", pages, **after_list)
+    assert number.kind == "trainer_details" and number.values == {"first": "yes"}
+    assert read("what language the trainer speak", pages, **after_list).kind == "trainer_details"
+    assert read("they speak somali?", pages, **after_list).kind == "trainer_language"
+    assert read("ok give me his number", pages).kind != "trainer_details", "no list shown: nothing to give"
+
+
+def test_a_change_of_topic_is_not_a_follow_up() -> None:
+    assert tr.is_follow_up("is it must?")
+    assert not tr.is_follow_up("different question: social security for my 2 workers, is it must?")
+    assert not tr.refers_back("another thing. workers in my workshop get injured, what can i do about it")

@@ -140,8 +140,8 @@ def test_which_countries_after_an_answer_does_not_start_the_finder(stack) -> Non
 @pytest.mark.parametrize("message, expect", [
     ("yes", "What would you like to do next"),
     ("no", "anything else"),
-    ("restart", "start again"),
-    ("start over", "start again"),
+    ("restart", "fresh start"),
+    ("start over", "fresh start"),
     ("thanks", "welcome"),
     ("bye", "Goodbye"),
 ])
@@ -155,7 +155,7 @@ def test_restart_inside_the_finder_starts_again(stack) -> None:
     sender = fresh()
     assert "Where are you with your business" in text(say(stack, sender, "which programme is right for me?"))
     reply = say(stack, sender, "start over")
-    assert "start again" in text(reply) and "Find a programme for me" in titles(reply)
+    assert "fresh start" in text(reply) and "Find a programme for me" in titles(reply)
     assert first_source(say(stack, sender, "What is Start Your Business?")) == "siyb"
 
 
@@ -258,3 +258,37 @@ def test_a_question_the_nlu_may_take_for_a_greeting_is_read(stack) -> None:
     say(stack, sender, "trainer in lodwar")
     assert "Hello" not in text(say(stack, sender, "they speak somali?"))
     assert "Hello" in text(say(stack, fresh(), "hello"))
+
+
+def test_follow_ups_about_a_package_answer_the_new_question_not_the_same_section(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "i want open car wash near the bus park, i have the idea and small money saved. which training")
+    assert re.search(r"\b5 days\b", text(say(stack, sender, "how many days")))
+    wife = text(say(stack, sender, "can my wife join with me"))
+    assert "women and men" in wife, wife
+    assert not re.search(r"2 to 3 days", text(say(stack, fresh(), "how long is EYB"))), "never GYB's length for EYB"
+    sender = fresh()
+    say(stack, sender, "what is IYB")
+    module = text(say(stack, sender, "can i take only one module"))
+    assert re.search(r"\*\*\s+An owner can take only the modules they need", module), module
+
+
+def test_after_a_trainer_list_contacts_other_towns_and_a_new_topic(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "im in kampala and want SIYB training, who is trainer near me")
+    number = text(say(stack, sender, "ok give me his number"))
+    assert "Sample Trainer 1" in number and "+000 000 0001" in number and "Sample Trainer 2" not in number, number
+    sender = fresh()
+    say(stack, sender, "trainer in nairobbi pls")
+    other = text(say(stack, sender, "any in another town"))
+    assert "Mombasa" in other and "outside what I can help" not in other, other
+    sender = fresh()
+    say(stack, sender, "what to do before a flood comes to my shop")
+    new = say(stack, sender, "different question: social security for my 2 workers, is it must?")
+    assert "social security" in text(new).lower() and first_source(new) == "formalization", text(new)
+
+
+def test_a_recommendation_ends_with_how_to_correct_it_never_start_again(stack) -> None:
+    reply = say(stack, fresh(), "i want be my own boss but i dont know what business to do")
+    assert "Generate Your Business Idea" in text(reply) and "start again" not in text(reply)
+    assert reply[-1]["text"].rstrip().endswith("to answer the questions once more.")
