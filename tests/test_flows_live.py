@@ -1,8 +1,12 @@
-"""Every flow of tests/flows.py on the widget (headless Chromium) and on Telegram, through the real stack.
+"""Every flow of tests/flows.py on the widget and rasa-webchat (headless Chromium) and on Telegram, through the
+real stack.
 
 The widget runs on the stack's gateway in a phone-sized Chromium page. Telegram runs through a second
 gateway (in-process, the stack's Rasa, action server and state folder) whose Bot API is `FakeBotAPI` of
-test_telegram.py on 127.0.0.1: the fake sits at the network edge, everything behind it is real.
+test_telegram.py on 127.0.0.1: the fake sits at the network edge, everything behind it is real. rasa-webchat
+1.0.1 (npm) runs on tests/web/rasa_webchat.html and talks to Rasa's socket.io channel straight, as a site that
+embeds it does; it has no way to share a location or to erase a conversation, so those two flows are skipped
+there (the channel asks it to type the town instead: tests/test_webchat_socketio_live.py).
 Screenshots of every step go to test-artifacts/ (Telegram's as a rendering of the chat's messages,
 keyboards included, saved as HTML too: tests/telegram_transcript.py).
 """
@@ -23,10 +27,11 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.chat import location_message
 from bot.settings import Settings
-from tests.browser import ARTIFACTS, needs_chromium, screenshot
+from tests.browser import ARTIFACTS, ROOT, needs_chromium, page_port, screenshot, static_server
 from tests.flows import FLOWS, Seen, play
 from tests.telegram_transcript import transcript_html
 from tests.test_telegram import SECRET, TOKEN, FakeBotAPI, visible
+from tests.test_webchat_browser import RESPONSE, open_webchat, reply_titles
 from tests.test_widget_browser import PHONE, SHADOW, _only_loopback, last_reply, message_count, send, w, wait_settled
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, needs_chromium]
@@ -196,6 +201,70 @@ class TelegramChannel:
         screenshot(self.page, name)
 
 
+# ------------------------------------------------------------------ rasa-webchat
+
+
+class WebchatChannel:
+    """rasa-webchat on its host page, as a phone user sees it; it speaks to Rasa's socket.io channel."""
+
+    name = "rasa-webchat"
+    TURN_MS = 90_000
+    QUIET_MS = 3_000  # rasa-webchat shows queued messages one by one: a turn is over after this long with no new one
+
+    def __init__(self, page, base: str, rasa_url: str):
+        self.page, self.base, self.rasa_url = page, base, rasa_url
+
+    def sender(self) -> str:
+        """rasa-webchat's session id (kept in sessionStorage with `storage: "session"`) is the Rasa sender id."""
+        return json.loads(self.page.evaluate("sessionStorage.getItem('chat_session')"))["session_id"]
+
+    def _count(self) -> int:
+        return self.page.locator(RESPONSE).count()
+
+    def _settle(self, before: int) -> Seen:
+        self.page.wait_for_function(f"n => document.querySelectorAll('{RESPONSE}').length > n", arg=before,
+                                    timeout=self.TURN_MS)
+        count = -1
+        while count != self._count() or self.page.locator(".rw-typing-indication").count():
+            count = self._count()
+            self.page.wait_for_timeout(self.QUIET_MS)
+        shown = self.page.evaluate(f"""n => [...document.querySelectorAll('{RESPONSE}')].slice(n).map(m => ({{
+            text: m.innerText, links: [...m.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))}}))""",
+                                   before)
+        return Seen(text="\n".join(m["text"] for m in shown),
+                    sources=[link for m in shown if re.match(r"Sources?:", m["text"]) for link in m["links"]],
+                    buttons=reply_titles(self.page),  # the quick replies rasa-webchat shows (on its last message)
+                    links=[link for m in shown for link in m["links"]],
+                    location_request=any("type the name of your town" in m["text"] for m in shown))
+
+    def open(self) -> Seen:
+        open_webchat(self.page, self.base, self.rasa_url)
+        return self._settle(0)  # the greeting (initPayload /greet)
+
+    def say(self, text: str) -> Seen:
+        before = self._count()
+        self.page.locator(".rw-new-message").fill(text)
+        self.page.locator(".rw-new-message").press("Enter")
+        return self._settle(before)
+
+    def tap(self, title: str) -> Seen:
+        before = self._count()
+        self.page.locator(".rw-replies .rw-reply").filter(has_text=re.compile(title, re.IGNORECASE)).first.tap()
+        return self._settle(before)
+
+    def share(self, latitude: float, longitude: float) -> Seen:
+        pytest.skip("rasa-webchat cannot share a location: the channel asks for the town instead")
+
+    def restart(self) -> Seen:
+        return self.say("restart")  # rasa-webchat has no restart control: typing it works everywhere
+
+    def forget(self) -> Seen:
+        pytest.skip("rasa-webchat has no way to erase a conversation (the widget and Telegram have)")
+
+    def screenshot(self, name: str) -> None:
+        screenshot(self.page, name)
+
+
 # ------------------------------------------------------------------ fixtures and checks
 
 
@@ -225,6 +294,15 @@ def phone_page(browser) -> Iterator[Any]:
     assert errors == []
 
 
+@pytest.fixture(scope="module")
+def webchat_host() -> Iterator[str]:
+    """The repo root served on the page port the test stack's Rasa allows (CORS_ORIGINS)."""
+    if not (ROOT / "node_modules/rasa-webchat/lib/index.js").exists():
+        pytest.skip("node_modules/rasa-webchat is missing: run `npm ci` at the repo root")
+    with static_server(ROOT, page_port()) as base:
+        yield base
+
+
 def verifier(stack):
     """Checks of the conversation in Rasa after a restart or a forget."""
 
@@ -251,6 +329,11 @@ def test_flow_on_the_widget(flow, phone_page, stack):
 def test_flow_on_telegram(flow, telegram_gateway, phone_page, stack):
     client, bot_api = telegram_gateway
     play(TelegramChannel(client, bot_api, phone_page), flow, verifier(stack))
+
+
+@pytest.mark.parametrize("flow", list(FLOWS))
+def test_flow_on_rasa_webchat(flow, phone_page, webchat_host, stack):
+    play(WebchatChannel(phone_page, webchat_host, stack.rasa_url), flow, verifier(stack))
 
 
 def test_location_message_is_the_one_the_widget_sends():
