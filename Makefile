@@ -4,7 +4,8 @@ PY        := $(VENV)/bin/python
 CLI       := $(VENV)/bin/sme-advisor
 RASA      := .venv-rasa/bin/rasa
 
-.PHONY: setup run run-scaled test test-unit test-rasa validate bench eval train index clean
+.PHONY: setup run run-scaled index train validate lint test test-unit test-live test-browser test-stories \
+        bench eval clean
 
 setup:  ## create .venv and .venv-rasa (idempotent)
 	@bash scripts/setup.sh
@@ -24,11 +25,26 @@ train: setup  ## train the Rasa model if its data changed
 validate: setup  ## rasa data validate, failing on any warning
 	$(CLI) validate
 
-test: setup  ## every test: unit, integration through the running processes, browser, Rasa stories
+lint: setup  ## ruff (rules in pyproject.toml) and mypy (its scope in pyproject.toml: index/)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: setup  ## every test: build, train, validate, then unit, live, browser and Rasa stories
 	$(CLI) index build
 	$(CLI) train
 	$(CLI) validate
-	$(PY) -m pytest -q -rs
+	$(MAKE) --no-print-directory test-unit test-live test-browser test-stories
+
+test-unit: setup  ## no servers: every test not marked live or browser
+	$(PY) -m pytest -q -rs -m "not live and not browser"
+
+test-live: setup  ## through the real processes (a throwaway stack on free ports), no browser
+	$(PY) -m pytest -q -rs -m "live and not browser"
+
+test-browser: setup  ## headless chromium: the widget, the admin pages, the flows (some on a live stack)
+	$(PY) -m pytest -q -rs -m browser
+
+test-stories: train  ## rasa test on tests/stories (trains first if the Rasa data changed)
 	$(CLI) test-stories
 
 bench: setup  ## speed and memory figures

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import median_of_runs, peak_rss_mb, percentiles, row, time_calls  # noqa: E402
 from bot import services  # noqa: E402
 from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from index.routing import Router  # noqa: E402
 from index.evaluation import load_routing_set  # noqa: E402
+from index.routing import Router  # noqa: E402
 
 ROUTING_SET = PROJECT_ROOT / "tests/eval/routing.yaml"
 TARGET_P95_MS = 30.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
+from pathlib import Path
 
 
 def percentiles(samples_s: list[float]) -> tuple[float, float]:
@@ -47,7 +48,7 @@ def rss_mb(pid: int) -> float:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
             children = f"/proc/{p}/task/{p}/children"
             if os.path.exists(children):
-                pids += [int(c) for c in open(children).read().split()]
+                pids += [int(c) for c in Path(children).read_text().split()]
         except (FileNotFoundError, StopIteration, ProcessLookupError):
             continue
     return total / 1024

@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -120,7 +121,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print()
         print(run_routing_eval(services.make_router(settings, args.knowledge), Path(args.routing)))
     if args.chat:
-        from bot.chat_eval import main as chat_main, throwaway_stack
+        from bot.chat_eval import main as chat_main
+        from bot.chat_eval import throwaway_stack
 
         print()
         with throwaway_stack(settings) as url:

@@ -19,8 +19,9 @@ import math
 import re
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from itertools import islice
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -57,7 +57,7 @@ def record_fingerprint(settings: Settings, fingerprint: str) -> None:
     """Remember which inputs the model in use was trained from (keyed to that exact file)."""
     stat = model_path(settings).stat()
     data = {"fingerprint": fingerprint, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "recorded": datetime.now(UTC).isoformat(timespec="seconds")}
     tmp = _record_path(settings).with_suffix(".tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     os.replace(tmp, _record_path(settings))
@@ -89,7 +89,7 @@ def train_new_model(settings: Settings, log_path: Path) -> Path:
     """Train into a new timestamped file (Rasa's cache keeps unchanged components); returns its path."""
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    name = f"{MODEL_NAME}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}"
+    name = f"{MODEL_NAME}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
     command = rasa_command(settings, "train", "--out", str(settings.models_dir), "--fixed-model-name", name)
     try:
         with open(log_path, "w", encoding="utf-8") as log:

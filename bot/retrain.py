@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import fcntl
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Literal
 
 import httpx
 

@@ -12,9 +12,9 @@ import csv
 import json
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bot import rasa_model
 from bot.rasa_switch import warm_up
@@ -46,7 +46,7 @@ class Layout:
                                                    "replicas": self.replicas}), encoding="utf-8")
 
     @classmethod
-    def running(cls, settings: Settings) -> "Layout | None":
+    def running(cls, settings: Settings) -> Layout | None:
         """The layout of the scaled stack running on this state folder, or None (none, or it stopped)."""
         try:
             data = json.loads(cls.path(settings).read_text(encoding="utf-8"))

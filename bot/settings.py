@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         return self.STATE_DIR / "rasa_tracker.db"
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> "Settings":
+    def _refuse_placeholder_secrets(self) -> Settings:
         if self.ADMIN_TOKEN in PLACEHOLDER_SECRETS:
             if self.ENVIRONMENT != "local":
                 raise ValueError("ADMIN_TOKEN must be set to a real secret outside ENVIRONMENT=local")

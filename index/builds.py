@@ -22,10 +22,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import faiss
 import numpy as np
@@ -171,7 +171,8 @@ def build_index(
     knowledge_hash = hashlib.sha256(json.dumps(documents, sort_keys=True).encode()).hexdigest()[:16]
     previous = read_manifest(index_dir)
     changed = sorted(k for k, h in documents.items() if (previous or {}).get("documents", {}).get(k, {}).get("hash") != h)
-    damage = verify_build(index_dir, current_version(index_dir)) if current_version(index_dir) else []
+    version = current_version(index_dir)
+    damage = verify_build(index_dir, version) if version else []
     if (previous and not force and not damage and previous.get("knowledge_hash") == knowledge_hash
             and previous.get("model") == model):
         return BuildReport(previous["version"], False, previous["chunk_count"], 0, previous["chunk_count"],
@@ -186,7 +187,7 @@ def build_index(
     for i, c in enumerate(chunks):
         vectors[i] = fresh_rows[i] if i in fresh_rows else known[c.content_hash]
 
-    version = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + "-" + knowledge_hash[:6]
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + knowledge_hash[:6]
     (Path(index_dir) / "builds").mkdir(parents=True, exist_ok=True)
     tmp = Path(index_dir) / "builds" / f".tmp-{version}"
     tmp.mkdir()
@@ -198,7 +199,7 @@ def build_index(
     Lexical.build([c.embed_text for c in chunks]).save(tmp / "lexical")
     manifest = {
         "version": version,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": model,
         "dimension": dimension,
         "faiss_factory": faiss_factory(len(chunks)),

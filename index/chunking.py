@@ -68,7 +68,7 @@ def _split_long(text: str, limit: int = MAX_CHARS) -> list[str]:
 
 def chunk_document(doc: Document) -> list[Chunk]:
     """Chunks of one document, in reading order."""
-    chunks = []
+    chunks: list[Chunk] = []
     for heading, text in _sections(doc.body, "Overview"):
         for part in _split_long(text):
             chunks.append(Chunk(

@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class Embedder:
 
         self.model_name = model_name
         self._model = SentenceTransformer(str(resolve_model_path(model_name)), device="cpu")
-        self.dimension = int(self._model.get_embedding_dimension())
+        self.dimension = int(cast(int, self._model.get_embedding_dimension()))
         self._lock = threading.Lock()  # the tokenizer is not safe to share between threads
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # one query embedded once per turn
 

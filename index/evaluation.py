@@ -96,15 +96,16 @@ def evaluate(searcher: Searcher, questions: list[dict], off_topic: list[str], mo
     for text in off_topic:
         report.off_scores.append(searcher.relevance(text, mode))
     rows = [r for v in per.values() for r in v]
-    report.by_programme = {p: {"n": len(v), "hit@1": np.mean([r[0] for r in v]), "hit@3": np.mean([r[1] for r in v]),
-                               "mrr": np.mean([r[2] for r in v])} for p, v in sorted(per.items())}
+    report.by_programme = {p: {"n": len(v), "hit@1": float(np.mean([r[0] for r in v])),
+                               "hit@3": float(np.mean([r[1] for r in v])), "mrr": float(np.mean([r[2] for r in v]))}
+                           for p, v in sorted(per.items())}
     report.hit1, report.hit3, report.mrr = (float(np.mean([r[i] for r in rows])) for i in range(3))
     # The configured threshold is the fused ranker's; the baselines get their own calibrated one.
     threshold = searcher.threshold if mode == "fused" else calibrate(report.on_scores, report.off_scores)
     report.threshold = threshold
     if mode == "fused":  # the real verdict, as `ask` gives it
         report.on_topic_answerable = float(np.mean([searcher.search(q["q"], 1).answerable for q in questions]))
-        report.off_topic_rejected = float(np.mean([not searcher.search(t, 1).answerable for t in off_topic] or [1.0]))
+        report.off_topic_rejected = float(np.mean([not searcher.search(t, 1).answerable for t in off_topic] or [True]))
     else:
         report.on_topic_answerable = float(np.mean([s >= threshold for s in report.on_scores]))
         report.off_topic_rejected = float(np.mean([s < threshold for s in report.off_scores])) if off_topic else 1.0
@@ -176,7 +177,9 @@ def evaluate_routing(router: Router, items: list[dict[str, Any]], off_topic: lis
         ids = [r.programme for r in recs]
         ok = set(item["programmes"])
         hit1, hit3 = bool(ids) and ids[0] in ok, bool(ok & set(ids[:3]))
-        top1.append(hit1), strict.append(bool(ids) and ids[0] == item["programmes"][0]), top3.append(hit3)
+        top1.append(hit1)
+        strict.append(bool(ids) and ids[0] == item["programmes"][0])
+        top3.append(hit3)
         sizes.append(len(recs))
         per[item["programmes"][0]].append((hit1, hit3))
         siyb = next((r for r in recs[:3] if r.programme == "siyb"), None)

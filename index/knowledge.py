@@ -121,10 +121,11 @@ def _validate_programme(path: Path, meta: dict[str, Any], front: list[str]) -> l
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             errors.append(KnowledgeError(path, line(key), f"'{key}' must be a list of words", f"write e.g. '{key}: [women, refugees]'"))
     packages = meta.get("packages")
-    if packages is not None:
-        if not isinstance(packages, dict) or any(k not in SIYB_PACKAGES or not isinstance(v, dict) for k, v in packages.items()):
-            errors.append(KnowledgeError(path, line("packages"), "'packages' must map package ids to their details",
-                                         f"use package ids {', '.join(SIYB_PACKAGES)}, each with name, stages and summary"))
+    if packages is not None and (not isinstance(packages, dict) or any(
+            k not in SIYB_PACKAGES or not isinstance(v, dict) for k, v in packages.items())):
+        errors.append(KnowledgeError(
+            path, line("packages"), "'packages' must map package ids to their details",
+            f"use package ids {', '.join(SIYB_PACKAGES)}, each with name, stages and summary"))
     return errors
 
 

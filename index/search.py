@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from index.builds import (
 )
 from index.chunking import Chunk
 from index.vectors import Lexical, load_dense
+
+if TYPE_CHECKING:
+    import faiss
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -105,7 +109,7 @@ class LoadedIndex:
     manifest: dict
     chunks: list[Chunk]
     vectors: np.ndarray
-    dense: object
+    dense: faiss.Index
     lexical: Lexical
     headings: dict[str, list[int]] = field(default_factory=dict)
 
@@ -121,7 +125,7 @@ class LoadedIndex:
         return self._by_programme.get(programme, [])
 
     @classmethod
-    def load(cls, index_dir: Path, version: str) -> "LoadedIndex":
+    def load(cls, index_dir: Path, version: str) -> LoadedIndex:
         """Load one build after checking its files against the manifest's checksums (raises IndexDamaged)."""
         problems = verify_build(index_dir, version, legacy_ok=True)
         if problems:
@@ -187,7 +191,7 @@ class Searcher:
         nothing is loaded yet (a restart), the newest intact earlier build on disk.
         """
         version = current_version(self.index_dir)
-        if self._is_loaded(version):
+        if not version or self._is_loaded(version):
             return False
         with self._lock:
             if self._is_loaded(version):
@@ -240,7 +244,7 @@ class Searcher:
         """
         index = self._index_or_raise()
         scores, relevance = self._score(index, question, mode, topic)
-        order = sorted(scores, key=scores.get, reverse=True)[:k]
+        order = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
         results = [self._result(index.chunks[i], scores[i]) for i in order]
         answerable = bool(results) and (relevance >= self.threshold or bool(index.lexical.known_names(question)))
         return SearchResponse(question, results, answerable)

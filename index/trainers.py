@@ -9,9 +9,10 @@ import math
 import operator
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +33,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,24}$")
 _TELEGRAM = re.compile(r"^(?:@|https://t\.me/)?[A-Za-z][A-Za-z0-9_]{4,31}$")
 _COUNTRY_CODES = country_codes()
+ErrorSink = Callable[..., None]  # err(message, fix, column=None): reports one problem of a row
 _PROGRAMMES_FIX = "use ';'-separated programme ids from: " + ", ".join(PROGRAMME_IDS)
 
 
@@ -97,21 +99,24 @@ def _split(cell: str) -> list[str]:
     return list(dict.fromkeys(p for p in items if p)) if len(items) > 1 or not items[0] else items
 
 
-def _coordinate(cell: str, column: str, limit: float, err) -> float | None:
+def _coordinate(cell: str, column: str, limit: float, err: ErrorSink) -> float | None:
     """Parse a latitude or longitude, reporting a missing, malformed or out-of-range value."""
     if not cell:
-        return err(f"{column} is missing", f"give the {column} in decimal degrees, e.g. 0.3476", column)
+        err(f"{column} is missing", f"give the {column} in decimal degrees, e.g. 0.3476", column)
+        return None
     try:
         value = float(cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell else cell)
     except ValueError:
-        return err(f"{column} '{cell}' is not a number", "write decimal degrees such as 32.5825 (no °, N/S/E/W)",
-                   column)
+        err(f"{column} '{cell}' is not a number", "write decimal degrees such as 32.5825 (no °, N/S/E/W)",
+            column)
+        return None
     if not math.isfinite(value) or not -limit <= value <= limit:
-        return err(f"{column} {cell} is out of range", f"{column} must be between -{limit:g} and {limit:g}", column)
+        err(f"{column} {cell} is out of range", f"{column} must be between -{limit:g} and {limit:g}", column)
+        return None
     return value
 
 
-def _parse_row(cells: dict[str, str], line: int, err) -> Trainer | None:
+def _parse_row(cells: dict[str, str], line: int, err: ErrorSink) -> Trainer | None:
     """Validate one row's cells; report each problem through `err` and return None if any."""
     problems: list[str] = []
 
@@ -247,7 +252,7 @@ class TrainerDirectory:
             for lang in {code for tag in t.languages for code in (tag, tag.split("-")[0])}:
                 groups.setdefault(("language", lang), []).append(i)
         self._members = {k: np.array(v, dtype=np.intp) for k, v in groups.items()}
-        self._indexes: dict[tuple[str | None, str | None], tuple[np.ndarray, object]] = {}
+        self._indexes: dict[tuple[str | None, str | None], tuple[np.ndarray, Any]] = {}
         self._lock = threading.Lock()
         for programme in (None, *PROGRAMME_IDS):  # build the common ones now, language filters on first use
             self._index(programme, None)
@@ -261,7 +266,7 @@ class TrainerDirectory:
     def __len__(self) -> int:
         return len(self.trainers)
 
-    def _index(self, programme: str | None, language: str | None) -> tuple[np.ndarray, object]:
+    def _index(self, programme: str | None, language: str | None) -> tuple[np.ndarray, Any]:
         """Row numbers of the trainers that match both filters, and their k-d tree (None for small sets)."""
         key = (programme, language)
         if key not in self._indexes:
@@ -274,7 +279,8 @@ class TrainerDirectory:
                         rows = np.intersect1d(rows, self._members.get(("language", language), rows[:0]))
                     tree = None
                     if len(rows) > self.BRUTE_FORCE_MAX:
-                        from scipy.spatial import cKDTree  # only large directories pay for importing scipy
+                        # only large directories pay for importing scipy
+                        from scipy.spatial import cKDTree
 
                         tree = cKDTree(self._xyz[rows])
                     self._indexes[key] = (rows, tree)

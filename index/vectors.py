@@ -43,7 +43,7 @@ class Lexical:
         self._retriever = retriever
 
     @classmethod
-    def build(cls, texts: list[str]) -> "Lexical":
+    def build(cls, texts: list[str]) -> Lexical:
         retriever = bm25s.BM25()
         retriever.index([tokenize(t) or ["_"] for t in texts], show_progress=False)
         return cls(retriever)
@@ -52,7 +52,7 @@ class Lexical:
         self._retriever.save(str(folder))
 
     @classmethod
-    def load(cls, folder: Path) -> "Lexical":
+    def load(cls, folder: Path) -> Lexical:
         return cls(bm25s.BM25.load(str(folder)))
 
     def known_names(self, query: str) -> list[str]:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or bring up to date) the two virtual environments:
-#   .venv       Python >= 3.11: the project (gateway, actions, index, CLI) and its tests
+#   .venv       Python >= 3.11: the project (gateway, actions, index, CLI), its tests and `make lint`
 #   .venv-rasa  Python 3.10:    rasa 3.6.21 (the last open-source Rasa; it does not install on 3.11)
 # Idempotent: each venv records a hash of the files it was built from and is only rebuilt when they change.
 set -euo pipefail
@@ -54,7 +54,7 @@ PY311=$(find_python 3.11 3.12 3.13) || {
 PY310=$(find_python 3.10) || {
   say "No Python 3.10 found (rasa 3.6 needs it). Install it with 'pyenv install 3.10' or 'uv python install 3.10' and re-run."; exit 1; }
 
-make_venv .venv "$PY311" "$(stamp_of pyproject.toml)" -e ".[test]"
+make_venv .venv "$PY311" "$(stamp_of pyproject.toml)" -e ".[test,dev]"
 make_venv .venv-rasa "$PY310" "$(stamp_of requirements-rasa.txt)" -r requirements-rasa.txt
 
 # npm test tools: rasa-webchat (existing Rasa web widgets keep working) and axe-core (the widget's accessibility).

@@ -10,8 +10,9 @@ and reports what it shows as a `Seen`; `play()` checks it. Every flow starts by 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 SYB = r"\bSYB\b|Start Your Business"
 KAMPALA = (0.3476, 32.5825)  # a shared location in Kampala, Uganda

@@ -17,9 +17,16 @@ from bot.app import create_app
 from bot.records import Records
 from bot.staff import auth, files
 from tests.admin_fixtures import (  # noqa: F401 (fixtures)
-    BAD_GUIDE, BEARER, GOOD_GUIDE, ROUTES, TOKEN, client, login, settings, upload,
+    BAD_GUIDE,
+    BEARER,
+    GOOD_GUIDE,
+    ROUTES,
+    TOKEN,
+    client,
+    login,
+    settings,
+    upload,
 )
-
 
 # --- refused without the token ----------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ question from a real conversation, press Retrain and watch the progress reach "d
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from tests.admin_fixtures import BAD_GUIDE, BEARER, client, login, settings  # noqa: F401 (fixtures)
 
-
 # --- overview and retrain -----------------------------------------------------------------------------------
 
 def test_overview_lists_knowledge_problems_with_file_and_line(client, settings) -> None:

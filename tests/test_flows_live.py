@@ -18,7 +18,8 @@ import json
 import re
 import sqlite3
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +33,16 @@ from tests.flows import FLOWS, Seen, play
 from tests.telegram_transcript import transcript_html
 from tests.test_telegram import SECRET, TOKEN, FakeBotAPI, visible
 from tests.test_webchat_browser import RESPONSE, open_webchat, reply_titles
-from tests.test_widget_browser import PHONE, SHADOW, _only_loopback, last_reply, message_count, send, w, wait_settled
+from tests.test_widget_browser import (
+    PHONE,
+    SHADOW,
+    _only_loopback,
+    last_reply,
+    message_count,
+    send,
+    w,
+    wait_settled,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, needs_chromium]
 

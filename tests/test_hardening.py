@@ -64,9 +64,9 @@ def test_a_fixed_rasa_token_is_refused_outside_local(tmp_path: Path, no_rasa_tok
     with pytest.raises(ValidationError, match="RASA_TOKEN is a well-known default"):
         Settings(_env_file=None, STATE_DIR=tmp_path, ENVIRONMENT="production", ADMIN_TOKEN="a-real-secret-" * 3,
                  RASA_TOKEN=token)
-    assert Settings(_env_file=None, STATE_DIR=tmp_path, RASA_TOKEN=token).RASA_TOKEN == token  # local: allowed
+    assert token == Settings(_env_file=None, STATE_DIR=tmp_path, RASA_TOKEN=token).RASA_TOKEN  # local: allowed
     production = Settings(_env_file=None, STATE_DIR=tmp_path, ENVIRONMENT="production", ADMIN_TOKEN="a-real-secret-" * 3)
-    assert production.RASA_TOKEN == (tmp_path / RASA_TOKEN_FILE).read_text()  # unset: random, also in production
+    assert (tmp_path / RASA_TOKEN_FILE).read_text() == production.RASA_TOKEN  # unset: random, also in production
 
 
 # --- Rasa's CORS and API -------------------------------------------------------------------------------

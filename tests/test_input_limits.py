@@ -8,7 +8,8 @@ never reaches Rasa. The gateway runs in-process (TestClient); Rasa is a tiny HTT
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient

@@ -6,7 +6,14 @@ import time
 
 import pytest
 
-from index.places import country_code, country_name, fold, nearest_place, place_in_text, resolve_place
+from index.places import (
+    country_code,
+    country_name,
+    fold,
+    nearest_place,
+    place_in_text,
+    resolve_place,
+)
 
 # (text, country it must resolve to, name it must resolve to or None for any)
 CITIES = [

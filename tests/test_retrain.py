@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import rasa_model, retrain as retrain_module
+from bot import rasa_model
+from bot import retrain as retrain_module
 from bot.processes import model_path
 from bot.retrain import RetrainFailed, retrain, retrain_lock
 from bot.settings import Settings

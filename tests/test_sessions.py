@@ -5,8 +5,9 @@ The gateway runs in-process (TestClient); Rasa is `FakeRasa` of test_telegram.py
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import closing
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient

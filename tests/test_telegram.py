@@ -10,11 +10,12 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -29,7 +30,13 @@ from bot.app import create_app
 from bot.chat import ChatService, location_message
 from bot.records import Records
 from bot.settings import Settings
-from bot.telegram_render import LOCATION_BUTTON, MAX_MESSAGE_UTF16, ButtonKeys, split_message, utf16_len
+from bot.telegram_render import (
+    LOCATION_BUTTON,
+    MAX_MESSAGE_UTF16,
+    ButtonKeys,
+    split_message,
+    utf16_len,
+)
 
 TOKEN = "123456:TEST-token"
 SECRET = "test-secret_token-1"

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from actions import trainer_replies as tr
-from actions.trainer_replies import PlaceTurn, language_reply, place_step, search_reply, trainers_reply
+from actions.trainer_replies import (
+    PlaceTurn,
+    language_reply,
+    place_step,
+    search_reply,
+    trainers_reply,
+)
 from index.knowledge import load_knowledge
 from index.places import Place, PlaceResult, resolve_place
 from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory

@@ -18,7 +18,13 @@ import pytest
 from index.geo import haversine_km
 from index.places import resolve_place
 from index.trainers import (
-    COLUMNS, DEFAULT_RADIUS_KM, PROGRAMME_IDS, Trainer, TrainerDirectory, is_far, load_trainers,
+    COLUMNS,
+    DEFAULT_RADIUS_KM,
+    PROGRAMME_IDS,
+    Trainer,
+    TrainerDirectory,
+    is_far,
+    load_trainers,
     validate_trainers_csv,
 )
 

@@ -16,8 +16,9 @@ import gzip
 import json
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -29,10 +30,27 @@ from bot.sessions import SessionSigner
 from index.trainers import Trainer
 
 try:
-    from tests.browser import (ROOT, axe_violations, free_port, needs_axe, needs_chromium, run_gateway, screenshot,
-                               static_server)
+    from tests.browser import (
+        ROOT,
+        axe_violations,
+        free_port,
+        needs_axe,
+        needs_chromium,
+        run_gateway,
+        screenshot,
+        static_server,
+    )
 except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ itself is on sys.path
-    from browser import ROOT, axe_violations, free_port, needs_axe, needs_chromium, run_gateway, screenshot, static_server
+    from browser import (
+        ROOT,
+        axe_violations,
+        free_port,
+        needs_axe,
+        needs_chromium,
+        run_gateway,
+        screenshot,
+        static_server,
+    )
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 

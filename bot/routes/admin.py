@@ -7,7 +7,7 @@ Sign in at /admin/login with ADMIN_TOKEN: the browser then holds an HMAC-signed 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,7 @@ async def post_handled_page(records: RecordsDep, ids: str = Form("")) -> Redirec
 async def get_feedback_page(request: Request, records: RecordsDep, who: StaffDep) -> HTMLResponse:
     """👍/👎 with the answer that got it, newest first."""
     rows = records.feedback()
-    shown = [{**r, "when": datetime.fromtimestamp(r["given_at"], timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    shown = [{**r, "when": datetime.fromtimestamp(r["given_at"], UTC).strftime("%Y-%m-%d %H:%M UTC")}
              for r in rows[:500]]
     context = {"nav": "feedback", "rows": shown, "total": len(rows),
                "up": sum(1 for r in rows if r["rating"] > 0), "down": sum(1 for r in rows if r["rating"] < 0)}

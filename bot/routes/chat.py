@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request

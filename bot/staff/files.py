@@ -11,7 +11,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.settings import Settings
@@ -119,7 +119,7 @@ def validate(root: Path, rel: str, data: bytes) -> list[str]:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
 def _keep_current(settings: Settings, rel: str) -> None:
@@ -205,6 +205,6 @@ def list_files(settings: Settings) -> list[FileInfo]:
         path = root / rel
         stat = path.stat() if path.is_file() else None
         infos.append(FileInfo(rel, stat.st_size if stat else 0,
-                              datetime.fromtimestamp(stat.st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+                              datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
                               if stat else "deleted", len(history(settings, rel))))
     return infos

@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 from bot.processes import settings_env
-from bot.settings import PROJECT_ROOT, Settings
 from bot.retrain import STEPS
+from bot.settings import PROJECT_ROOT, Settings
 
 STREAM_LIMIT = 16 * 1024 * 1024  # one JSON line may list every problem of a large trainers.csv
 
