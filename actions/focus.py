@@ -90,6 +90,14 @@ FACT_KINDS = (
                               r"(?:check|update|review|revise|renew|redo)\b"),
              _rx(r"\b(?:every|each) (?:year|month|week|quarter|day|\d+ \w+)\b|\bonce a (?:year|month|week)\b|\bannual\w*|"
                  r"\bregularly\b|\bafter (?:any|every|each|a) (?:shock|change|crisis)\b")),
+    FactKind("binding", _rx(r"\b(?:a law|the law|by law|legal(?:ly)?|binding|oblig\w*|compulsory|mandatory|must (?:i |we )?"
+                            r"(?:follow|obey|do it)|is it (?:a )?must|required)\b"),
+             _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"
+                 r"does not (?:force|oblige|require)|guidance for)\b")),
+    FactKind("steps", _rx(r"\b(?:what|which) (?:are )?(?:the )?(?:steps?|stages|process|procedure)\b|\bsteps?\b|"
+                          r"\bhow (?:do|can|should) (?:i|we) (?:do it|start|begin|go about it)\b|\bwhere (?:do|should) (?:i|we) start\b"),
+             re.compile(r"(?m)^\s*\d+[.)]\s|\b[Ss]teps?\b[^.\n]{0,80}:(?:\s|$)"),
+             _rx(r"\bsteps?\b|\bhow to\b|\bprocess\b")),
     FactKind("results", _rx(r"\b(?:results?|impact|evidence|proof|worth|benefits?|effective\w*|successful)\b|"
                             r"\bhow much (?:\w+ ){0,3}(?:improve|increase|rise|grow|go up)\w*\b|"
                             r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
@@ -110,6 +118,8 @@ GUIDE_BONUS = 0.15  # ... or another from its document when that is a guide (C-B
 def expected(question: str) -> list[FactKind]:
     """The kinds of fact a question asks for (none for "what is ...?" and other open questions). A group named
     ("can my wife join?") asks for a sentence about that group, not any sentence saying who a course is for."""
+    if _asks_a_term(question):
+        return []  # "what is indirect cost?" asks what a term means, not for a fee
     kinds = [k for k in FACT_KINDS if k.question.search(question)]
     if any(k.name in GROUP_KINDS for k in kinds):
         kinds = [k for k in kinds if k.name != "who"]
@@ -117,6 +127,18 @@ def expected(question: str) -> list[FactKind]:
 
 
 GROUP_KINDS = frozenset({"men", "women"})
+_WHAT_IS = re.compile(r"^\W*(?:ok(?:ay)?\W+|so\W+)?(?:what|wat)(?: is|'s| are| does) (?:an? |the )?(?P<term>[a-z' -]{3,40}?)"
+                      r"(?: mean\w*)?\W*$", re.IGNORECASE)
+_OF_THE_COURSE = frozenset("of for in to on course training programme program class workshop total usual average".split())
+
+
+def _asks_a_term(question: str) -> bool:
+    """Whether the question asks what a term of two or more words means ("what is indirect cost?", "what are fixed
+    costs"), not a fact about a course ("what is the price of SYB?", "what is the course fee?")."""
+    m = _WHAT_IS.match(re.split(r"[.!?;:]\s+", question.strip())[-1])  # "ok, back to price. what is indirect cost"
+    words = m.group("term").lower().split() if m else []
+    return (len(words) >= 2 and not _OF_THE_COURSE & set(words)
+            and not any(k.question.search(words[0]) for k in FACT_KINDS))
 
 
 _ITEM = re.compile(r"\s*(?:[-*]|\d+[.)])\s")
@@ -136,8 +158,8 @@ def units(text: str) -> list[Unit]:
     for block in re.split(r"\n\s*\n", text.strip()):
         lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
         first = True
-        if len(lines) > 1 and all(_ITEM.match(ln) for ln in lines[1:]):  # an intro line and its list items
-            pieces = [(ln, "\n") for ln in lines]
+        if len(lines) > 1 and all(_ITEM.match(ln) for ln in lines[1:]):  # an intro paragraph and its list items
+            pieces = [(p, " ") for p in SENTENCES.split(lines[0]) if p.strip()] + [(ln, "\n") for ln in lines[1:]]
         else:
             pieces = [(p, " ") for p in SENTENCES.split(" ".join(lines)) if p.strip()]
         for piece, sep in pieces:

@@ -97,7 +97,9 @@ TRAINER_REQUEST = re.compile(
     rf"|(?:is|are) there (?:an? |any |some )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
     r"|who (?:teach|teaches|trains|gives|offers|runs|delivers) (?:\w+ ){0,3}(?:in|near|around|at) "
     r"|who (?:can|could|will|would) (?:train|teach|coach|help train) (?:me|us|my)"
-    r"|(?:training|course|classes?) (?:near|around|close to) (?:me|here)|near me|nearby)\b",
+    r"|(?:training|course|classes?) (?:near|around|close to) (?:me|here)|near me|nearby"
+    r"|(?:someone|somebody|anyone|anybody|a person) (?:in|near|around|from) [\w ]{2,30} (?:who|that) (?:can|could|will) "
+    r"(?:help|train|teach|coach))\b",
     re.IGNORECASE)
 ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     rf"\b(?:what (?:is|are|does|do) (?:an? |the )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
@@ -117,7 +119,7 @@ FINDER_REQUEST = re.compile(
     r"|is for (?:me|us)|do you (?:recommend|suggest)|to (?:choose|take|join|pick)|would help)"
     r"|(?:recommend|suggest|choose|pick|find) (?:me |us )?(?:a |an |the |one |some )?(?:\w+ ){0,2}"
     r"(?:programm?e|program|training|course)s?"
-    r"|programm?e finder|help me (?:choose|decide|pick)|what can the ilo (?:offer|do for) (?:me|us|my)"
+    r"|programm?e finder|help me (?:choose|decide|pick)|what (?:can )?(?:the )?ilo (?:can )?(?:offer|do)(?: for)? (?:me|us|my|our)"
     r"|(?:right|best) (?:programm?e|program|training|course) for)\b",
     re.IGNORECASE)
 WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
@@ -425,7 +427,8 @@ def content_words(text: str) -> list[str]:
 # "different question: ...", "another thing.", "ok forget it. ...": what follows is about something new
 TOPIC_CHANGE = re.compile(r"\b(?:(?:a |one )?(?:different|other|another|new|next|separate) (?:question|thing|topic|matter|issue|"
                           r"subject)|(?:ok |okay )?forget (?:it|that|this)|change (?:of )?(?:the )?(?:topic|subject)|"
-                          r"something else|by the way|btw)\b\W*", re.IGNORECASE)
+                          r"something else|by the way|btw|(?:going |coming )?back to(?= (?:the |my )?\w+(?: \w+)?\W*[.:;,!-]))\b\W*",
+                          re.IGNORECASE)  # "back to my wood." keeps "my wood": it names the topic
 
 
 def changes_topic(text: str) -> bool:

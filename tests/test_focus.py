@@ -112,3 +112,17 @@ def test_a_passage_the_user_has_read_is_shown_from_the_sentence_that_answers() -
     body, _ = focus.window("and full course how long", text, lead=True)
     assert body.startswith("An owner can take only") and "7 days" in body
     assert focus.window("can i take only one module", text)[0].startswith("IYB is for owners"), "unread: from the start"
+
+
+def test_what_a_term_means_is_not_a_question_about_fees() -> None:
+    kinds = lambda q: [k.name for k in focus.expected(q)]  # noqa: E731
+    assert kinds("ok back to price. what is indirect cost") == [] and kinds("what are fixed costs") == []
+    assert kinds("what is the price of SYB") == ["cost"] and kinds("what is the course fee") == ["cost"]
+    assert kinds("is it a law i must follow?") == ["binding"] and kinds("what are the steps") == ["steps"]
+
+
+def test_the_sentence_in_an_intro_paragraph_that_answers_is_found() -> None:
+    text = ("R204 is the ILO's standard on the informal economy. It is guidance for governments, not a binding treaty. "
+            "It has three aims:\n- help workers move to the formal economy;\n- stop formal jobs becoming informal.")
+    body, _ = focus.window("is it a law i must follow?", text, lead=True)
+    assert body.startswith("It is guidance for governments, not a binding treaty.") and "stop formal jobs" in body

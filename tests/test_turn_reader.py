@@ -232,3 +232,9 @@ def test_a_change_of_topic_is_not_a_follow_up() -> None:
     assert tr.is_follow_up("is it must?")
     assert not tr.is_follow_up("different question: social security for my 2 workers, is it must?")
     assert not tr.refers_back("another thing. workers in my workshop get injured, what can i do about it")
+
+
+def test_an_association_asking_what_the_ilo_can_do_starts_the_finder_and_someone_in_a_town_is_a_trainer(pages):
+    said = "we are business association in Kyrgyzstan, we want push the government to cut red tape. what ILO can do for us"
+    assert read(said, pages).kind == "finder"
+    assert read("somebody in kano who can help", pages).kind == "trainers"
