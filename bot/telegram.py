@@ -32,6 +32,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.button_store import button_store
 from bot.chat import BotMessage, Button, ChatService, RasaUnavailable, location_message
 from bot.rate_limits import allowed, shared_limiter
 from bot.records import Records
@@ -162,6 +163,8 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     records: Records = context.bot_data["records"]
     await asyncio.to_thread(records.forget, sender_id(chat_id))
+    if (buttons := context.bot_data["button_store"]) is not records:  # long button payloads kept in Redis
+        await asyncio.to_thread(buttons.forget, sender_id(chat_id))
     context.application.drop_chat_data(chat_id)
     try:
         await _chat(context).forget(sender_id(chat_id))
@@ -279,10 +282,12 @@ def build_application(
         builder = builder.updater(None)
     application = builder.build()
     records = records or Records(settings.db_path)
+    store = button_store(settings, records)
     application.bot_data.update(
         chat=chat,
         records=records,
-        buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN or settings.TELEGRAM_TOKEN, records),
+        button_store=store,
+        buttons=ButtonKeys(settings.TELEGRAM_SECRET_TOKEN or settings.TELEGRAM_TOKEN, store),
         max_chars=settings.MAX_MESSAGE_CHARS,
         # shared by every gateway (Redis or STATE_DIR), like the button payloads
         limits={"messages": shared_limiter(settings, "telegram", settings.RATE_LIMIT_PER_MINUTE),

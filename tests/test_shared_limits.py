@@ -1,6 +1,7 @@
-"""Rate limits hold across gateways: two real gateway processes on one store (the SQLite file of one STATE_DIR,
+"""Gateway state holds across gateways: two real gateway processes on one store (the SQLite file of one STATE_DIR,
 or one Redis) allow a sender RATE_LIMIT_PER_MINUTE messages between them, not each; the same for Telegram's
-per-chat limit on two gateways; memory stays bounded (expired hits are dropped, Redis keys expire)."""
+per-chat limit on two gateways; memory stays bounded (expired hits are dropped, Redis keys expire). With Redis,
+a long Telegram button shown by one gateway is understood by a gateway on another machine, and /forget erases it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import httpx
 import pytest
 
 from bot import telegram as tg
+from bot.button_store import CHAT_PREFIX
+from bot.button_store import KEY_PREFIX as BUTTON_PREFIX
 from bot.chat import ChatService
 from bot.processes import gateway_child
 from bot.rate_limits import KEY_PREFIX, RedisRateLimiter, SqliteRateLimiter, hashed
@@ -23,7 +26,9 @@ from tests.conftest import free_port, stack_settings
 from tests.test_telegram import (  # noqa: F401  (fixtures)
     CHAT,
     CHAT_ID,
+    SENDER,
     bot_api,
+    callback_update,
     deliver,
     make_settings,
     message_update,
@@ -159,3 +164,24 @@ def test_redis_limit_keys_are_bounded_and_expire(redis_url) -> None:
 def test_an_unreachable_redis_does_not_silence_users() -> None:
     limiter = RedisRateLimiter(f"redis://127.0.0.1:{free_port()}/0", 1, name="chat")
     assert limiter.allow("s") and limiter.allow("s")
+
+
+async def test_a_long_button_shown_by_one_gateway_is_understood_on_another_machine(tmp_path, bot_api, rasa,  # noqa: F811
+                                                                                   redis_url):
+    payload = '/choose_programme{"programme": "productivity-ecosystems", "package": null, "stage": "growing"}'
+    rasa.reply = lambda body: [{"text": "Which one?", "buttons": [{"title": "Productivity Ecosystems", "payload": payload}]}]
+    machines = [make_settings(tmp_path / name, bot_api, rasa.url, REDIS_URL=redis_url) for name in ("a", "b")]
+    chat = ChatService(rasa.url, 5.0)
+    async with tg.build_application(machines[0], chat) as first, tg.build_application(machines[1], chat) as second:
+        await deliver(first, text_update("compare"))
+        data = bot_api.sent("sendMessage")[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        assert data.startswith("b:"), "too long for a button: kept in the store"
+        await deliver(second, callback_update(data))  # each machine has its own STATE_DIR: only Redis is shared
+        assert rasa.messages[-1] == {"sender": SENDER, "message": payload}
+        client = second.bot_data["button_store"].client
+        assert client.keys(f"{BUTTON_PREFIX}:*") and client.keys(f"{CHAT_PREFIX}:*")
+        await deliver(second, text_update("/forget"))
+        assert client.keys(f"{BUTTON_PREFIX}:*") == [] and client.keys(f"{CHAT_PREFIX}:*") == [], "forget erases them"
+        await deliver(first, callback_update(data))
+    await chat.aclose()
+    assert bot_api.sent("sendMessage")[-1]["text"] == tg.EXPIRED
