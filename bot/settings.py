@@ -139,7 +139,9 @@ def state_secret(path: Path) -> str:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_urlsafe(32))
+        # never a leading '-': command lines pass the token as an argument (`rasa run --auth-token T`),
+        # and argparse reads "-7N..." as an option (rasa then exits: "expected one argument")
+        f.write("t" + secrets.token_urlsafe(32))
     try:
         os.link(tmp, path)
     except FileExistsError:

@@ -48,6 +48,12 @@ def test_an_unset_rasa_token_is_random_and_kept_in_the_state_folder(tmp_path: Pa
     assert first.ACTIONS_SECRET and first.ACTIONS_SECRET not in (first.RASA_TOKEN, other.ACTIONS_SECRET)
 
 
+def test_a_random_rasa_token_never_starts_with_a_dash(tmp_path: Path, no_rasa_token) -> None:
+    """`rasa run --auth-token -7N...` exits ("expected one argument"): one fresh state folder in 64 did."""
+    tokens = [Settings(_env_file=None, STATE_DIR=tmp_path / str(i)).RASA_TOKEN for i in range(300)]
+    assert len(set(tokens)) == 300 and not [t for t in tokens if t.startswith("-")]
+
+
 def test_processes_starting_together_make_one_rasa_token(tmp_path: Path, no_rasa_token) -> None:
     code = "from bot.settings import Settings; print(Settings(_env_file=None).RASA_TOKEN)"
     env = {k: v for k, v in os.environ.items() if k not in ("RASA_TOKEN", "ACTIONS_SECRET")}
