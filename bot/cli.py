@@ -132,7 +132,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # --- parser --------------------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
+# The modules that add more commands, and the commands each adds: a command imports its own module
+# only (`trainers near` never loads python-telegram-bot or the process supervisor). --help, no
+# command or an unknown one loads them all. tests/test_cli.py checks this table against the modules.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "bot.cli_routing": ("route",),
+    "bot.cli_trainers": ("trainers",),
+    "bot.cli_telegram": ("telegram",),
+    "bot.cli_processes": ("train", "validate", "test-stories", "run"),
+    "bot.cli_staff": ("retrain", "watch"),
+}
+
+
+def _modules_for(argv: list[str] | None) -> list[str]:
+    """The command modules a command line needs: the one that defines its command, else all."""
+    command = next((a for a in argv or [] if not a.startswith("-")), None)
+    mine = [m for m, commands in COMMAND_MODULES.items() if command in commands]
+    return mine if argv is not None and mine else list(COMMAND_MODULES)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `argv` only the part its command needs (see COMMAND_MODULES)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--knowledge", type=Path, default=get_settings().KNOWLEDGE_DIR, help="knowledge folder")
     common.add_argument("--json", action="store_true", help="print JSON")
@@ -161,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also play the questions, conversations and answer facts through a throwaway running stack (/api/chat)")
     p.set_defaults(func=cmd_eval)
 
-    for module in ("bot.cli_routing", "bot.cli_trainers", "bot.cli_telegram", "bot.cli_processes", "bot.cli_staff"):
+    for module in _modules_for(argv):
         try:
             __import__(module, fromlist=["register"]).register(sub, common)
         except ModuleNotFoundError as exc:
@@ -172,7 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args)
     except CommandError as exc:

