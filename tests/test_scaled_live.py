@@ -2,15 +2,18 @@
 
 Conversations are shared across replicas, a burst for one conversation split over both loses nothing (the
 atomic lock store), 20 senders x 10 lose nothing, a rolling reload under load fails no request, and a
-SIGKILLed replica is restarted and rejoins. Forgetting (the widget's "Forget me", Telegram's /forget) erases the
+SIGKILLed replica is restarted and rejoins; `sme-advisor retrain --force-rasa` (the CLI) trains a model and rolls it
+onto every replica while clients chat, failing no request. Forgetting (the widget's "Forget me", Telegram's /forget) erases the
 sender's events from PostgreSQL, read back from the database."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import json
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -221,6 +224,41 @@ def test_rolling_reload_under_load_fails_no_request(scaled: ScaledStack) -> None
     for url in scaled.layout.replicas.values():
         status = httpx.get(f"{url}/status", params={"token": scaled.settings.RASA_TOKEN}, timeout=10).json()
         assert status["model_file"].endswith(new.name)
+
+
+def test_cli_retrain_trains_and_rolls_the_new_model_onto_every_replica(scaled: ScaledStack) -> None:
+    """The operator's command on the scaled stack: it finds the stack by STATE_DIR/scaled/layout.json."""
+    chatters = [Chatter(gateway(scaled), sender=f"cli-rolling{i}") for i in range(3)]
+    threads = [threading.Thread(target=c.run, daemon=True) for c in chatters]
+    for thread in threads:
+        thread.start()
+    try:
+        env = {**os.environ, **processes.settings_env(scaled.settings)}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "retrain", "--json", "--force-rasa"], cwd=PROJECT_ROOT,
+                              env=env, capture_output=True, text=True, timeout=1800)
+        took = time.perf_counter() - started
+    finally:
+        for chatter in chatters:
+            chatter.stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines and lines[-1]["event"] == "result" and lines[-1]["ok"], (lines, done.stderr[-2000:])
+    result = lines[-1]
+    assert result["model_trained"] and result["model_loaded"], result
+    loads = [e["message"] for e in lines if e["event"] == "step" and e["step"] == "rasa-load"]
+    assert loads[0].startswith("rolling reload of 2 replicas"), loads
+    new = os.path.basename(result["model_file"])
+    for url in scaled.layout.replicas.values():
+        status = httpx.get(f"{url}/status", params={"token": scaled.settings.RASA_TOKEN}, timeout=10).json()
+        assert status["model_file"].endswith(new), (url, status["model_file"], new)
+    assert rolling.all_up(scaled.layout.admin_socket)
+    samples = [s for c in chatters for s in c.samples]
+    failed = [(round(s, 2), code) for _, s, code in samples if code != 200]
+    print(f"\nsme-advisor retrain --force-rasa on 2 replicas: {took:.0f} s ({loads[-1]}); {len(samples)} requests, "
+          f"{len(failed)} failed, slowest {max(s for _, s, _ in samples):.2f} s")
+    assert len(samples) >= 20 and not failed
 
 
 def test_a_killed_replica_is_restarted_and_rejoins(scaled: ScaledStack) -> None:
