@@ -1,4 +1,5 @@
-"""End-to-end chat benchmarks through the real processes: latency, concurrency, start-up and memory."""
+"""End-to-end chat benchmarks through the real processes: latency, concurrency, start-up and memory.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def sequential(url: str, messages: list[str] = QUESTIONS, n: int = 30) -> tuple[
 
 
 def greeting_vs_knowledge(url: str, runs: int = 3) -> tuple[float, float]:
-    """Median over `runs` of the greeting p95 and the knowledge-answer p95, measured in alternation."""
+    """Median over `runs` of the greeting p95 and the knowledge-answer p95, measured in alternation.
+    """
     greetings, answers = [], []
     for _ in range(runs):
         greetings.append(sequential(url, GREETINGS)[1])
@@ -46,7 +48,8 @@ def greeting_vs_knowledge(url: str, runs: int = 3) -> tuple[float, float]:
 
 
 async def concurrent(url: str, senders: int = 20, each: int = 5) -> tuple[float, float, float, float, int]:
-    """p50, p95, max (s), messages per second and errors for `senders` senders sending `each` questions."""
+    """p50, p95, max (s), messages per second and errors for `senders` senders sending `each`
+    questions."""
     samples: list[float] = []
     errors = 0
 

@@ -1,4 +1,5 @@
-"""Index benchmarks: build, incremental rebuild, query latency and memory; real corpus and 100,000 chunks."""
+"""Index benchmarks: build, incremental rebuild, query latency and memory; real corpus and 100,000
+chunks."""
 
 from __future__ import annotations
 

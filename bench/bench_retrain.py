@@ -1,5 +1,7 @@
-"""Retrain benchmarks against a running stack started here: a one-document edit (index only, including the
-switch of the action server), the same through the CLI, and a full retrain with Rasa (train + load)."""
+"""Retrain benchmarks against a running stack started here: a one-document edit (index only,
+including the switch of the action server), the same through the CLI, and a full retrain with Rasa
+(train + load).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ def timed_retrain(settings, **options) -> tuple[float, dict[str, float], object]
 
 
 class Chatter(threading.Thread):
-    """Chats continuously and keeps every latency (to see what a Rasa model load costs the users)."""
+    """Chats continuously and keeps every latency (to see what a Rasa model load costs the users).
+    """
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
@@ -76,10 +79,12 @@ def main() -> None:
             shutil.copy2(shared, tmp / "models" / shared.name)
         settings = stack_settings(tmp / "state", KNOWLEDGE_DIR=tmp / "knowledge", RASA_MODEL_DIR=tmp / "models")
         running = start_stack(settings)
-        # the copied model is what this stack serves: measure the knowledge path even if data/ changed meanwhile
+        # the copied model is what this stack serves: measure the knowledge path even if data/
+        # changed meanwhile
         rasa_model.record_fingerprint(settings, rasa_model.training_fingerprint())
         try:
-            services.encoder(settings)  # the model load is paid once per process (the CLI pays it every run)
+            # the model load is paid once per process (the CLI pays it every run)
+            services.encoder(settings)
             chatter = Chatter(running.gateway_url)
             chatter.start()
             samples = []

@@ -1,8 +1,8 @@
 """Routing benchmark: router load time and in-process `route()` latency over the evaluation texts.
 
-Run: `.venv/bin/python bench/bench_routing.py [--torch-threads N]` (a temporary state folder and its own
-index). On a busy 2-core machine torch's default intra-op threads make single-query embedding 5-10x
-slower; `--torch-threads 1` shows what a query-serving process gets with one thread.
+Run: `.venv/bin/python bench/bench_routing.py [--torch-threads N]` (a temporary state folder and its
+own index). On a busy 2-core machine torch's default intra-op threads make single-query embedding
+5-10x slower; `--torch-threads 1` shows what a query-serving process gets with one thread.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Scale-out benchmarks: 20 concurrent senders on the embedded stack (1 Rasa, SQLite) and on the scaled stack
-(2 replicas, PostgreSQL, Redis, haproxy), and the longest pause users see while the model is switched on each
-(blue-green on the embedded stack, a rolling reload on the scaled one)."""
+"""Scale-out benchmarks: 20 concurrent senders on the embedded stack (1 Rasa, SQLite) and on the
+scaled stack (2 replicas, PostgreSQL, Redis, haproxy), and the longest pause users see while the
+model is switched on each (blue-green on the embedded stack, a rolling reload on the scaled one)."""
 
 from __future__ import annotations
 

@@ -125,7 +125,8 @@ def bench_places() -> None:
 
 
 def bench_cli(runs: int = 3) -> None:
-    """`trainers near` end to end in a fresh interpreter, through the command's own argparse harness."""
+    """`trainers near` end to end in a fresh interpreter, through the command's own argparse
+    harness."""
     script = ("import argparse, sys\nfrom bot.cli_trainers import register\np = argparse.ArgumentParser()\n"
               "register(p.add_subparsers(dest='c', required=True))\na = p.parse_args(sys.argv[1:])\n"
               "sys.exit(a.func(a))\n")

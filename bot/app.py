@@ -1,4 +1,5 @@
-"""The gateway: wires the chat service, channels, widget, admin pages and health into one FastAPI app."""
+"""The gateway: wires the chat service, channels, widget, admin pages and health into one FastAPI
+app."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="SME Advisor gateway", lifespan=lifespan)
     app.state.settings = settings
     app.state.records = Records(settings.db_path)
-    # shared by every gateway on the same Redis (REDIS_URL) or STATE_DIR, so two gateways allow no more than one
+    # shared by every gateway on the same Redis (REDIS_URL) or STATE_DIR, so two gateways allow no
+    # more than one
     app.state.rate_limiter = shared_limiter(settings, "chat", settings.RATE_LIMIT_PER_MINUTE)
     app.state.feedback_limiter = shared_limiter(settings, "feedback", settings.RATE_LIMIT_PER_MINUTE)
     app.state.feedback_ip_limiter = shared_limiter(settings, "feedback-ip", settings.FEEDBACK_PER_IP_PER_MINUTE)

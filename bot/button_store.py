@@ -1,10 +1,11 @@
-"""Where Telegram's long button payloads are kept (`bot.telegram_render.PayloadStore`): in Redis when the settings
-name one (`REDIS_URL`: gateways on several machines read each other's buttons), else in the project's SQLite
-file (`bot.records.Records`, shared by the gateways of one STATE_DIR).
+"""Where Telegram's long button payloads are kept (`bot.telegram_render.PayloadStore`): in Redis
+when the settings name one (`REDIS_URL`: gateways on several machines read each other's buttons),
+else in the project's SQLite file (`bot.records.Records`, shared by the gateways of one STATE_DIR).
 
-In Redis a button is one key holding the chat's pseudonymous id and the payload, expiring BUTTON_TTL_S after it
-was last shown, and each chat has a set of its buttons' keys (expiring with them), so forgetting the chat erases
-them. Its durability is the Redis server's: `run --replicas`'s throwaway one keeps nothing across restarts.
+In Redis a button is one key holding the chat's pseudonymous id and the payload, expiring
+BUTTON_TTL_S after it was last shown, and each chat has a set of its buttons' keys (expiring with
+them), so forgetting the chat erases them. Its durability is the Redis server's: `run --replicas`'s
+throwaway one keeps nothing across restarts.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class RedisButtonStore:
             pipe.execute()
 
     def button(self, key: str, sender: str) -> str | None:
-        """The payload of a button shown to `sender`, or None when unknown, expired or shown to someone else."""
+        """The payload of a button shown to `sender`, or None when unknown, expired or shown to
+        someone else."""
         raw = self.client.get(f"{KEY_PREFIX}:{key}")
         if raw is None:
             return None

@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 
 def location_message(latitude: float, longitude: float) -> str:
-    """The user message a channel sends when the user shares a location (an intent with entities)."""
+    """The user message a channel sends when the user shares a location (an intent with entities).
+    """
     return f'/share_location{{"latitude": {latitude:.6f}, "longitude": {longitude:.6f}}}'
 
 
@@ -50,7 +51,8 @@ class BotMessage:
     text: str = ""
     buttons: list[Button] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
-    # Channel hints from actions, e.g. {"request_location": True} when the trainer search needs a place.
+    # Channel hints from actions, e.g. {"request_location": True} when the trainer search needs a
+    # place.
     hints: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,7 +64,8 @@ class BotMessage:
 
 
 def shape_rasa_messages(raw: list[dict[str, Any]]) -> list[BotMessage]:
-    """Fold Rasa REST output into contract messages (custom payloads attach to the text before them)."""
+    """Fold Rasa REST output into contract messages (custom payloads attach to the text before
+    them)."""
     messages: list[BotMessage] = []
     for item in raw:
         custom = item.get("custom")
@@ -92,8 +95,9 @@ def erase_conversation(tracker_db: Path, sender: str) -> int:
 
 
 def erase_conversation_postgres(url: str, sender: str) -> int:
-    """Delete every event of one sender from Rasa's SQL tracker store on PostgreSQL (`POSTGRES_URL`, the
-    replicas' store); returns how many. A database where Rasa has not made its table yet holds nothing."""
+    """Delete every event of one sender from Rasa's SQL tracker store on PostgreSQL (`POSTGRES_URL`,
+    the replicas' store); returns how many. A database where Rasa has not made its table yet holds
+    nothing."""
     with closing(psycopg2.connect(url, connect_timeout=10)) as db, db, db.cursor() as cur:
         cur.execute("SELECT to_regclass('events') IS NOT NULL")
         if not cur.fetchone()[0]:
@@ -109,19 +113,21 @@ class ChatService:
         self, rasa_url: str | Callable[[], str], timeout_s: float = 30.0, token: str = "",
         client: httpx.AsyncClient | None = None, tracker_db: Path | None = None, tracker_postgres_url: str | None = None,
     ):
-        # Rasa's SQL tracker store, where `forget` erases a conversation: the SQLite file of the embedded stack,
-        # and PostgreSQL when the replicas keep conversations there (both when both are configured)
+        # Rasa's SQL tracker store, where `forget` erases a conversation: the SQLite file of the
+        # embedded stack, and PostgreSQL when the replicas keep conversations there (both when both
+        # are configured)
         self._tracker_db = tracker_db
         self._tracker_postgres_url = tracker_postgres_url
-        # a callable is asked on every message, so a blue-green model switch moves the gateway at once
+        # a callable is asked on every message, so a blue-green model switch moves the gateway at
+        # once
         self._rasa_url = rasa_url if callable(rasa_url) else (lambda: rasa_url)
         self._token = token
         self._client = client or httpx.AsyncClient(timeout=timeout_s)
 
     @classmethod
     def from_settings(cls, settings: Any) -> ChatService:
-        """The chat service of a gateway process (`bot.settings.Settings`): the Rasa to talk to, read on every
-        message, and the tracker stores where `forget` erases."""
+        """The chat service of a gateway process (`bot.settings.Settings`): the Rasa to talk to,
+        read on every message, and the tracker stores where `forget` erases."""
         return cls(lambda: settings.rasa_url, settings.RASA_TIMEOUT_S, settings.RASA_TOKEN,
                    tracker_db=settings.tracker_db_path, tracker_postgres_url=settings.POSTGRES_URL)
 
@@ -131,8 +137,9 @@ class ChatService:
         if metadata:
             body["metadata"] = metadata
         try:
-            # behind haproxy (`balance hdr(X-Conversation-Id)`) one conversation stays on one Rasa replica; a hash,
-            # since a sender id may hold characters a header cannot (a "\r" made httpx refuse the request: 503)
+            # behind haproxy (`balance hdr(X-Conversation-Id)`) one conversation stays on one Rasa
+            # replica; a hash, since a sender id may hold characters a header cannot (a "\r" made
+            # httpx refuse the request: 503)
             conversation = hashlib.sha256(sender.encode("utf-8", "replace")).hexdigest()[:32]
             response = await self._client.post(self._rasa_url().rstrip("/") + "/webhooks/rest/webhook", json=body,
                                                headers={"X-Conversation-Id": conversation})
@@ -147,9 +154,9 @@ class ChatService:
         return await self.send(sender, "/restart")
 
     async def forget(self, sender: str) -> int:
-        """Erase the sender's conversation: every event of it in Rasa's tracker store (Rasa's API can only
-        append events, so the rows are deleted from the store itself: the SQLite file and, when configured,
-        PostgreSQL). Returns the number of events erased."""
+        """Erase the sender's conversation: every event of it in Rasa's tracker store (Rasa's API
+        can only append events, so the rows are deleted from the store itself: the SQLite file and,
+        when configured, PostgreSQL). Returns the number of events erased."""
         if self._tracker_db is None and not self._tracker_postgres_url:
             raise RasaUnavailable("the tracker store is not configured, so the conversation cannot be erased")
         erased = 0

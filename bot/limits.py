@@ -1,4 +1,5 @@
-"""Limits on what clients send the gateway, and 4xx answers (never a 500) for input that breaks them.
+"""Limits on what clients send the gateway, and 4xx answers (never a 500) for input that breaks
+them.
 
 - `valid_text`: refuses strings with a lone UTF-16 surrogate (`"hi \\ud800"` is valid JSON but not
   Unicode: it cannot be encoded as UTF-8 for Rasa, SQLite or the reply).
@@ -39,7 +40,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def has_lone_surrogate(text: str) -> bool:
-    """True when `text` holds a code point U+D800..U+DFFF (json.loads joins valid pairs, so these are lone)."""
+    """True when `text` holds a code point U+D800..U+DFFF (json.loads joins valid pairs, so these
+    are lone)."""
     return _SURROGATE.search(text) is not None
 
 
@@ -53,7 +55,8 @@ def valid_text(value: str, field: str) -> str:
 
 
 def metadata_problem(metadata: dict[str, Any]) -> str | None:
-    """Why `metadata` is refused (one sentence naming the limit and where), or None when it is acceptable.
+    """Why `metadata` is refused (one sentence naming the limit and where), or None when it is
+    acceptable.
 
     Accepted: an object of at most MAX_METADATA_KEYS keys in all, nested at most MAX_METADATA_DEPTH
     levels, whose values are strings, finite numbers, true/false, null, objects or lists of at most
@@ -70,7 +73,8 @@ def metadata_problem(metadata: dict[str, Any]) -> str | None:
             if keys > MAX_METADATA_KEYS:
                 return f"metadata has too many keys: at most {MAX_METADATA_KEYS} in all, nested objects included"
             for key, item in value.items():
-                if not isinstance(key, str):  # JSON keys are strings; a Python caller could pass others
+                # JSON keys are strings; a Python caller could pass others
+                if not isinstance(key, str):
                     return f"metadata keys must be strings (at {path})"
                 if has_lone_surrogate(key):
                     return f"a metadata key in {path} contains an invalid character (a lone UTF-16 surrogate such as \\ud800)"
@@ -97,7 +101,8 @@ def metadata_problem(metadata: dict[str, Any]) -> str | None:
 
 
 def unencodable(value: Any) -> str | None:
-    """Why parsed JSON cannot be passed on as JSON/UTF-8 (a lone surrogate, NaN or Infinity), or None."""
+    """Why parsed JSON cannot be passed on as JSON/UTF-8 (a lone surrogate, NaN or Infinity), or
+    None."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -126,8 +131,8 @@ class RateLimiter:
     """At most `per_minute` hits per key in any sliding `window_s` window, in memory.
 
     Memory is bounded: a key whose last hit is older than the window is forgotten (checked on every
-    call, oldest first, so the sweep costs O(1) amortized), and at most `max_keys` keys are kept (the
-    least recently seen is dropped first). Each key holds at most `per_minute` timestamps.
+    call, oldest first, so the sweep costs O(1) amortized), and at most `max_keys` keys are kept
+    (the least recently seen is dropped first). Each key holds at most `per_minute` timestamps.
     """
 
     def __init__(self, per_minute: int, *, window_s: float = 60.0, max_keys: int = 50_000,
@@ -167,10 +172,11 @@ class RateLimiter:
 # --- request body size -------------------------------------------------------------------------------
 
 class BodyLimitMiddleware:
-    """Refuse (413, JSON `{"detail": ...}`) a request body over the limit of its path, before it is parsed.
+    """Refuse (413, JSON `{"detail": ...}`) a request body over the limit of its path, before it is
+    parsed.
 
-    `limits` maps a path to `(max_bytes, detail)`. The body is read up to the limit (whether or not a
-    Content-Length is given) and replayed to the app; other paths pass through untouched.
+    `limits` maps a path to `(max_bytes, detail)`. The body is read up to the limit (whether or not
+    a Content-Length is given) and replayed to the app; other paths pass through untouched.
     """
 
     def __init__(self, app: ASGIApp, limits: dict[str, tuple[int, str]]):

@@ -1,4 +1,5 @@
-"""Start, watch and stop the three processes (rasa, actions, gateway), and drive Rasa's own commands.
+"""Start, watch and stop the three processes (rasa, actions, gateway), and drive Rasa's own
+commands.
 
 One log stream: every child's output is prefixed with its name and also kept in STATE_DIR/logs/.
 """
@@ -27,12 +28,14 @@ STABLE_S = 120.0  # a child that ran this long before exiting is restarted after
 
 
 def rasa_env(settings: Settings) -> dict[str, str]:
-    """Environment for Rasa commands: endpoints.yml reads the action server URL and tracker DB from it."""
+    """Environment for Rasa commands: endpoints.yml reads the action server URL and tracker DB from
+    it."""
     settings.STATE_DIR.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
         "SME_ACTION_ENDPOINT": f"{settings.actions_url}/webhook",
-        "SME_ACTION_SECRET": settings.ACTIONS_SECRET or "",  # sent in ACTION_SECRET_HEADER (endpoints.yml)
+        # sent in ACTION_SECRET_HEADER (endpoints.yml)
+        "SME_ACTION_SECRET": settings.ACTIONS_SECRET or "",
         "SME_TRACKER_DB": str(settings.tracker_db_path),
         "PYTHONPATH": str(PROJECT_ROOT),  # for rasa_addons (Rasa-side components only)
         "RASA_TELEMETRY_ENABLED": "false",
@@ -71,7 +74,8 @@ def run_rasa(settings: Settings, *args: str) -> int:
 
 
 def train(settings: Settings) -> int:
-    """Train the Rasa model; Rasa itself skips training when data, domain and config are unchanged."""
+    """Train the Rasa model; Rasa itself skips training when data, domain and config are unchanged.
+    """
     return run_rasa(settings, "train", "--out", str(settings.models_dir), "--fixed-model-name", MODEL_NAME)
 
 
@@ -84,8 +88,10 @@ class Child:
     process: subprocess.Popen | None = None
     started: float = 0.0
     ready_after: float | None = None
-    wanted: bool = False  # started and not deliberately stopped: the supervisor restarts it if it exits
-    nice: int = 0  # started at this lower CPU priority (a second Rasa loading while the first one serves)
+    # started and not deliberately stopped: the supervisor restarts it if it exits
+    wanted: bool = False
+    # started at this lower CPU priority (a second Rasa loading while the first one serves)
+    nice: int = 0
 
 
 def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200) -> Callable[[httpx.Client], bool]:
@@ -98,14 +104,16 @@ def _probe(url: str, check: Callable[[httpx.Response], bool] = lambda r: r.statu
 
 
 def rasa_api_flags(settings: Settings) -> list[str]:
-    """Rasa's HTTP API: on, behind RASA_TOKEN; CORS only for the sites in CORS_ORIGINS (none: no CORS headers)."""
+    """Rasa's HTTP API: on, behind RASA_TOKEN; CORS only for the sites in CORS_ORIGINS (none: no
+    CORS headers)."""
     cors = ["--cors", *settings.CORS_ORIGINS] if settings.CORS_ORIGINS else []
     return ["--enable-api", "--auth-token", settings.RASA_TOKEN or "", *cors]
 
 
 def rasa_child(settings: Settings, port: int, model: Path, name: str = "rasa",
                endpoints: str = "endpoints.yml", env: dict[str, str] | None = None) -> Child:
-    """One Rasa server on `port` serving `model` (the stack's own, or a second one for a blue-green switch)."""
+    """One Rasa server on `port` serving `model` (the stack's own, or a second one for a blue-green
+    switch)."""
     s = settings
     command = rasa_command(s, "run", *rasa_api_flags(s), "-i", s.HOST, "--port", str(port),
                            "--model", str(model), "--endpoints", endpoints, "--credentials", "credentials.yml")
@@ -143,7 +151,8 @@ class Stack:
         return [c for c in self.children if not only or c.name in only]
 
     def start(self, only: list[str] | None = None) -> None:
-        if not only:  # a whole new stack serves from RASA_PORT: forget where an earlier run had switched to
+        # a whole new stack serves from RASA_PORT: forget where an earlier run had switched to
+        if not only:
             (self.settings.STATE_DIR / ACTIVE_RASA_FILE).unlink(missing_ok=True)
         for child in self._chosen(only):
             self.spawn(child)
@@ -170,13 +179,15 @@ class Stack:
                     sys.stdout.flush()
 
     def wait_ready(self, timeout_s: float = 240.0, only: list[str] | None = None) -> dict[str, float]:
-        """Wait until every (selected) child answers its readiness probe; returns seconds to ready."""
+        """Wait until every (selected) child answers its readiness probe; returns seconds to ready.
+        """
         chosen = self._chosen(only)
         self.wait_for(chosen, timeout_s)
         return {c.name: round(c.ready_after or 0.0, 1) for c in chosen}
 
     def wait_for(self, children: list[Child], timeout_s: float) -> None:
-        """Wait until each of `children` answers its readiness probe; raise if one exits or time runs out."""
+        """Wait until each of `children` answers its readiness probe; raise if one exits or time
+        runs out."""
         deadline = time.monotonic() + timeout_s
         pending = list(children)
         with httpx.Client(timeout=2.0) as client:
@@ -212,9 +223,12 @@ class Stack:
 
     def supervise(self, stopping: threading.Event, log: Callable[[str], None] = print,
                   poll_s: float = 1.0) -> None:
-        """Until `stopping` is set: restart any child that exits, after a backoff that doubles with each quick
-        failure (1 s, 2 s, 4 s ... at most MAX_BACKOFF_S; back to 1 s once a child has run STABLE_S)."""
-        backoff: dict[int, float] = {}  # by child (children may be added and removed meanwhile: blue-green)
+        """Until `stopping` is set: restart any child that exits, after a backoff that doubles with
+        each quick failure (1 s, 2 s, 4 s ... at most MAX_BACKOFF_S; back to 1 s once a child has
+        run
+        STABLE_S)."""
+        # by child (children may be added and removed meanwhile: blue-green)
+        backoff: dict[int, float] = {}
         due: dict[int, float] = {}
         while not stopping.wait(poll_s):
             for child in self.children:

@@ -1,9 +1,11 @@
-"""The Rasa model's life cycle for retraining: fingerprint its inputs, train a new file, load it, promote it.
+"""The Rasa model's life cycle for retraining: fingerprint its inputs, train a new file, load it,
+promote it.
 
-The model in use is `models/sme-advisor.tar.gz`. A retrain trains `models/sme-advisor-<timestamp>.tar.gz`,
-loads that file into the running Rasa (`PUT /model`), and only then replaces `sme-advisor.tar.gz` with it,
-so a failed training or load leaves the model in use untouched. Next to it,
-`sme-advisor.fingerprint.json` records the hash of the training inputs the model was trained from.
+The model in use is `models/sme-advisor.tar.gz`. A retrain trains
+`models/sme-advisor-<timestamp>.tar.gz`, loads that file into the running Rasa (`PUT /model`), and
+only then replaces `sme-advisor.tar.gz` with it, so a failed training or load leaves the model in
+use untouched. Next to it, `sme-advisor.fingerprint.json` records the hash of the training inputs
+the model was trained from.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import httpx
 from bot.processes import MODEL_NAME, model_path, rasa_command, rasa_env
 from bot.settings import PROJECT_ROOT, Settings
 
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_addons/action_failure_policy.py")  # the policy the config names
+# the policy the config names
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "rasa_addons/action_failure_policy.py")
 KEEP_MODELS = 2  # timestamped models kept besides the one in use
 
 
@@ -42,7 +45,8 @@ def _input_files(root: Path) -> list[Path]:
 
 
 def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
-    """A hash of everything `rasa train` reads: config.yml, domain.yml, data/ and the custom policies."""
+    """A hash of everything `rasa train` reads: config.yml, domain.yml, data/ and the custom
+    policies."""
     digest = hashlib.sha256()
     for path in _input_files(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -77,7 +81,8 @@ def needs_training(settings: Settings, fingerprint: str, root: Path = PROJECT_RO
         if record.get("fingerprint") == fingerprint:
             return False, "config, domain and training data are unchanged since the model in use was trained"
         return True, "config, domain or training data changed since the model in use was trained"
-    # No record for this model file (trained by `sme-advisor train`): trust it if it is newer than every input.
+    # No record for this model file (trained by `sme-advisor train`): trust it if it is newer than
+    # every input.
     newest = max((p.stat().st_mtime_ns for p in _input_files(root)), default=0)
     if newest < stat.st_mtime_ns:
         record_fingerprint(settings, fingerprint)
@@ -86,7 +91,8 @@ def needs_training(settings: Settings, fingerprint: str, root: Path = PROJECT_RO
 
 
 def train_new_model(settings: Settings, log_path: Path) -> Path:
-    """Train into a new timestamped file (Rasa's cache keeps unchanged components); returns its path."""
+    """Train into a new timestamped file (Rasa's cache keeps unchanged components); returns its
+    path."""
     settings.models_dir.mkdir(parents=True, exist_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     name = f"{MODEL_NAME}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
@@ -115,7 +121,8 @@ def rasa_status(settings: Settings, timeout_s: float = 3.0) -> dict | None:
 
 
 def load_into_rasa(settings: Settings, model_file: Path, timeout_s: float = 300.0, url: str | None = None) -> None:
-    """Ask the running Rasa (or the one at `url`) to load `model_file` (it swaps agents once the new one is ready)."""
+    """Ask the running Rasa (or the one at `url`) to load `model_file` (it swaps agents once the new
+    one is ready)."""
     try:
         r = httpx.put(f"{url or settings.rasa_url}/model", params={"token": settings.RASA_TOKEN},
                       json={"model_file": str(model_file.resolve())}, timeout=timeout_s)
@@ -130,7 +137,8 @@ def load_into_rasa(settings: Settings, model_file: Path, timeout_s: float = 300.
 
 
 def promote(settings: Settings, model_file: Path, fingerprint: str) -> None:
-    """Make `model_file` the model in use (atomic replace of sme-advisor.tar.gz) and record its fingerprint."""
+    """Make `model_file` the model in use (atomic replace of sme-advisor.tar.gz) and record its
+    fingerprint."""
     target = model_path(settings)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.unlink(missing_ok=True)

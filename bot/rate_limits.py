@@ -1,12 +1,12 @@
-"""Rate limits every gateway process shares: in Redis when the settings name one (`REDIS_URL`, as the scaled
-layout does), otherwise in the project's SQLite file in STATE_DIR. Two gateways behind a balancer then allow
-a sender `per_minute` messages between them, not each.
+"""Rate limits every gateway process shares: in Redis when the settings name one (`REDIS_URL`, as
+the scaled layout does), otherwise in the project's SQLite file in STATE_DIR. Two gateways behind a
+balancer then allow a sender `per_minute` messages between them, not each.
 
-Both keep a sliding `window_s` window per key, like `bot.limits.RateLimiter` (the in-memory one): at most
-`per_minute` hits of a key in any window. Memory is bounded: a key holds at most `per_minute` hits, and hits
-older than the window are dropped (Redis: the key expires; SQLite: every call deletes expired rows). Keys are
-stored as a hash, never as the sender id itself. If the store cannot be reached the hit is allowed (and
-logged): a broken limiter must not silence every user.
+Both keep a sliding `window_s` window per key, like `bot.limits.RateLimiter` (the in-memory one): at
+most `per_minute` hits of a key in any window. Memory is bounded: a key holds at most `per_minute`
+hits, and hits older than the window are dropped (Redis: the key expires; SQLite: every call deletes
+expired rows). Keys are stored as a hash, never as the sender id itself. If the store cannot be
+reached the hit is allowed (and logged): a broken limiter must not silence every user.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ CREATE TABLE IF NOT EXISTS rate_hits (
 CREATE INDEX IF NOT EXISTS rate_hits_key ON rate_hits (key, at);
 CREATE INDEX IF NOT EXISTS rate_hits_at ON rate_hits (at);
 """
-# One atomic step in Redis: drop the hits older than the window, refuse when `limit` remain, else add this one.
-# The time is Redis's own, so gateways on several machines agree on it.
+# One atomic step in Redis: drop the hits older than the window, refuse when `limit` remain, else
+# add this one. The time is Redis's own, so gateways on several machines agree on it.
 SLIDING_WINDOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -77,7 +77,8 @@ class SqliteRateLimiter:
         now, stored = self._clock(), hashed(self.name, key)
         try:
             with closing(sqlite3.connect(self.db_path, timeout=5, isolation_level=None)) as db:
-                db.execute("PRAGMA synchronous = OFF")  # no fsync per message: a lost hit after a power cut is harmless
+                # no fsync per message: a lost hit after a power cut is harmless
+                db.execute("PRAGMA synchronous = OFF")
                 db.execute("BEGIN IMMEDIATE")  # one gateway at a time from the count to the insert
                 try:
                     db.execute("DELETE FROM rate_hits WHERE at < ?", (now - self.window_s,))
@@ -101,7 +102,8 @@ class SqliteRateLimiter:
 
 
 class RedisRateLimiter:
-    """A sliding-window limit kept in Redis (one sorted set per key, which expires with the window)."""
+    """A sliding-window limit kept in Redis (one sorted set per key, which expires with the window).
+    """
 
     def __init__(self, url: str, per_minute: int, *, name: str, window_s: float = 60.0):
         self.per_minute, self.name, self.window_s = per_minute, name, window_s
@@ -118,7 +120,8 @@ class RedisRateLimiter:
 
 
 def shared_limiter(settings: Settings, name: str, per_minute: int) -> Limiter:
-    """The limiter `name` that every gateway of these settings shares: Redis if REDIS_URL, else SQLite."""
+    """The limiter `name` that every gateway of these settings shares: Redis if REDIS_URL, else
+    SQLite."""
     if settings.REDIS_URL:
         return RedisRateLimiter(settings.REDIS_URL, per_minute, name=name)
     return SqliteRateLimiter(settings.db_path, per_minute, name=name)

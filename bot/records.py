@@ -1,6 +1,6 @@
-"""What SME Advisor stores, in SQLite: for staff, questions it could not answer and 👍/👎 feedback, and the
-staff sessions signed out before they expired; for Telegram, the button payloads too long for a button's
-64 bytes (shared by every gateway on the file).
+"""What SME Advisor stores, in SQLite: for staff, questions it could not answer and 👍/👎 feedback,
+and the staff sessions signed out before they expired; for Telegram, the button payloads too long
+for a button's 64 bytes (shared by every gateway on the file).
 
 Who asked is never stored as such: only a pseudonymous id (a keyed hash of the channel's sender id).
 """
@@ -53,7 +53,8 @@ def pseudonym(sender: str, salt: str = "sme-advisor") -> str:
 
 
 class Records:
-    """Small SQLite store shared by the action server (writes unanswered) and the gateway (the rest)."""
+    """Small SQLite store shared by the action server (writes unanswered) and the gateway (the
+    rest)."""
 
     def __init__(self, db_path: Path, salt: str = "sme-advisor"):
         self.db_path = Path(db_path)
@@ -102,8 +103,8 @@ class Records:
             return [dict(r) for r in db.execute("SELECT * FROM feedback ORDER BY given_at DESC").fetchall()]
 
     def save_button(self, key: str, sender: str, payload: str) -> None:
-        """Keep the payload of a button shown to `sender` under its key (refreshed when shown again);
-        expired ones are dropped."""
+        """Keep the payload of a button shown to `sender` under its key (refreshed when shown
+        again); expired ones are dropped."""
         now = time.time()
         with self._connect() as db:
             db.execute("INSERT INTO button_payloads (key, sender, payload, used_at) VALUES (?, ?, ?, ?) "
@@ -112,7 +113,8 @@ class Records:
             db.execute("DELETE FROM button_payloads WHERE used_at < ?", (now - BUTTON_TTL_S,))
 
     def button(self, key: str, sender: str) -> str | None:
-        """The payload of a button shown to `sender`, or None when unknown, expired or shown to someone else."""
+        """The payload of a button shown to `sender`, or None when unknown, expired or shown to
+        someone else."""
         with self._connect() as db:
             row = db.execute("SELECT payload FROM button_payloads WHERE key = ? AND sender = ? AND used_at >= ?",
                              (key, pseudonym(sender, self.salt), time.time() - BUTTON_TTL_S)).fetchone()
@@ -126,7 +128,8 @@ class Records:
                        for table in ("unanswered", "feedback", "button_payloads"))
 
     def revoke_session(self, sid: str, expires: float) -> None:
-        """Remember a signed-out staff session until it would have expired (expired ones are dropped)."""
+        """Remember a signed-out staff session until it would have expired (expired ones are
+        dropped)."""
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO revoked_sessions (sid, expires) VALUES (?, ?)", (sid, expires))
             db.execute("DELETE FROM revoked_sessions WHERE expires < ?", (time.time(),))

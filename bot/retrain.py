@@ -1,4 +1,5 @@
-"""Retrain: check the knowledge folder, publish a new index, wait for the switch, retrain and load Rasa if needed.
+"""Retrain: check the knowledge folder, publish a new index, wait for the switch, retrain and load
+Rasa if needed.
 
 Each step reports to a callback (the CLI prints it, the admin page shows it). A failed step raises
 `RetrainFailed` and nothing after it runs, so the versions in use keep serving.
@@ -91,7 +92,8 @@ def retrain_lock(settings: Settings) -> Iterator[None]:
 
 
 def describe_errors(errors: list, root: Path) -> list[str]:
-    """KnowledgeErrors as lines with paths relative to the knowledge folder's parent (knowledge/guides/x.md:3)."""
+    """KnowledgeErrors as lines with paths relative to the knowledge folder's parent
+    (knowledge/guides/x.md:3)."""
     lines = []
     for error in errors:
         text = str(error)
@@ -105,7 +107,8 @@ def describe_errors(errors: list, root: Path) -> list[str]:
 
 
 def check_knowledge(knowledge_dir: Path) -> tuple[str, list[str]]:
-    """Validate documents and trainers.csv; returns (summary, warnings) or raises RetrainFailed('check')."""
+    """Validate documents and trainers.csv; returns (summary, warnings) or raises
+    RetrainFailed('check')."""
     from index.knowledge import load_knowledge
     from index.trainers import load_trainers
 
@@ -174,7 +177,8 @@ def _index_step(settings: Settings, force: bool) -> tuple[str, bool, str]:
 def retrain(settings: Settings, knowledge_dir: Path | None = None, report: Reporter | None = None, *,
             rasa: bool = True, force_rasa: bool = False, force_index: bool = False,
             switch_timeout_s: float = 60.0) -> RetrainResult:
-    """Run every retrain step against the running processes (if any); raises RetrainFailed on the first failure."""
+    """Run every retrain step against the running processes (if any); raises RetrainFailed on the
+    first failure."""
     started = time.perf_counter()
     if knowledge_dir is not None:
         settings = settings.model_copy(update={"KNOWLEDGE_DIR": Path(knowledge_dir)})
@@ -214,7 +218,8 @@ def retrain(settings: Settings, knowledge_dir: Path | None = None, report: Repor
 
 def _rasa_steps(settings: Settings, rasa: bool, force: bool,
                 emit: Callable[..., None]) -> tuple[str | None, bool, bool]:
-    """Train Rasa only if its inputs changed (or `force`), then load the new model into the running Rasa."""
+    """Train Rasa only if its inputs changed (or `force`), then load the new model into the running
+    Rasa."""
     in_use = rasa_model.model_path(settings)
     if not rasa:
         emit("rasa-train", "skipped", "not asked to check the dialogue model")
@@ -248,8 +253,8 @@ def _rasa_steps(settings: Settings, rasa: bool, force: bool,
 
 
 def _load_model(settings: Settings, new: Path, emit: Callable[..., None]) -> str:
-    """Rolling on a scaled stack, blue-green when `sme-advisor run` supervises one Rasa (no pause either way);
-    else `PUT /model` (Rasa pauses)."""
+    """Rolling on a scaled stack, blue-green when `sme-advisor run` supervises one Rasa (no pause
+    either way); else `PUT /model` (Rasa pauses)."""
     layout = rolling.Layout.running(settings)
     if layout is not None:
         emit("rasa-load", "running", f"rolling reload of {len(layout.replicas)} replicas, one at a time")

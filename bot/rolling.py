@@ -1,9 +1,9 @@
 """Rolling model reload on the scaled stack, through haproxy's admin socket.
 
-For each Rasa replica in turn: `set server ... state drain` (no new conversations reach it), wait until it
-serves no request (`scur` 0 in `show stat`), `PUT /model` straight to it (it answers nothing while it
-loads), wait until haproxy's check sees it healthy again, send it a few warm-up messages, `state ready`.
-The other replicas serve meanwhile, so no request fails.
+For each Rasa replica in turn: `set server ... state drain` (no new conversations reach it), wait
+until it serves no request (`scur` 0 in `show stat`), `PUT /model` straight to it (it answers
+nothing while it loads), wait until haproxy's check sees it healthy again, send it a few warm-up
+messages, `state ready`. The other replicas serve meanwhile, so no request fails.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from bot.settings import Settings
 
 RASA_BACKENDS = ("rasa", "rasa_socketio")
 DRAIN_TIMEOUT_S = 60.0
-CHECK_TIMEOUT_S = 120.0  # until haproxy sees a reloaded replica healthy (rise 2 x inter 2s, after the load)
+# until haproxy sees a reloaded replica healthy (rise 2 x inter 2s, after the load)
+CHECK_TIMEOUT_S = 120.0
 
 
 class RollingFailed(Exception):
@@ -31,7 +32,8 @@ class RollingFailed(Exception):
 
 @dataclass
 class Layout:
-    """Where a scaled stack's parts are: written by `sme-advisor run --replicas N`, read by `retrain`."""
+    """Where a scaled stack's parts are: written by `sme-advisor run --replicas N`, read by
+    `retrain`."""
 
     admin_socket: Path
     replicas: dict[str, str]  # haproxy server name -> the replica's own URL
@@ -47,7 +49,8 @@ class Layout:
 
     @classmethod
     def running(cls, settings: Settings) -> Layout | None:
-        """The layout of the scaled stack running on this state folder, or None (none, or it stopped)."""
+        """The layout of the scaled stack running on this state folder, or None (none, or it
+        stopped)."""
         try:
             data = json.loads(cls.path(settings).read_text(encoding="utf-8"))
             layout = cls(Path(data["admin_socket"]), data["replicas"])
@@ -70,14 +73,16 @@ def admin(admin_socket: Path, command: str) -> str:
 
 
 def server_stats(admin_socket: Path, backend: str = "rasa") -> dict[str, dict[str, str]]:
-    """`show stat` of one backend's servers: name -> row (status UP/DOWN/DRAIN/MAINT..., scur, ...)."""
+    """`show stat` of one backend's servers: name -> row (status UP/DOWN/DRAIN/MAINT..., scur, ...).
+    """
     text = admin(admin_socket, "show stat").lstrip("# ")
     return {row["svname"]: row for row in csv.DictReader(text.splitlines())
             if row.get("pxname") == backend and row.get("svname") not in ("FRONTEND", "BACKEND")}
 
 
 def all_up(admin_socket: Path, backend: str = "rasa") -> bool:
-    """Whether haproxy reports every server of `backend` UP (a readiness probe for the scaled stack)."""
+    """Whether haproxy reports every server of `backend` UP (a readiness probe for the scaled
+    stack)."""
     try:
         stats = server_stats(admin_socket, backend)
     except OSError:
@@ -106,11 +111,13 @@ def reload_replica(settings: Settings, layout: Layout, server: str, model_file: 
     try:
         _wait(lambda: int(stat()["scur"] or 0) == 0, DRAIN_TIMEOUT_S, f"{server} still serves requests")
         rasa_model.load_into_rasa(settings, model_file, url=layout.replicas[server])
-        # a drained server that passes its checks shows DRAIN; one that failed them while loading shows DOWN
+        # a drained server that passes its checks shows DRAIN; one that failed them while loading
+        # shows DOWN
         _wait(lambda: stat()["status"] == "DRAIN", CHECK_TIMEOUT_S, f"haproxy does not see {server} healthy")
         warm_up(settings, layout.replicas[server])
     finally:
-        set_state(layout, server, "ready")  # even after a failure: haproxy's checks keep a broken one out
+        # even after a failure: haproxy's checks keep a broken one out
+        set_state(layout, server, "ready")
     _wait(lambda: stat()["status"] == "UP", CHECK_TIMEOUT_S, f"{server} did not come back UP")
     return time.monotonic() - started
 

@@ -1,10 +1,12 @@
-"""`sme-advisor run --replicas N`: Rasa replicas on PostgreSQL and Redis behind haproxy, on this machine.
+"""`sme-advisor run --replicas N`: Rasa replicas on PostgreSQL and Redis behind haproxy, on this
+machine.
 
-haproxy listens on RASA_PORT (Rasa's REST and socket.io) and ACTIONS_PORT (the action servers), so the
-gateway, `retrain` and rasa-webchat sites use the same addresses as on the embedded stack. Each replica
-keeps its conversations in PostgreSQL (Rasa's SQL tracker store) and locks them in Redis
-(`rasa_addons.redis_lock_store.AtomicRedisLockStore`). Without --postgres-url / --redis-url a throwaway
-PostgreSQL and Redis are started too. One supervisor (`Stack.supervise`) restarts whatever exits.
+haproxy listens on RASA_PORT (Rasa's REST and socket.io) and ACTIONS_PORT (the action servers), so
+the gateway, `retrain` and rasa-webchat sites use the same addresses as on the embedded stack. Each
+replica keeps its conversations in PostgreSQL (Rasa's SQL tracker store) and locks them in Redis
+(`rasa_addons.redis_lock_store.AtomicRedisLockStore`). Without --postgres-url / --redis-url a
+throwaway PostgreSQL and Redis are started too. One supervisor (`Stack.supervise`) restarts whatever
+exits.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ SERVERS = ("postgres", "redis")  # started (and ready) before everything else
 
 
 def endpoints(actions_url: str, postgres_url: str, redis_url: str, actions_secret: str) -> dict:
-    """Rasa's endpoints.yml for a replica (JSON is YAML); Rasa sends `actions_secret` to the action servers."""
+    """Rasa's endpoints.yml for a replica (JSON is YAML); Rasa sends `actions_secret` to the action
+    servers."""
     pg, red = urlsplit(postgres_url), urlsplit(redis_url)
     tracker = {"type": "SQL", "dialect": "postgresql", "url": pg.hostname, "port": pg.port or 5432,
                "db": pg.path.lstrip("/") or "rasa", "username": unquote(pg.username or "rasa")}
@@ -50,7 +53,8 @@ def endpoints(actions_url: str, postgres_url: str, redis_url: str, actions_secre
 
 @dataclass
 class ScaledStack(Stack):
-    """PostgreSQL and Redis (unless given), haproxy, N Rasa replicas, N action servers and the gateway."""
+    """PostgreSQL and Redis (unless given), haproxy, N Rasa replicas, N action servers and the
+    gateway."""
 
     replicas: int = 2
     postgres_url: str | None = None
@@ -70,7 +74,8 @@ class ScaledStack(Stack):
             port = free_port(host)
             own.append(servers.redis_child(host, port))
             self.redis_url = f"redis://{host}:{port}/1"
-        # the gateway erases forgotten conversations in PostgreSQL and keeps its rate limits in Redis
+        # the gateway erases forgotten conversations in PostgreSQL and keeps its rate limits in
+        # Redis
         front = s.model_copy(update={"RASA_URL": f"http://{host}:{s.RASA_PORT}",
                                      "ACTIONS_URL": f"http://{host}:{s.ACTIONS_PORT}",
                                      "POSTGRES_URL": self.postgres_url, "REDIS_URL": self.redis_url})
@@ -87,7 +92,8 @@ class ScaledStack(Stack):
         balancer = servers.haproxy_child(haproxy_cfg)
         balancer.ready = lambda _c: rolling.all_up(self.layout.admin_socket) and rolling.all_up(
             self.layout.admin_socket, "actions")
-        # a replica killed mid-message leaves its ticket in Redis: its conversation waits this long (Rasa: 60 s)
+        # a replica killed mid-message leaves its ticket in Redis: its conversation waits this long
+        # (Rasa: 60 s)
         env = {**rasa_env(s), "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_S)}
         self.children = [
             *own, balancer,

@@ -1,9 +1,10 @@
-"""The servers a scaled stack runs on this machine: a throwaway PostgreSQL, Redis and haproxy, as Stack children.
+"""The servers a scaled stack runs on this machine: a throwaway PostgreSQL, Redis and haproxy, as
+Stack children.
 
-Debian packages: postgresql (initdb and postgres under /usr/lib/postgresql/<version>/bin), redis-server,
-haproxy; `make setup` installs them when run as root. PostgreSQL refuses to run as root, so as root its
-commands run as the `postgres` user (setpriv, which execs and so stays under the supervisor) in a data
-folder of its own under /tmp, deleted when the stack stops.
+Debian packages: postgresql (initdb and postgres under /usr/lib/postgresql/<version>/bin),
+redis-server, haproxy; `make setup` installs them when run as root. PostgreSQL refuses to run as
+root, so as root its commands run as the `postgres` user (setpriv, which execs and so stays under
+the supervisor) in a data folder of its own under /tmp, deleted when the stack stops.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import httpx
 from bot.processes import Child
 
 PACKAGES = {"postgres": "postgresql", "redis-server": "redis-server", "haproxy": "haproxy"}
-CHECK = "check inter 2s fall 3 rise 2"  # tighter checks mark the serving replica down while another loads
+# tighter checks mark the serving replica down while another loads
+CHECK = "check inter 2s fall 3 rise 2"
 
 
 class ServerMissing(RuntimeError):
@@ -59,7 +61,8 @@ def tcp_probe(host: str, port: int, send: bytes = b"", expect: bytes = b""):
 
 
 def new_postgres_folder() -> Path:
-    """An empty cluster (initdb, user `rasa`, trust on loopback) in a fresh folder the postgres user owns."""
+    """An empty cluster (initdb, user `rasa`, trust on loopback) in a fresh folder the postgres user
+    owns."""
     folder = Path(tempfile.mkdtemp(prefix="sme-advisor-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
@@ -91,7 +94,8 @@ def redis_child(host: str, port: int) -> Child:
 
 def haproxy_config(host: str, rasa_port: int, actions_port: int, admin_socket: Path,
                    replicas: dict[str, str], actions: dict[str, str]) -> str:
-    """haproxy in front of the Rasa replicas (a conversation stays on one) and of the action servers."""
+    """haproxy in front of the Rasa replicas (a conversation stays on one) and of the action
+    servers."""
     def servers(named: dict[str, str]) -> str:
         return "\n".join(f"  server {name} {address} {CHECK}" for name, address in named.items())
 
@@ -140,7 +144,8 @@ backend actions
 
 
 def deploy_haproxy_config(replicas: int = 2) -> str:
-    """deploy/haproxy.cfg: the same balancer for docker-compose.yml and the systemd recipe (names resolve there)."""
+    """deploy/haproxy.cfg: the same balancer for docker-compose.yml and the systemd recipe (names
+    resolve there)."""
     return haproxy_config("*", 5005, 5055, Path("/tmp/haproxy-admin.sock"),
                           {f"rasa-{i}": f"rasa-{i}:5005" for i in range(1, replicas + 1)},
                           {f"actions-{i}": f"actions-{i}:5055" for i in range(1, replicas + 1)})

@@ -1,4 +1,5 @@
-"""Glue between settings and the plain index functions: which index folder, which model, one searcher."""
+"""Glue between settings and the plain index functions: which index folder, which model, one
+searcher."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def make_searcher(settings: Settings, knowledge_dir: Path | None = None) -> Sear
 
 
 def make_router(settings: Settings, knowledge_dir: Path | None = None):
-    """The programme router over a knowledge folder and its published index (raises ValueError if unusable).
+    """The programme router over a knowledge folder and its published index (raises ValueError if
+    unusable).
 
     The relevance threshold is `settings.ROUTING_THRESHOLD` when the settings define one, otherwise
     `index.routing.RELEVANCE_THRESHOLD`.

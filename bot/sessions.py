@@ -1,15 +1,16 @@
 """Web sender ids owned by the gateway: opaque session tokens it signs, so nobody picks another's.
 
-The widget asks `POST /api/session` for a token (`widget:<random id>.<signature>`), keeps it, and sends
-it as `sender` on `/api/chat`, `/api/feedback` and `/api/forget`. The token itself is the Rasa sender id.
+The widget asks `POST /api/session` for a token (`widget:<random id>.<signature>`), keeps it, and
+sends it as `sender` on `/api/chat`, `/api/feedback` and `/api/forget`. The token itself is the Rasa
+sender id.
 
 `SessionSigner.resolve(sender)` decides what a client's `sender` stands for:
 - a token this gateway (or any gateway with the same secret) signed: that conversation;
 - anything else in the `widget:` namespace (unsigned, forged, or signed with an old secret): a fresh
   session, whose token the route hands back so the client can keep it;
-- any other id (an API client's own, as the HTTP contract allows): itself. It is outside the `widget:`
-  namespace, so it never reaches a widget's conversation; `telegram:` ids are refused earlier
-  (bot/routes/chat.py).
+- any other id (an API client's own, as the HTTP contract allows): itself. It is outside the
+  `widget:` namespace, so it never reaches a widget's conversation; `telegram:` ids are refused
+  earlier (bot/routes/chat.py).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ class SessionSigner:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SessionSigner:
-        """Keyed by SESSION_SECRET, or by the staff token when it is not set (change either and every web
-        conversation starts afresh)."""
+        """Keyed by SESSION_SECRET, or by the staff token when it is not set (change either and
+        every web conversation starts afresh)."""
         return cls(settings.SESSION_SECRET or settings.ADMIN_TOKEN)
 
     def _signature(self, session_id: str) -> str:

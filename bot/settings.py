@@ -1,4 +1,5 @@
-"""One typed settings object for every process, read from the environment (and an optional `.env`)."""
+"""One typed settings object for every process, read from the environment (and an optional `.env`).
+"""
 
 from __future__ import annotations
 
@@ -17,14 +18,19 @@ logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "changethis"}
-FIXED_RASA_TOKENS = PLACEHOLDER_SECRETS | {"local-rasa-token", "change-me"}  # refused outside ENVIRONMENT=local
-RASA_TOKEN_FILE = "rasa_token"  # in STATE_DIR: the random Rasa token made when RASA_TOKEN is not set
-ACTION_SECRET_HEADER = "X-SME-Action-Secret"  # Rasa sends ACTIONS_SECRET in it (endpoints.yml); actions check it
-ACTIVE_RASA_FILE = "rasa.url"  # in STATE_DIR: the Rasa that `sme-advisor run` switched to (blue-green)
+# refused outside ENVIRONMENT=local
+FIXED_RASA_TOKENS = PLACEHOLDER_SECRETS | {"local-rasa-token", "change-me"}
+# in STATE_DIR: the random Rasa token made when RASA_TOKEN is not set
+RASA_TOKEN_FILE = "rasa_token"
+# Rasa sends ACTIONS_SECRET in it (endpoints.yml); actions check it
+ACTION_SECRET_HEADER = "X-SME-Action-Secret"
+# in STATE_DIR: the Rasa that `sme-advisor run` switched to (blue-green)
+ACTIVE_RASA_FILE = "rasa.url"
 
 
 class Settings(BaseSettings):
-    """Every knob of SME Advisor. Each field is overridable by the environment variable of the same name."""
+    """Every knob of SME Advisor. Each field is overridable by the environment variable of the same
+    name."""
 
     model_config = SettingsConfigDict(env_file=".env", env_ignore_empty=True, extra="ignore")
 
@@ -41,17 +47,21 @@ class Settings(BaseSettings):
     GATEWAY_PORT: int = 8000
     RASA_URL: str | None = None  # default http://HOST:RASA_PORT
     ACTIONS_URL: str | None = None  # default http://HOST:ACTIONS_PORT
-    RASA_TOKEN: str | None = None  # protects Rasa's HTTP API; unset: a random one kept in STATE_DIR/rasa_token
-    ACTIONS_SECRET: str | None = None  # Rasa sends it on every action-server call; unset: derived from RASA_TOKEN
+    # protects Rasa's HTTP API; unset: a random one kept in STATE_DIR/rasa_token
+    RASA_TOKEN: str | None = None
+    # Rasa sends it on every action-server call; unset: derived from RASA_TOKEN
+    ACTIONS_SECRET: str | None = None
     RASA_VENV: Path = PROJECT_ROOT / ".venv-rasa"
     RASA_TIMEOUT_S: float = 30.0
     RASA_MODEL_DIR: Path | None = None  # default STATE_DIR/models
-    # `sme-advisor run --replicas N`: your own servers (default: a throwaway PostgreSQL and Redis on this machine)
-    POSTGRES_URL: str | None = None  # postgresql://USER:PASSWORD@HOST:PORT/DB (the database must exist)
+    # `sme-advisor run --replicas N`: your own servers (default: a throwaway PostgreSQL and Redis on
+    # this machine) postgresql://USER:PASSWORD@HOST:PORT/DB (the database must exist)
+    POSTGRES_URL: str | None = None
     REDIS_URL: str | None = None  # redis://[:PASSWORD@]HOST:PORT/DB
 
     # Knowledge search
-    EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"  # a sentence-transformers model name or a local folder
+    # a sentence-transformers model name or a local folder
+    EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"
     # A question is answerable when its closest passage has at least this cosine similarity.
     # Calibrated on tests/eval/questions.yaml: `sme-advisor eval` prints the best-separating value.
     ANSWERABLE_THRESHOLD: float = 0.31
@@ -60,23 +70,27 @@ class Settings(BaseSettings):
     # Chat API limits
     MAX_MESSAGE_CHARS: int = 2000
     RATE_LIMIT_PER_MINUTE: int = 30  # per sender, for /api/chat and (separately) /api/feedback
-    FEEDBACK_PER_IP_PER_MINUTE: int = 300  # /api/feedback per client address (senders are chosen by clients)
+    # /api/feedback per client address (senders are chosen by clients)
+    FEEDBACK_PER_IP_PER_MINUTE: int = 300
     CORS_ORIGINS: list[str] = Field(default_factory=list)  # sites allowed to embed the widget
-    SESSION_SECRET: str | None = None  # signs the widget's session ids (bot/sessions.py); default: from ADMIN_TOKEN
+    # signs the widget's session ids (bot/sessions.py); default: from ADMIN_TOKEN
+    SESSION_SECRET: str | None = None
 
     # Staff
     ADMIN_TOKEN: str = "changethis"
 
     # Telegram
     TELEGRAM_TOKEN: str | None = None
-    # Checked on every webhook call. Default: derived from the bot token, so every process agrees on it.
+    # Checked on every webhook call. Default: derived from the bot token, so every process agrees on
+    # it.
     TELEGRAM_SECRET_TOKEN: str | None = None
     TELEGRAM_WEBHOOK_URL: str | None = None  # public https URL of POST /telegram/webhook
     TELEGRAM_API_BASE: str = "https://api.telegram.org/bot"
 
     @property
     def rasa_url(self) -> str:
-        """RASA_URL if set; else the Rasa a blue-green switch moved to (read on every use); else HOST:RASA_PORT."""
+        """RASA_URL if set; else the Rasa a blue-green switch moved to (read on every use); else
+        HOST:RASA_PORT."""
         if self.RASA_URL:
             return self.RASA_URL
         try:
@@ -129,8 +143,9 @@ class Settings(BaseSettings):
 
 
 def state_secret(path: Path) -> str:
-    """The random secret kept in `path` (owner-only), made on first use; every process of one STATE_DIR
-    reads the same one (a race to make it is settled by a hard link, which fails if it exists)."""
+    """The random secret kept in `path` (owner-only), made on first use; every process of one
+    STATE_DIR reads the same one (a race to make it is settled by a hard link, which fails if it
+    exists)."""
     try:
         return path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -139,8 +154,8 @@ def state_secret(path: Path) -> str:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        # never a leading '-': command lines pass the token as an argument (`rasa run --auth-token T`),
-        # and argparse reads "-7N..." as an option (rasa then exits: "expected one argument")
+        # never a leading '-': command lines pass the token as an argument (`rasa run --auth-token
+        # T`), and argparse reads "-7N..." as an option (rasa then exits: "expected one argument")
         f.write("t" + secrets.token_urlsafe(32))
     try:
         os.link(tmp, path)

@@ -163,7 +163,8 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     records: Records = context.bot_data["records"]
     await asyncio.to_thread(records.forget, sender_id(chat_id))
-    if (buttons := context.bot_data["button_store"]) is not records:  # long button payloads kept in Redis
+    # long button payloads kept in Redis
+    if (buttons := context.bot_data["button_store"]) is not records:
         await asyncio.to_thread(buttons.forget, sender_id(chat_id))
     context.application.drop_chat_data(chat_id)
     try:
@@ -189,14 +190,16 @@ async def text_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Forward a shared location to Rasa as the share_location intent, with the coordinates as metadata."""
+    """Forward a shared location to Rasa as the share_location intent, with the coordinates as
+    metadata."""
     place = update.message.location
     metadata = {"latitude": place.latitude, "longitude": place.longitude}
     await ask_rasa(update, context, location_message(place.latitude, place.longitude), metadata)
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer a tapped inline button and send its payload to Rasa (unknown or forged data never is)."""
+    """Answer a tapped inline button and send its payload to Rasa (unknown or forged data never is).
+    """
     query = update.callback_query
     try:
         await query.answer()  # stops the button's spinner
@@ -221,8 +224,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Let through only updates from a chat, at most RATE_LIMIT_PER_MINUTE a minute per chat (a chat over
-    the limit is told once a minute to slow down; the rest is dropped)."""
+    """Let through only updates from a chat, at most RATE_LIMIT_PER_MINUTE a minute per chat (a chat
+    over the limit is told once a minute to slow down; the rest is dropped)."""
     chat = update.effective_chat
     if chat is None:  # e.g. an inline query, or a button of an inline message: nothing to answer in
         raise ApplicationHandlerStop
@@ -274,7 +277,8 @@ def add_handlers(application: Application) -> None:
 def build_application(
     settings: Settings, chat: ChatService, records: Records | None = None, *, polling: bool = False
 ) -> Application:
-    """Build the PTB Application for the configured bot: webhook mode, or with an Updater for polling."""
+    """Build the PTB Application for the configured bot: webhook mode, or with an Updater for
+    polling."""
     if not settings.TELEGRAM_TOKEN:
         raise ValueError("TELEGRAM_TOKEN is not set: Telegram is disabled")
     builder = Application.builder().token(settings.TELEGRAM_TOKEN).base_url(settings.TELEGRAM_API_BASE)

@@ -38,8 +38,10 @@ LOCATION_PROMPT = "📍 You can also share your location with the button below."
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 _BOLD = re.compile(r"\*\*(?=\S)((?:(?!\*\*).)+?)(?<=\S)\*\*")  # CommonMark-like: no ** inside
-_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\"]+)\)", re.IGNORECASE)  # [label](url), escaped text
-_NOT_IN_LINK = r"(?![^\[\]\n]*\]\()"  # a space inside a link's [label] is followed by "...](": no break there
+# [label](url), escaped text
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\((https?://[^\s()<>\"]+)\)", re.IGNORECASE)
+# a space inside a link's [label] is followed by "...](": no break there
+_NOT_IN_LINK = r"(?![^\[\]\n]*\]\()"
 # Ever finer places to break a text that does not fit: paragraphs, lines, sentences, words.
 _BREAKS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\n\s*\n"), "\n\n"),
@@ -102,7 +104,8 @@ def _fits(text: str, budget: int) -> bool:
 
 
 def _pieces(text: str, budget: int, level: int = 0) -> list[str]:
-    """Break plain text into pieces that each fit once rendered, at the coarsest boundary possible."""
+    """Break plain text into pieces that each fit once rendered, at the coarsest boundary possible.
+    """
     if _fits(text, budget):
         return [text]
     if level == len(_BREAKS):  # one unbroken run of characters: cut it as late as fits
@@ -135,7 +138,8 @@ def split_message(text: str, budget: int = MESSAGE_BUDGET) -> list[str]:
 
 
 class PayloadStore(Protocol):
-    """Where long button payloads are kept: `bot.records.Records` (the project's SQLite database)."""
+    """Where long button payloads are kept: `bot.records.Records` (the project's SQLite database).
+    """
 
     def save_button(self, key: str, sender: str, payload: str) -> None: ...
 
@@ -143,12 +147,13 @@ class PayloadStore(Protocol):
 
 
 class ButtonKeys:
-    """Map Rasa payloads to `callback_data` (<= 64 bytes) and back, refusing anything we did not issue.
+    """Map Rasa payloads to `callback_data` (<= 64 bytes) and back, refusing anything we did not
+    issue.
 
-    A payload that fits travels signed (`s:<tag>:<payload>`), so it survives a restart as long as the
-    secret stays the same; a longer one gets a short key (`b:<tag>`) kept in `store` for the chat it
-    was shown to (`for_sender`), so it survives a restart too, every gateway sharing the store reads
-    it, and forgetting the chat erases it.
+    A payload that fits travels signed (`s:<tag>:<payload>`), so it survives a restart as long as
+    the secret stays the same; a longer one gets a short key (`b:<tag>`) kept in `store` for the
+    chat it was shown to (`for_sender`), so it survives a restart too, every gateway sharing the
+    store reads it, and forgetting the chat erases it.
     """
 
     def __init__(self, secret: str, store: PayloadStore, sender: str = ""):
@@ -205,7 +210,8 @@ def location_keyboard() -> ReplyKeyboardMarkup:
 
 
 def render_message(message: BotMessage, keys: ButtonKeys, can_request_location: bool = True) -> list[Outgoing]:
-    """The Telegram messages for one BotMessage: text chunks, sources, then its keyboard on the last."""
+    """The Telegram messages for one BotMessage: text chunks, sources, then its keyboard on the
+    last."""
     chunks = split_message(message.text) if message.text.strip() else []
     sources = render_sources(message.sources)
     if sources:
@@ -222,7 +228,8 @@ def render_message(message: BotMessage, keys: ButtonKeys, can_request_location: 
         return outgoing
     if inline:
         outgoing[-1].reply_markup = inline
-        if wants_location:  # a message carries one keyboard: the location button goes on a follow-up
+        # a message carries one keyboard: the location button goes on a follow-up
+        if wants_location:
             outgoing.append(Outgoing(escape(LOCATION_PROMPT), location_keyboard()))
     elif wants_location:
         outgoing[-1].reply_markup = location_keyboard()

@@ -1,1 +1,2 @@
-"""Reading and validating `knowledge/`, chunking, embedding, FAISS + lexical search, index builds."""
+"""Reading and validating `knowledge/`, chunking, embedding, FAISS + lexical search, index builds.
+"""

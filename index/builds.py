@@ -48,7 +48,8 @@ class BuildReport:
     reused: int  # chunks whose vectors were taken from the previous build
     seconds: float
     changed_documents: list[str]
-    repaired: list[str] = field(default_factory=list)  # what was wrong with the previous build, if it was damaged
+    # what was wrong with the previous build, if it was damaged
+    repaired: list[str] = field(default_factory=list)
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -82,10 +83,12 @@ def file_checksums(folder: Path) -> dict[str, dict]:
 
 
 def verify_build(index_dir: Path, version: str, legacy_ok: bool = False) -> list[str]:
-    """What is wrong with a build's files (missing, truncated, changed), or [] when they match the manifest.
+    """What is wrong with a build's files (missing, truncated, changed), or [] when they match the
+    manifest.
 
-    A build written before checksums were recorded has none to compare: it is reported as unverifiable,
-    unless `legacy_ok` (a reader then relies on the files loading and agreeing in size).
+    A build written before checksums were recorded has none to compare: it is reported as
+    unverifiable, unless `legacy_ok` (a reader then relies on the files loading and agreeing in
+    size).
     """
     folder = build_path(index_dir, version)
     manifest = read_manifest(index_dir, version)
@@ -115,8 +118,8 @@ def read_chunks(folder: Path) -> list[Chunk]:
 
 
 def _previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
-    """content hash -> vector, from the newest intact build made with the same model (the published one
-    unless that one is damaged)."""
+    """content hash -> vector, from the newest intact build made with the same model (the published
+    one unless that one is damaged)."""
     current = current_version(index_dir)
     candidates = ([current] if current else []) + [v for v in reversed(build_versions(index_dir)) if v != current]
     source = next((v for v in candidates if (read_manifest(index_dir, v) or {}).get("model") == model
@@ -159,7 +162,8 @@ def build_index(
     keep_builds: int = 3,
     force: bool = False,
 ) -> BuildReport:
-    """Validate the knowledge folder, build a new index version re-embedding only changed chunks, publish it.
+    """Validate the knowledge folder, build a new index version re-embedding only changed chunks,
+    publish it.
 
     Raises KnowledgeInvalid (and publishes nothing) when the folder has errors.
     """

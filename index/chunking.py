@@ -26,7 +26,8 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What is embedded and lexically indexed: the passage with its document and section names."""
+        """What is embedded and lexically indexed: the passage with its document and section names.
+        """
         return f"{self.title}. {self.section}.\n{self.text}"
 
     @property

@@ -33,7 +33,8 @@ def resolve_model_path(name: str) -> Path:
     )
 
 
-RECENT_QUERIES = 256  # single-text encodings kept: search and routing of one turn share one embedding
+# single-text encodings kept: search and routing of one turn share one embedding
+RECENT_QUERIES = 256
 
 
 class Embedder:
@@ -46,7 +47,8 @@ class Embedder:
         self._model = SentenceTransformer(str(resolve_model_path(model_name)), device="cpu")
         self.dimension = int(cast(int, self._model.get_embedding_dimension()))
         self._lock = threading.Lock()  # the tokenizer is not safe to share between threads
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()  # one query embedded once per turn
+        # one query embedded once per turn
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:

@@ -11,7 +11,8 @@ class KnowledgeError:
     """One problem in one file: where it is, what is wrong, and how to fix it."""
 
     file: Path
-    line: int | None  # 1-based line (for the CSV: the line of the row in the file), None if not tied to one
+    # 1-based line (for the CSV: the line of the row in the file), None if not tied to one
+    line: int | None
     message: str
     fix: str = ""
     column: str | None = None  # CSV column name, when the problem is in one cell

@@ -47,7 +47,8 @@ class ModeReport:
 
 
 def load_set(path: Path, key: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """A labelled set: its items (the list under `key`) and its `off_topic` texts (none when absent)."""
+    """A labelled set: its items (the list under `key`) and its `off_topic` texts (none when
+    absent)."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     return data[key], data.get("off_topic", [])
 
@@ -58,7 +59,8 @@ def load_questions(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def load_routing_set(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The routing set: `descriptions` (each `text`, `programmes`, maybe `package`) and `off_topic`."""
+    """The routing set: `descriptions` (each `text`, `programmes`, maybe `package`) and `off_topic`.
+    """
     return load_set(path, "descriptions")
 
 
@@ -229,6 +231,7 @@ def format_routing_report(report: RoutingReport, source: str = "") -> str:
 
 
 def run_routing_eval(router: Router, path: Path) -> str:
-    """Report on the labelled set at `path` with a router over the (already indexed) knowledge folder."""
+    """Report on the labelled set at `path` with a router over the (already indexed) knowledge
+    folder."""
     items, off_topic = load_routing_set(path)
     return format_routing_report(evaluate_routing(router, items, off_topic), f"({path})")

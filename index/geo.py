@@ -1,4 +1,5 @@
-"""Points on the Earth: great-circle distance and unit vectors (used by the gazetteer and the trainers)."""
+"""Points on the Earth: great-circle distance and unit vectors (used by the gazetteer and the
+trainers)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def unit_vectors(lat: Any, lon: Any) -> np.ndarray:
-    """Points on the unit sphere for latitudes and longitudes in degrees (arrays or scalars; x, y, z last).
+    """Points on the unit sphere for latitudes and longitudes in degrees (arrays or scalars; x, y, z
+    last).
 
     The chord between two such points orders them like the great-circle distance, so nearest-point
     search can use plain Euclidean k-d trees or inner products.
     """
-    import numpy as np  # here, not at the top: commands that only measure a distance do not load numpy
+    # here, not at the top: commands that only measure a distance do not load numpy
+    import numpy as np
 
     la, lo = np.radians(lat), np.radians(lon)
     return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)

@@ -72,7 +72,8 @@ class Knowledge:
 
 
 def _key_line(front: list[str], key: str, offset: int) -> int:
-    """File line of `key:` in the front matter (offset = file line of the front matter's first line)."""
+    """File line of `key:` in the front matter (offset = file line of the front matter's first
+    line)."""
     for i, line in enumerate(front):
         if re.match(rf"^{re.escape(key)}\s*:", line):
             return offset + i
@@ -167,7 +168,8 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[Knowled
 
 
 def load_knowledge(root: Path) -> Knowledge:
-    """Read every markdown document under `root`, collecting all errors (it never stops at the first)."""
+    """Read every markdown document under `root`, collecting all errors (it never stops at the
+    first)."""
     root = Path(root)
     knowledge = Knowledge(root=root)
     if not root.is_dir():

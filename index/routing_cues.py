@@ -1,8 +1,9 @@
 """Small, readable cue lists that spot an entrepreneur's stage and groups in free text.
 
 The vocabularies are fixed by the design (front matter `stages` and `groups`), so the cues that map
-everyday wording onto them live here. What each *programme* is about is not here: that comes from the
-programme pages' front matter (`keywords`, `summary`, `audience`, `stages`, `groups`), which staff edit.
+everyday wording onto them live here. What each *programme* is about is not here: that comes from
+the programme pages' front matter (`keywords`, `summary`, `audience`, `stages`, `groups`), which
+staff edit.
 
 Every cue is a regular expression matched case-insensitively on whole words; a match keeps its
 position in the original text so the router can quote the user's own words back to them.
@@ -60,7 +61,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"grow(?:ing)? (?:fast|quickly|rapidly)", r"grew\b(?: \w+){0,2}", r"grow to \d+\b(?: \w+)?",
         r"export markets?", r"start exporting", r"bigger (?:contracts|orders|markets)",
         r"growing \w+ (?:firm|company|business)", r"in (?:two|three|four|five|\d+) years",
-        r"(?:[1-9]\d+) (?:employees|staff|workers|people)",  # ten or more staff: a small/medium firm
+        # ten or more staff: a small/medium firm
+        r"(?:[1-9]\d+) (?:employees|staff|workers|people)",
     ),
     "organisation": (
         r"ministry(?: of \w+)?", r"government\w*", r"municipality", r"(?:business |employers'? |trade |women'?s? )?"
@@ -132,7 +134,8 @@ def detect_stages(text: str) -> dict[str, list[Cue]]:
 
 
 def main_stages(stages: dict[str, list[Cue]]) -> set[str]:
-    """The person's stage that counts (the first of STAGE_PRIORITY spotted), plus `organisation` if spotted.
+    """The person's stage that counts (the first of STAGE_PRIORITY spotted), plus `organisation` if
+    spotted.
 
     "I run a shop and want to open a second branch" is growing, not running; "want to start a
     business but no idea what" is idea, not starting.

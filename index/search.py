@@ -1,4 +1,5 @@
-"""Answer-time search: dense (FAISS) and lexical (BM25) rankers fused, with an answerability verdict.
+"""Answer-time search: dense (FAISS) and lexical (BM25) rankers fused, with an answerability
+verdict.
 
 The fused score of a passage is its cosine similarity to the question plus a bonus for lexical
 overlap (relative to the best lexical match of that question), so names and acronyms the embedding
@@ -40,10 +41,15 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 Mode = Literal["dense", "lexical", "fused"]
 CANDIDATES = 40  # passages each ranker contributes before fusion
-LEXICAL_WEIGHT = 0.2  # bonus (in cosine units) for the best lexical match; chosen on the eval set (0.15-0.3 all beat either ranker)
+# bonus (in cosine units) for the best lexical match; chosen on the eval set (0.15-0.3 all beat
+# either ranker)
+LEXICAL_WEIGHT = 0.2
 LEXICAL_ONLY_SCALE = 12.0  # BM25 score that counts as a full match in lexical-only mode
-TOPIC_BONUS = 0.05  # a follow-up's passages from the programme under discussion (tuned on tests/eval/conversations.yaml)
-HEADING_BONUS = 0.15  # a question that names a section ("What is Start Your Business?") gets that section
+# a follow-up's passages from the programme under discussion (tuned on
+# tests/eval/conversations.yaml)
+TOPIC_BONUS = 0.05
+# a question that names a section ("What is Start Your Business?") gets that section
+HEADING_BONUS = 0.15
 _NORMALISE = re.compile(r"[^a-z0-9]+")
 
 
@@ -52,7 +58,8 @@ def _normalise(text: str) -> str:
 
 
 def heading_names(chunks: list[Chunk]) -> dict[str, list[int]]:
-    """Distinctive section names -> rows: "start your business" and "syb" for "Start Your Business (SYB)".
+    """Distinctive section names -> rows: "start your business" and "syb" for "Start Your Business
+    (SYB)".
 
     Names used by more than two documents ("What it is", "Who it is for") are not distinctive and
     are left out.
@@ -71,7 +78,8 @@ def heading_names(chunks: list[Chunk]) -> dict[str, list[int]]:
 
 @dataclass(frozen=True)
 class Topic:
-    """What a conversation is about: a programme id and how it is named ("Start Your Business (SYB)")."""
+    """What a conversation is about: a programme id and how it is named ("Start Your Business
+    (SYB)")."""
 
     programme: str
     name: str
@@ -126,7 +134,8 @@ class LoadedIndex:
 
     @classmethod
     def load(cls, index_dir: Path, version: str) -> LoadedIndex:
-        """Load one build after checking its files against the manifest's checksums (raises IndexDamaged)."""
+        """Load one build after checking its files against the manifest's checksums (raises
+        IndexDamaged)."""
         problems = verify_build(index_dir, version, legacy_ok=True)
         if problems:
             raise IndexDamaged(version, problems)
@@ -140,7 +149,8 @@ class LoadedIndex:
                 dense=load_dense(folder / "dense.faiss"),
                 lexical=Lexical.load(folder / "lexical"),
             )
-        except (OSError, ValueError, RuntimeError, EOFError, KeyError, TypeError) as exc:  # unreadable files
+        # unreadable files
+        except (OSError, ValueError, RuntimeError, EOFError, KeyError, TypeError) as exc:
             raise IndexDamaged(version, [f"{type(exc).__name__}: {exc}"]) from exc
         rows = len(loaded.chunks)
         if loaded.vectors.shape[0] != rows or loaded.dense.ntotal != rows:
@@ -171,7 +181,8 @@ class Searcher:
         self.threshold = threshold
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
-        self.refused: dict[str, str] = {}  # damaged build -> why; not tried again (a rebuild gets a new name)
+        # damaged build -> why; not tried again (a rebuild gets a new name)
+        self.refused: dict[str, str] = {}
 
     @property
     def version(self) -> str | None:
@@ -212,7 +223,8 @@ class Searcher:
         return True
 
     def _intact_build_before(self, damaged: str) -> LoadedIndex | None:
-        """The newest other build on disk, made with the same model as the damaged one, that loads intact."""
+        """The newest other build on disk, made with the same model as the damaged one, that loads
+        intact."""
         model = (read_manifest(self.index_dir, damaged) or {}).get("model")
         for version in reversed(build_versions(self.index_dir)):
             if version in self.refused or (model and (read_manifest(self.index_dir, version) or {}).get("model") != model):
@@ -238,9 +250,10 @@ class Searcher:
     def search(self, question: str, k: int = 5, mode: Mode = "fused", topic: Topic | None = None) -> SearchResponse:
         """The best `k` passages for a question, best first, and whether they answer it.
 
-        `topic`: what the conversation is about, for a follow-up ("how much does it cost?"): its name
-        joins the question for the dense ranker only (not the lexical one, nor section-name matches),
-        every passage of its programme is a candidate, and those passages get a small bonus.
+        `topic`: what the conversation is about, for a follow-up ("how much does it cost?"): its
+        name joins the question for the dense ranker only (not the lexical one, nor section-name
+        matches), every passage of its programme is a candidate, and those passages get a small
+        bonus.
         """
         index = self._index_or_raise()
         scores, relevance = self._score(index, question, mode, topic)
@@ -250,18 +263,21 @@ class Searcher:
         return SearchResponse(question, results, answerable)
 
     def relevance(self, question: str, mode: Mode = "fused") -> float:
-        """How close the best passage is to the question (what `answerable` compares to the threshold)."""
+        """How close the best passage is to the question (what `answerable` compares to the
+        threshold)."""
         return self._score(self._index_or_raise(), question, mode)[1]
 
     def _score(self, index: LoadedIndex, question: str, mode: Mode,
                topic: Topic | None = None) -> tuple[dict[int, float], float]:
         """(candidate row -> score for the chosen ranker, relevance of the best passage)."""
         n = len(index.chunks)
-        lex_ids, lex_scores = index.lexical.search(question, min(CANDIDATES, n))  # the question's own words
+        # the question's own words
+        lex_ids, lex_scores = index.lexical.search(question, min(CANDIDATES, n))
         if mode == "lexical":
             scores = {int(i): float(min(s / LEXICAL_ONLY_SCALE, 1.0)) for i, s in zip(lex_ids, lex_scores)}
             return scores, max(scores.values(), default=0.0)
-        query = self.encode([f"{question} ({topic.name})" if topic else question])  # the topic shapes the meaning
+        # the topic shapes the meaning
+        query = self.encode([f"{question} ({topic.name})" if topic else question])
         _, dense_ids = index.dense.search(query, min(CANDIDATES, n))
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         named = [row for name, rows in index.headings.items() if name in _normalise(question) for row in rows]
@@ -270,7 +286,8 @@ class Searcher:
         if topic:  # every passage of the programme under discussion competes
             candidates |= set(index.rows_of(topic.programme))
         rows = np.fromiter(candidates, dtype=np.int64)
-        cosine = index.vectors[rows] @ query[0]  # exact cosine for every candidate, whichever ranker found it
+        # exact cosine for every candidate, whichever ranker found it
+        cosine = index.vectors[rows] @ query[0]
         scores = dict(zip(rows.tolist(), cosine.tolist()))
         relevance = float(cosine.max()) if len(cosine) else 0.0
         if mode == "fused" and len(lex_scores):

@@ -1,10 +1,10 @@
 """Text helpers shared by search, routing and the staff pages: normalise, stem, tokenise.
 
-Three stemmers of different strength live here, each under the name of what it is for, because each is
-baked into something: `stem` into the BM25 vocabulary of every published build (changing it needs a
-rebuild and moves the search figures of `sme-advisor eval`), `keyword_stem` into the routing weights
-tuned on tests/eval/routing.yaml, and `plural_stem` into how the staff page groups unanswered questions.
-Pure standard library: the gateway imports this without loading any model.
+Three stemmers of different strength live here, each under the name of what it is for, because each
+is baked into something: `stem` into the BM25 vocabulary of every published build (changing it needs
+a rebuild and moves the search figures of `sme-advisor eval`), `keyword_stem` into the routing
+weights tuned on tests/eval/routing.yaml, and `plural_stem` into how the staff page groups
+unanswered questions. Pure standard library: the gateway imports this without loading any model.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ STOPWORDS = frozenset(
 
 
 def normalise(text: str) -> str:
-    """Lower case, accents folded, punctuation removed, spaces collapsed ("Café, SÃO!" -> "cafe sao")."""
+    """Lower case, accents folded, punctuation removed, spaces collapsed ("Café, SÃO!" -> "cafe
+    sao")."""
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     return " ".join(re.findall(r"[a-z0-9]+", folded))
@@ -36,7 +37,8 @@ def stem(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """The search index's terms: lower-cased stems without stopwords; hyphenated names also give their parts."""
+    """The search index's terms: lower-cased stems without stopwords; hyphenated names also give
+    their parts."""
     tokens = []
     for word in WORD.findall(text.lower()):
         parts = [word] + (word.split("-") if "-" in word else [])
@@ -45,7 +47,8 @@ def tokenize(text: str) -> list[str]:
 
 
 def keyword_stem(word: str) -> str:
-    """The router's stemmer for keyword matching: plurals ("fines", "taxes", "penalties"), -ing/-ed, final e."""
+    """The router's stemmer for keyword matching: plurals ("fines", "taxes", "penalties"), -ing/-ed,
+    final e."""
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     elif word.endswith("es") and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
@@ -56,7 +59,8 @@ def keyword_stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
             break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word  # "price", "pricing" -> "pric"
+    # "price", "pricing" -> "pric"
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def plural_stem(word: str) -> str:

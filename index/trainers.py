@@ -1,4 +1,5 @@
-"""The trainer directory: read and validate `knowledge/trainers.csv`, and find the trainers nearest a point."""
+"""The trainer directory: read and validate `knowledge/trainers.csv`, and find the trainers nearest
+a point."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ COLUMNS: tuple[str, ...] = (
     "latitude", "longitude", "languages", "phone", "email", "telegram",
 )
 LIST_SEPARATOR = ";"
-DEFAULT_RADIUS_KM = 300.0  # beyond this the nearest trainer is "far": offer the ILO country office instead
+# beyond this the nearest trainer is "far": offer the ILO country office instead
+DEFAULT_RADIUS_KM = 300.0
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,7 +73,8 @@ class Trainer:
 _FIELDS = tuple(f.name for f in dataclasses.fields(Trainer))
 
 
-# ISO 639 codes of the languages trainers list, and a few more, as people name them (others show as their code).
+# ISO 639 codes of the languages trainers list, and a few more, as people name them (others show as
+# their code).
 LANGUAGE_NAMES = {
     "en": "English", "fr": "French", "es": "Spanish", "pt": "Portuguese", "ar": "Arabic", "sw": "Swahili",
     "so": "Somali", "am": "Amharic", "ha": "Hausa", "yo": "Yoruba", "ig": "Igbo", "tw": "Twi", "dag": "Dagbani",
@@ -97,7 +100,8 @@ def language_code(word: str) -> str | None:
 
 
 def is_far(distance_km: float, radius_km: float = DEFAULT_RADIUS_KM) -> bool:
-    """True when a trainer this far away is too far to suggest without also offering the ILO country office."""
+    """True when a trainer this far away is too far to suggest without also offering the ILO country
+    office."""
     return distance_km > radius_km
 
 
@@ -170,7 +174,8 @@ def _parse_row(cells: dict[str, str], line: int, err: ErrorSink) -> Trainer | No
 
 
 def load_trainers(path: str | Path, cache_dir: Path | None = None) -> tuple[list[Trainer], list[KnowledgeError]]:
-    """Read the trainer CSV: every valid row, and an error for each invalid one (naming its line and column).
+    """Read the trainer CSV: every valid row, and an error for each invalid one (naming its line and
+    column).
 
     With `cache_dir`, what validating the file found is kept there under a name made of the file's
     bytes and this module's code, so the next process with the same file (a CLI call) reads it in a
@@ -205,7 +210,8 @@ def load_trainers(path: str | Path, cache_dir: Path | None = None) -> tuple[list
 
 
 def _cache_path(cache_dir: Path, raw: bytes) -> Path:
-    """cache_dir/trainers-<hash>.marshal, the hash of the CSV's bytes, this module and the vocabularies."""
+    """cache_dir/trainers-<hash>.marshal, the hash of the CSV's bytes, this module and the
+    vocabularies."""
     digest = hashlib.sha256(raw)
     digest.update(Path(__file__).read_bytes())
     digest.update(",".join([*PROGRAMME_IDS, "|", *sorted(_COUNTRY_CODES)]).encode())
@@ -270,8 +276,8 @@ def _read_and_validate(path: Path) -> tuple[list[Trainer], list[KnowledgeError]]
 
 
 def validate_trainers_csv(path: str | Path) -> list[KnowledgeError]:
-    """Every problem in the trainer CSV (an empty list when it is valid); a file without a single trainer
-    row is one: it would empty the trainer directory."""
+    """Every problem in the trainer CSV (an empty list when it is valid); a file without a single
+    trainer row is one: it would empty the trainer directory."""
     trainers, errors = load_trainers(path)
     if not trainers and not errors:
         errors.append(KnowledgeError(Path(path), None, "the file has no trainer rows, only a header: it would "
@@ -291,8 +297,9 @@ class TrainerDirectory:
     BRUTE_FORCE_MAX = 2048
 
     def __init__(self, trainers: Sequence[Trainer], kd_trees: bool = True):
-        """Index the trainers; `kd_trees=False` for a process that asks once (the CLI): one numpy pass
-        over 20,000 rows takes a millisecond, importing scipy and building the trees most of a second."""
+        """Index the trainers; `kd_trees=False` for a process that asks once (the CLI): one numpy
+        pass over 20,000 rows takes a millisecond, importing scipy and building the trees most of a
+        second."""
         self.trainers: list[Trainer] = list(trainers)
         self._kd_trees = kd_trees
         self._xyz = unit_vectors(np.array([t.latitude for t in self.trainers], dtype=float),
@@ -306,12 +313,14 @@ class TrainerDirectory:
         self._members = {k: np.array(v, dtype=np.intp) for k, v in groups.items()}
         self._indexes: dict[tuple[str | None, str | None], tuple[np.ndarray, Any]] = {}
         self._lock = threading.Lock()
-        for programme in (None, *PROGRAMME_IDS):  # build the common ones now, language filters on first use
+        # build the common ones now, language filters on first use
+        for programme in (None, *PROGRAMME_IDS):
             self._index(programme, None)
 
     @classmethod
     def from_csv(cls, path: str | Path) -> tuple[TrainerDirectory, list[KnowledgeError]]:
-        """Load the CSV (skipping invalid rows) and index it; returns the directory and the row errors."""
+        """Load the CSV (skipping invalid rows) and index it; returns the directory and the row
+        errors."""
         trainers, errors = load_trainers(path)
         return cls(trainers), errors
 
@@ -319,7 +328,8 @@ class TrainerDirectory:
         return len(self.trainers)
 
     def _index(self, programme: str | None, language: str | None) -> tuple[np.ndarray, Any]:
-        """Row numbers of the trainers that match both filters, and their k-d tree (None for small sets)."""
+        """Row numbers of the trainers that match both filters, and their k-d tree (None for small
+        sets)."""
         key = (programme, language)
         if key not in self._indexes:
             with self._lock:

@@ -56,7 +56,8 @@ class Lexical:
         return cls(bm25s.BM25.load(str(folder)))
 
     def known_names(self, query: str) -> list[str]:
-        """Acronyms and coded names in the query (GYB, R204, SCORE4Climate) that the corpus contains."""
+        """Acronyms and coded names in the query (GYB, R204, SCORE4Climate) that the corpus
+        contains."""
         names = [w for w in re.findall(r"[A-Za-z0-9-]{2,}", query)
                  if (w.isupper() and len(w) >= 2) or (re.search(r"\d", w) and re.search(r"[A-Za-z]", w))]
         vocab = self._retriever.vocab_dict

@@ -7,8 +7,8 @@ only spoke, setting no slot, succeeded). This policy then predicts the apology r
 `action_listen` right after it (the apology's own message, a `BotUttered` event, comes after its
 `ActionExecuted`, so it is skipped when looking at what ran last).
 
-The two forms count as speaking actions: a form whose validation action (`validate_<form>`) cannot be
-run fails as a whole. While a form is active, the RulePolicy predicts the form's next step as a
+The two forms count as speaking actions: a form whose validation action (`validate_<form>`) cannot
+be run fails as a whole. While a form is active, the RulePolicy predicts the form's next step as a
 "no user" prediction, which overrules every other kind: after the failed form it would predict
 `action_listen` (silence), after the apology the form again (a loop to Rasa's 10-action limit). So
 these two predictions are "no user" ones too, and win on priority.
@@ -52,8 +52,10 @@ class ActionFailurePolicy(Policy):
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         events = list(tracker.events)
-        latest = events[-1] if events else None  # a failed action left nothing after it, not even a message
-        ran = next((e for e in reversed(events) if not isinstance(e, BotUttered)), None)  # what ran last
+        # a failed action left nothing after it, not even a message
+        latest = events[-1] if events else None
+        # what ran last
+        ran = next((e for e in reversed(events) if not isinstance(e, BotUttered)), None)
         if isinstance(latest, ActionExecuted) and latest.action_name in self.config["speaking_actions"]:
             if APOLOGY in domain.action_names_or_texts:
                 probabilities[domain.index_for_action(APOLOGY)] = 1.0

@@ -1,9 +1,10 @@
 """A Redis lock store that is safe across Rasa replicas (Rasa 3.6's own `RedisLockStore` is not).
 
 Rasa 3.6 reads a conversation's lock, changes it in Python and writes it back with no transaction in
-`issue_ticket`, `update_lock`, `finish_serving` and `cleanup`: two replicas handling the same conversation
-overwrite each other's tickets, and messages of a burst are lost. Here each of those read-change-write
-steps runs in a Redis optimistic transaction (WATCH the key, MULTI/EXEC, retried on conflict).
+`issue_ticket`, `update_lock`, `finish_serving` and `cleanup`: two replicas handling the same
+conversation overwrite each other's tickets, and messages of a burst are lost. Here each of those
+read-change-write steps runs in a Redis optimistic transaction (WATCH the key, MULTI/EXEC, retried
+on conflict).
 
 endpoints.yml:
     lock_store:
@@ -31,14 +32,17 @@ class AtomicRedisLockStore(RedisLockStore):
     """`RedisLockStore` whose every change of a lock is one Redis transaction."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs) -> None:
-        # Rasa builds a custom lock store as `cls(endpoint_config=...)`; tests may pass RedisLockStore's arguments
+        # Rasa builds a custom lock store as `cls(endpoint_config=...)`; tests may pass
+        # RedisLockStore's arguments
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
 
     def _change(self, conversation_id: str, change: Change) -> T:
-        """Apply `change` to the stored lock atomically: it gets the lock (or None) and returns the lock to
-        store (None deletes it) and a result, and runs again if another process changed the key meanwhile."""
+        """Apply `change` to the stored lock atomically: it gets the lock (or None) and returns the
+        lock to store (None deletes it) and a result, and runs again if another process changed the
+        key
+        meanwhile."""
         key = self.key_prefix + conversation_id
 
         def attempt(pipe) -> T:
@@ -66,7 +70,8 @@ class AtomicRedisLockStore(RedisLockStore):
             raise LockError(f"Error while acquiring lock. Error:\n{exc}") from exc
 
     def _edit(self, conversation_id: str, edit: Callable[[TicketLock], bool]) -> None:
-        """Change an existing lock in one transaction; `edit` returns False when the lock should go."""
+        """Change an existing lock in one transaction; `edit` returns False when the lock should go.
+        """
 
         def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None]:
             return (lock if lock and edit(lock) else None), None

@@ -4,31 +4,32 @@ Rasa 3.6's `SocketIOOutput.send_custom_json` calls `sio.emit(bot_message_evt, **
 custom payload such as `{"sources": [...]}` raises `TypeError` (an unexpected keyword argument for
 `emit`), the turn is never saved and the conversation breaks. This channel sends instead:
 
-- `{"sources": [{"title", "url", "programme"}, ...]}` -> one text message, `Sources: [title](url), ...`
-  (rasa-webchat renders a response's text as markdown; only http(s) URLs become links);
-- `{"request_location": true}` -> a text prompt to type the town or city (rasa-webchat cannot share a
-  location) with a "Cancel" quick reply (`/stop`, which leaves the trainer search);
+- `{"sources": [{"title", "url", "programme"}, ...]}` -> one text message, `Sources: [title](url),
+  ...` (rasa-webchat renders a response's text as markdown; only http(s) URLs become links);
+- `{"request_location": true}` -> a text prompt to type the town or city (rasa-webchat cannot share
+  a location) with a "Cancel" quick reply (`/stop`, which leaves the trainer search);
 - `{"buttons": [...]}` -> quick replies;
 - `{"data": {...}}` (the socket.io convention of Rasa's docs: emit `data` as the message) -> `data`;
 - anything else -> `{"custom": payload}`, emitted as one argument (never as `**kwargs`).
 
-Texts keep Rasa's split into one message per paragraph; a single newline inside a paragraph becomes a
-markdown hard break, so that lines (a trainer's city, distance and contact) stay lines. A trainer's contact
-(`phone N`, `email E`, `Telegram @H`) becomes `tel:`, `mailto:` and `https://t.me/` links, as in the widget.
+Texts keep Rasa's split into one message per paragraph; a single newline inside a paragraph becomes
+a markdown hard break, so that lines (a trainer's city, distance and contact) stay lines. A
+trainer's contact (`phone N`, `email E`, `Telegram @H`) becomes `tel:`, `mailto:` and
+`https://t.me/` links, as in the widget.
 
 rasa-webchat 1.0.1 renders a message `{"text"}` as text and `{"text", "quick_replies"}` as text with
 buttons, but shows quick replies only on the *last* message of the conversation. Our actions send an
 answer with its buttons and then its sources, so within one turn the channel holds back the latest
-message and moves its quick replies onto the next text message (merging them, without duplicates, when
-that one has its own): a turn's quick replies end up on its last message, where rasa-webchat shows them.
-Messages sent outside a user turn (`get_output_channel()`, e.g. for an API-triggered intent) are
-emitted at once.
+message and moves its quick replies onto the next text message (merging them, without duplicates,
+when that one has its own): a turn's quick replies end up on its last message, where rasa-webchat
+shows them. Messages sent outside a user turn (`get_output_channel()`, e.g. for an API-triggered
+intent) are emitted at once.
 
-Session persistence (`session_persistence: true`) works as in Rasa's channel: `session_request` joins
-the socket to a room named by the session id, which is also the conversation's sender id, so a socket
-that reconnects with the same session id goes on with the same conversation. Registered in
-`credentials.yml` as `rasa_addons.socketio_channel.WebchatSocketIOInput`; its name stays `socketio`, so
-the tracker's input channel, `/webhooks/socketio/` and `output_channel=socketio` are unchanged.
+Session persistence (`session_persistence: true`) works as in Rasa's channel: `session_request`
+joins the socket to a room named by the session id, which is also the conversation's sender id, so a
+socket that reconnects with the same session id goes on with the same conversation. Registered in
+`credentials.yml` as `rasa_addons.socketio_channel.WebchatSocketIOInput`; its name stays `socketio`,
+so the tracker's input channel, `/webhooks/socketio/` and `output_channel=socketio` are unchanged.
 
 This module runs inside .venv-rasa and imports only Rasa and python-socketio.
 """
@@ -104,7 +105,8 @@ def _safe_url(url: Any) -> str | None:
 
 
 def sources_text(sources: Any) -> str | None:
-    """`Sources: [title](url), title, ...` (markdown), each source once, or None when there is none."""
+    """`Sources: [title](url), title, ...` (markdown), each source once, or None when there is none.
+    """
     if not isinstance(sources, list):
         return None
     parts: list[str] = []
@@ -127,7 +129,8 @@ def sources_text(sources: Any) -> str | None:
 
 
 def webchat_messages(payload: Any) -> tuple[list[Message], Any | None]:
-    """A custom payload as rasa-webchat messages, plus what is left of it to pass through (or None)."""
+    """A custom payload as rasa-webchat messages, plus what is left of it to pass through (or None).
+    """
     if not isinstance(payload, dict):
         return [], payload
     if set(payload) == {"data"} and isinstance(payload["data"], dict):
@@ -148,7 +151,8 @@ def webchat_messages(payload: Any) -> tuple[list[Message], Any | None]:
 
 
 def line_breaks(text: str) -> str:
-    """Markdown hard breaks for single newlines (a trainer's contact line stays a line in rasa-webchat)."""
+    """Markdown hard breaks for single newlines (a trainer's contact line stays a line in
+    rasa-webchat)."""
     return _SOFT_BREAK.sub("  \n", text) if isinstance(text, str) else text
 
 
@@ -162,7 +166,8 @@ def _contact_link(match: re.Match) -> str:
 
 
 def contact_links(text: str) -> str:
-    """A trainer's phone, e-mail and Telegram handle as markdown links (rasa-webchat links only http(s) itself)."""
+    """A trainer's phone, e-mail and Telegram handle as markdown links (rasa-webchat links only
+    http(s) itself)."""
     return _CONTACT.sub(_contact_link, text) if isinstance(text, str) else text
 
 
@@ -178,7 +183,8 @@ def _normalise(message: Any) -> Any:
 
 
 class WebchatSocketIOOutput(SocketIOOutput):
-    """Sends every message as one emit argument; `hold` collects a turn's quick replies on its last message."""
+    """Sends every message as one emit argument; `hold` collects a turn's quick replies on its last
+    message."""
 
     @classmethod
     def name(cls) -> str:
@@ -200,7 +206,8 @@ class WebchatSocketIOOutput(SocketIOOutput):
         await self.sio.emit(self.bot_message_evt, message, room=room)
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
-        """Every message of Rasa's own send_* methods (text, buttons, images, attachments) comes here."""
+        """Every message of Rasa's own send_* methods (text, buttons, images, attachments) comes
+        here."""
         response = _normalise(response)
         if not self.hold:
             await self._emit(socket_id, response)
@@ -229,14 +236,17 @@ class WebchatSocketIOOutput(SocketIOOutput):
         for message in messages:
             await self._send_message(recipient_id, message)
         if rest is not None:
-            # An unknown payload: rasa-webchat hands `{"custom": ...}` to a host's customComponent, if any.
+            # An unknown payload: rasa-webchat hands `{"custom": ...}` to a host's customComponent,
+            # if any.
             if self.hold:
-                await self.flush()  # keeps the order; rasa-webchat without a customComponent shows nothing
+                # keeps the order; rasa-webchat without a customComponent shows nothing
+                await self.flush()
             await self._emit(recipient_id, {"custom": rest})
 
 
 class WebchatSocketIOInput(SocketIOInput):
-    """Rasa's socket.io input channel with `WebchatSocketIOOutput` (credentials as for `socketio`)."""
+    """Rasa's socket.io input channel with `WebchatSocketIOOutput` (credentials as for `socketio`).
+    """
 
     @classmethod
     def name(cls) -> str:
@@ -253,7 +263,8 @@ class WebchatSocketIOInput(SocketIOInput):
         return WebchatSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """Rasa's blueprint (health route, connect, disconnect), with our session and message handlers."""
+        """Rasa's blueprint (health route, connect, disconnect), with our session and message
+        handlers."""
         socketio_webhook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None
@@ -261,7 +272,8 @@ class WebchatSocketIOInput(SocketIOInput):
         async def session_request(sid: str, data: dict | None) -> None:
             if not isinstance(data, dict):
                 data = {}
-            data["session_id"] = str(data.get("session_id") or uuid.uuid4().hex)  # the room and the sender id
+            # the room and the sender id
+            data["session_id"] = str(data.get("session_id") or uuid.uuid4().hex)
             if self.session_persistence:
                 entered = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
                 if inspect.isawaitable(entered):  # a coroutine from python-socketio 5.10 on

@@ -1,4 +1,5 @@
-"""Shared by the admin tests: a temporary knowledge folder and state, the app, sign-in and upload helpers."""
+"""Shared by the admin tests: a temporary knowledge folder and state, the app, sign-in and upload
+helpers."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def admin_routes() -> list[tuple[str, str]]:
     """Every (method, path) under /admin except the public sign-in form."""
     def walk(routes):
         for route in routes:
-            if hasattr(route, "effective_candidates"):  # FastAPI >= 0.165 keeps included routers lazily
+            # FastAPI >= 0.165 keeps included routers lazily
+            if hasattr(route, "effective_candidates"):
                 yield from walk(route.effective_candidates())
             elif hasattr(route, "routes") and not hasattr(route, "methods"):
                 yield from walk(route.routes)
@@ -42,7 +44,8 @@ def settings(tmp_path: Path) -> Settings:
     knowledge = write_small_knowledge(tmp_path / "knowledge")
     shutil.copy(PROJECT_ROOT / "knowledge" / "trainers.csv", knowledge / "trainers.csv")
     return Settings(STATE_DIR=tmp_path / "state", KNOWLEDGE_DIR=knowledge, ADMIN_TOKEN=TOKEN,
-                    RASA_URL="http://127.0.0.1:9", ACTIONS_URL="http://127.0.0.1:9")  # nothing listens on port 9
+                    # nothing listens on port 9
+                    RASA_URL="http://127.0.0.1:9", ACTIONS_URL="http://127.0.0.1:9")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Helpers for the browser tests: headless Debian chromium through Playwright, local servers, artifacts.
+"""Helpers for the browser tests: headless Debian chromium through Playwright, local servers,
+artifacts.
 
 Playwright cannot download its own browsers here, so it drives /usr/bin/chromium. Nothing in these
 helpers reaches beyond 127.0.0.1.
@@ -61,7 +62,8 @@ def free_port() -> int:
 
 
 def gateway_app():
-    """The real gateway app, with the widget routes included if bot/app.py does not include them yet."""
+    """The real gateway app, with the widget routes included if bot/app.py does not include them
+    yet."""
     from bot.app import create_app
     from bot.routes import widget
 
@@ -113,8 +115,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 def page_port() -> int:
-    """The port of the browser tests' host page, one per test run (kept in the environment, so every import of
-    this module agrees): the test stack allows it in CORS_ORIGINS, since rasa-webchat talks to Rasa from it."""
+    """The port of the browser tests' host page, one per test run (kept in the environment, so every
+    import of this module agrees): the test stack allows it in CORS_ORIGINS, since rasa-webchat
+    talks to Rasa
+    from it."""
     if not os.environ.get("SME_TEST_PAGE_PORT"):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -124,7 +128,8 @@ def page_port() -> int:
 
 @contextlib.contextmanager
 def static_server(directory: Path, port: int = 0) -> Iterator[str]:
-    """Serve `directory` over HTTP on 127.0.0.1 (on `port`, else a free one) in a thread; yield its base URL."""
+    """Serve `directory` over HTTP on 127.0.0.1 (on `port`, else a free one) in a thread; yield its
+    base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -142,7 +147,8 @@ needs_axe = pytest.mark.skipif(not AXE.exists(), reason="node_modules/axe-core i
 
 def axe_violations(page, include: str = "sme-advisor-widget") -> list[dict]:
     """Run axe-core (npm `axe-core`, injected into the page) on `include` and return its violations,
-    each as {id, impact, help, targets}; axe reads open shadow roots, so the widget's inside is checked."""
+    each as {id, impact, help, targets}; axe reads open shadow roots, so the widget's inside is
+    checked."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate(

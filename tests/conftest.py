@@ -29,7 +29,8 @@ def stack_settings(state_dir: Path, **overrides) -> Settings:
     values = dict(
         STATE_DIR=state_dir, RASA_PORT=free_port(), ACTIONS_PORT=free_port(), GATEWAY_PORT=free_port(),
         RASA_MODEL_DIR=PROJECT_ROOT / "var" / "models", ADMIN_TOKEN=ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE=1000,
-        CORS_ORIGINS=[f"http://127.0.0.1:{page_port()}"],  # the browser tests' host page, for rasa-webchat
+        # the browser tests' host page, for rasa-webchat
+        CORS_ORIGINS=[f"http://127.0.0.1:{page_port()}"],
     )
     values.update(overrides)
     return Settings(**values)
@@ -59,7 +60,8 @@ class RunningStack:
 
     @contextmanager
     def stopped(self, name: str) -> Iterator[None]:
-        """Stop one process for the duration of the block, then start it again and wait until ready."""
+        """Stop one process for the duration of the block, then start it again and wait until ready.
+        """
         self.stack.stop(only=[name])
         try:
             yield
@@ -77,7 +79,8 @@ def start_stack(settings: Settings) -> RunningStack:
     stack = processes.Stack(settings, echo=False)
     stack.start()
     try:
-        startup = stack.wait_ready(timeout_s=600)  # Rasa alone takes 35 s, several minutes on a busy machine
+        # Rasa alone takes 35 s, several minutes on a busy machine
+        startup = stack.wait_ready(timeout_s=600)
     except Exception:
         stack.stop()
         raise

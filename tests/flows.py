@@ -2,9 +2,9 @@
 
 A flow is a list of `Step`s: what the user does (type, tap a button, share a location, start a new
 conversation, forget) and what they must then see, whatever the channel. A channel driver
-(tests/test_flows_live.py: the widget in Chromium, Telegram through the fake Bot API) performs the step
-and reports what it shows as a `Seen`; `play()` checks it. Every flow starts by opening the chat
-(the widget's greeting, Telegram's /start), whose buttons the next step may tap.
+(tests/test_flows_live.py: the widget in Chromium, Telegram through the fake Bot API) performs the
+step and reports what it shows as a `Seen`; `play()` checks it. Every flow starts by opening the
+chat (the widget's greeting, Telegram's /start), whose buttons the next step may tap.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Protocol
 SYB = r"\bSYB\b|Start Your Business"
 KAMPALA = (0.3476, 32.5825)  # a shared location in Kampala, Uganda
 TRAINER_LIST = r"trainers nearest (Kampala|you)[\s\S]*Sample Trainer"
-CONTACT_LINKS = ("^tel:", "^mailto:", "^https://t.me/")  # the trainer cards' phone, e-mail and Telegram
+# the trainer cards' phone, e-mail and Telegram
+CONTACT_LINKS = ("^tel:", "^mailto:", "^https://t.me/")
 
 
 @dataclass
@@ -38,7 +39,8 @@ class Step:
     say: str = ""  # type this
     tap: str = ""  # or tap the first button whose title matches this
     share: tuple[float, float] | None = None  # or share this location
-    command: str = ""  # or "open", "restart" (New conversation, /restart) or "forget" (Forget me, /forget)
+    # or "open", "restart" (New conversation, /restart) or "forget" (Forget me, /forget)
+    command: str = ""
     expect: str = ""  # the answer's text matches this
     sources: bool = False  # the answer shows at least one source link
     buttons: tuple[str, ...] = ()  # each matches a button offered
@@ -114,7 +116,8 @@ def perform(channel: Channel, step: Step) -> Seen:
 
 
 def check(step: Step, seen: Seen, where: str) -> None:
-    """Assert that `seen` shows what `step` expects (the message names the flow, step and channel)."""
+    """Assert that `seen` shows what `step` expects (the message names the flow, step and channel).
+    """
     shown = f"{where} showed: {seen}"
     assert not step.expect or re.search(step.expect, seen.text, re.IGNORECASE), f"expected /{step.expect}/; {shown}"
     assert not step.sources or any(s.startswith(("http://", "https://")) for s in seen.sources), f"no sources; {shown}"
@@ -127,7 +130,8 @@ def check(step: Step, seen: Seen, where: str) -> None:
 
 def play(channel: Channel, flow: str, verify: Callable[[str, str], None]) -> list[Seen]:
     """Play one flow on a channel, checking every step; `verify(check, sender)` runs a step's `then`
-    against Rasa with the sender the conversation had before the step. Screenshots after each step."""
+    against Rasa with the sender the conversation had before the step. Screenshots after each step.
+    """
     seen_all = []
     for number, step in enumerate(FLOWS[flow], 1):
         sender = channel.sender() if step.then else ""

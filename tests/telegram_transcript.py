@@ -1,9 +1,9 @@
 """A Telegram chat drawn from what the bot sent the Bot API, for screenshots (tests and the README).
 
-The bot's messages are Telegram HTML made by bot/telegram_render.py (only <b>, <i> and <a href>, everything
-else escaped), so they are shown as Telegram would: bold, links, line breaks, inline keyboards under
-their message and the reply keyboard (e.g. "📍 Share my location") at the bottom. The user's side is
-escaped text.
+The bot's messages are Telegram HTML made by bot/telegram_render.py (only <b>, <i> and <a href>,
+everything else escaped), so they are shown as Telegram would: bold, links, line breaks, inline
+keyboards under their message and the reply keyboard (e.g. "📍 Share my location") at the bottom. The
+user's side is escaped text.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ body{margin:0;background:#c8d9b4;font:15px/1.35 system-ui,-apple-system,"Segoe U
 
 
 def transcript_html(shown: list[dict[str, Any]], title: str = "SME Advisor") -> str:
-    """A page showing the chat: `shown` holds {"from": "user", "text"} and the bot's sendMessage params."""
+    """A page showing the chat: `shown` holds {"from": "user", "text"} and the bot's sendMessage
+    params."""
     parts: list[str] = []
     reply_keyboard: list[str] = []
     for item in shown:

@@ -1,4 +1,5 @@
-"""The staff pages and API (`/admin`), in-process: real temp knowledge folder, real SQLite, no Rasa needed.
+"""The staff pages and API (`/admin`), in-process: real temp knowledge folder, real SQLite, no Rasa
+needed.
 
 Retrain and overview tests are in test_admin_retrain.py; shared fixtures in admin_fixtures.py.
 """
@@ -129,14 +130,18 @@ def test_logout_revokes_the_session_everywhere(client, settings) -> None:
     csrf = login(client)
     cookie = client.cookies.get(auth.COOKIE)
     assert client.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
-    client.cookies.set(auth.COOKIE, cookie, path="/admin")  # the old cookie, kept by whoever copied it
+    # the old cookie, kept by whoever copied it
+    client.cookies.set(auth.COOKIE, cookie, path="/admin")
     assert client.get("/admin", follow_redirects=False).status_code == 303
     assert client.get("/admin/api/status").status_code == 401
-    with TestClient(create_app(settings), cookies={auth.COOKIE: cookie}) as other_gateway:  # same database
+    # same database
+    with TestClient(create_app(settings), cookies={auth.COOKIE: cookie}) as other_gateway:
         other_gateway.cookies.set(auth.COOKIE, cookie, path="/admin")
         assert other_gateway.get("/admin/api/status").status_code == 401
-        assert other_gateway.get("/admin/login", follow_redirects=False).status_code == 200  # the form, not straight on
-    assert login(client) and client.get("/admin/api/status").status_code == 200  # a new session works
+        # the form, not straight on
+        assert other_gateway.get("/admin/login", follow_redirects=False).status_code == 200
+    # a new session works
+    assert login(client) and client.get("/admin/api/status").status_code == 200
 
 
 def test_cookie_posts_need_the_csrf_token(client, settings) -> None:
@@ -227,7 +232,8 @@ def test_valid_upload_is_written_old_version_kept_and_restorable(client, setting
     assert upload(client, "pricing.md", edited.encode()).json()["replaced"] is True
     assert target.read_text() == edited
     versions = client.get("/admin/api/knowledge/history", params={"path": "guides/pricing.md"}, headers=BEARER).json()["versions"]
-    assert [v["absent"] for v in versions] == [False, True]  # newest first: the first upload, then "did not exist"
+    # newest first: the first upload, then "did not exist"
+    assert [v["absent"] for v in versions] == [False, True]
 
     restored = client.post("/admin/api/knowledge/restore", json={"path": "guides/pricing.md"}, headers=BEARER)
     assert restored.status_code == 200 and target.read_text() == GOOD_GUIDE
@@ -284,7 +290,8 @@ def test_unanswered_grouped_newest_first_and_csv(client, records) -> None:
     r = client.get("/admin/api/unanswered.csv", headers=BEARER)
     assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert len(rows) == 5 and rows[0]["question"].startswith("'=HYPERLINK")  # no spreadsheet formulas
+    # no spreadsheet formulas
+    assert len(rows) == 5 and rows[0]["question"].startswith("'=HYPERLINK")
     assert {row["group_size"] for row in rows if "bread" in row["question"]} == {"2"}
 
 

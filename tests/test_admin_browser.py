@@ -1,5 +1,5 @@
-"""The staff pages in a real (headless) browser against the running stack: sign in, see an unanswered
-question from a real conversation, press Retrain and watch the progress reach "done"."""
+"""The staff pages in a real (headless) browser against the running stack: sign in, see an
+unanswered question from a real conversation, press Retrain and watch the progress reach "done"."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ it
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, needs_chromium]
 
-UNANSWERED = "which business insurance covers a chocolate cake shop on the moon"  # in scope, but unanswerable
+# in scope, but unanswerable
+UNANSWERED = "which business insurance covers a chocolate cake shop on the moon"
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The admin overview and the Retrain button's background job (a stand-in command replaces the real retrain)."""
+"""The admin overview and the Retrain button's background job (a stand-in command replaces the real
+retrain)."""
 
 from __future__ import annotations
 

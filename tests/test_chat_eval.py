@@ -232,7 +232,8 @@ def test_a_non_200_answer_fails_the_turn_with_its_status_and_failed_checks_are_l
     gateway = FakeGateway({"hello": 503, "bye": [message("Goodbye!", sources=["siyb"])]})
     conversation = conv("errors", [
         {"say": "hello", "expect": {"no_sources": True}},
-        {"tap": "Find", "expect": {"no_sources": True}},  # the previous turn got no reply: no buttons
+        # the previous turn got no reply: no buttons
+        {"tap": "Find", "expect": {"no_sources": True}},
         {"say": "bye", "expect": {"no_sources": True, "contains": ["good luck"]}},
     ])
     with gateway.client() as client:

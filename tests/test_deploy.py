@@ -1,5 +1,7 @@
-"""The operator recipe in deploy/ is valid: haproxy.cfg is the one the scaled stack runs and haproxy accepts it,
-docker-compose.yml passes `docker-compose config`, the systemd units pass `systemd-analyze verify`."""
+"""The operator recipe in deploy/ is valid: haproxy.cfg is the one the scaled stack runs and haproxy
+accepts it, docker-compose.yml passes `docker-compose config`, the systemd units pass
+`systemd-analyze verify`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The programme finder's questions and answer reading (actions/finder.py) and the forms' turn helpers."""
+"""The programme finder's questions and answer reading (actions/finder.py) and the forms' turn
+helpers."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def test_a_farmer_who_grows_tomatoes_is_not_a_growing_business():
 def test_cues_match_whole_words_only():
     assert finder.read_groups("I run a camping business") == []  # not "camp"
     assert finder.read_needs("I sell costumes") == []  # not "cost"
-    assert finder.read_stage("my project is a bakery") == []  # a person's project is not an organisation
+    # a person's project is not an organisation
+    assert finder.read_stage("my project is a bakery") == []
     assert finder.read_stage("we are a development project") == ["organisation"]
 
 
@@ -157,7 +159,8 @@ def test_stop_and_questions_interrupt_the_form():
     assert answer({}, "stage", "please stop", intent="nlu_fallback", confidence=0.2).interrupt
     assert answer({}, "stage", "what is SYB?", intent="ask_question").interrupt
     assert answer({}, "need", "hello", intent="greet").interrupt
-    assert not answer({}, "stage", "how to grow my business?", intent="ask_question").interrupt  # it is an answer
+    # it is an answer
+    assert not answer({}, "stage", "how to grow my business?", intent="ask_question").interrupt
 
 
 def test_an_unknown_answer_gets_a_clarifying_re_ask():

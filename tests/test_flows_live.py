@@ -1,14 +1,15 @@
-"""Every flow of tests/flows.py on the widget and rasa-webchat (headless Chromium) and on Telegram, through the
-real stack.
+"""Every flow of tests/flows.py on the widget and rasa-webchat (headless Chromium) and on Telegram,
+through the real stack.
 
-The widget runs on the stack's gateway in a phone-sized Chromium page. Telegram runs through a second
-gateway (in-process, the stack's Rasa, action server and state folder) whose Bot API is `FakeBotAPI` of
-test_telegram.py on 127.0.0.1: the fake sits at the network edge, everything behind it is real. rasa-webchat
-1.0.1 (npm) runs on tests/web/rasa_webchat.html and talks to Rasa's socket.io channel straight, as a site that
-embeds it does; it has no way to share a location or to erase a conversation, so those two flows are skipped
-there (the channel asks it to type the town instead: tests/test_webchat_socketio_live.py).
-Screenshots of every step go to test-artifacts/ (Telegram's as a rendering of the chat's messages,
-keyboards included, saved as HTML too: tests/telegram_transcript.py).
+The widget runs on the stack's gateway in a phone-sized Chromium page. Telegram runs through a
+second gateway (in-process, the stack's Rasa, action server and state folder) whose Bot API is
+`FakeBotAPI` of test_telegram.py on 127.0.0.1: the fake sits at the network edge, everything behind
+it is real. rasa-webchat 1.0.1 (npm) runs on tests/web/rasa_webchat.html and talks to Rasa's
+socket.io channel straight, as a site that embeds it does; it has no way to share a location or to
+erase a conversation, so those two flows are skipped there (the channel asks it to type the town
+instead: tests/test_webchat_socketio_live.py). Screenshots of every step go to test-artifacts/
+(Telegram's as a rendering of the chat's messages, keyboards included, saved as HTML too:
+tests/telegram_transcript.py).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ class WidgetChannel:
 
 
 class TelegramChannel:
-    """One private Telegram chat, spoken through the webhook; what it sees is what the Bot API was sent."""
+    """One private Telegram chat, spoken through the webhook; what it sees is what the Bot API was
+    sent."""
 
     name = "telegram"
 
@@ -132,7 +134,8 @@ class TelegramChannel:
         self.chat_id = next(_ids)
         self.user = {"id": self.chat_id, "is_bot": False, "first_name": "Amina"}
         self.chat = {"id": self.chat_id, "type": "private", "first_name": "Amina"}
-        self.shown: list[dict[str, Any]] = []  # what the chat shows, in order: the user's and the bot's messages
+        # what the chat shows, in order: the user's and the bot's messages
+        self.shown: list[dict[str, Any]] = []
 
     def sender(self) -> str:
         return f"telegram:{self.chat_id}"
@@ -162,7 +165,8 @@ class TelegramChannel:
         inline = [b["text"] for k in markups for row in k.get("inline_keyboard", []) for b in row]
         keyboard = [b for k in markups for row in k.get("keyboard", []) for b in row]
         text = visible(html)
-        # Telegram's apps link e-mail addresses, phone numbers and @usernames in any message themselves.
+        # Telegram's apps link e-mail addresses, phone numbers and @usernames in any message
+        # themselves.
         entities = ([f"mailto:{e}" for e in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)]
                     + ["tel:" + re.sub(r"[^\d+]", "", p) for p in re.findall(r"phone (\+?\d[\d ().-]{4,18}\d)", text)]
                     + [f"https://t.me/{u}" for u in re.findall(r"(?<![\w.])@(\w{5,32})\b", text)])
@@ -215,17 +219,20 @@ class TelegramChannel:
 
 
 class WebchatChannel:
-    """rasa-webchat on its host page, as a phone user sees it; it speaks to Rasa's socket.io channel."""
+    """rasa-webchat on its host page, as a phone user sees it; it speaks to Rasa's socket.io
+    channel."""
 
     name = "rasa-webchat"
     TURN_MS = 90_000
-    QUIET_MS = 3_000  # rasa-webchat shows queued messages one by one: a turn is over after this long with no new one
+    # rasa-webchat shows queued messages one by one: a turn is over after this long with no new one
+    QUIET_MS = 3_000
 
     def __init__(self, page, base: str, rasa_url: str):
         self.page, self.base, self.rasa_url = page, base, rasa_url
 
     def sender(self) -> str:
-        """rasa-webchat's session id (kept in sessionStorage with `storage: "session"`) is the Rasa sender id."""
+        """rasa-webchat's session id (kept in sessionStorage with `storage: "session"`) is the Rasa
+        sender id."""
         return json.loads(self.page.evaluate("sessionStorage.getItem('chat_session')"))["session_id"]
 
     def _count(self) -> int:
@@ -243,7 +250,8 @@ class WebchatChannel:
                                    before)
         return Seen(text="\n".join(m["text"] for m in shown),
                     sources=[link for m in shown if re.match(r"Sources?:", m["text"]) for link in m["links"]],
-                    buttons=reply_titles(self.page),  # the quick replies rasa-webchat shows (on its last message)
+                    # the quick replies rasa-webchat shows (on its last message)
+                    buttons=reply_titles(self.page),
                     links=[link for m in shown for link in m["links"]],
                     location_request=any("type the name of your town" in m["text"] for m in shown))
 
@@ -266,7 +274,8 @@ class WebchatChannel:
         pytest.skip("rasa-webchat cannot share a location: the channel asks for the town instead")
 
     def restart(self) -> Seen:
-        return self.say("restart")  # rasa-webchat has no restart control: typing it works everywhere
+        # rasa-webchat has no restart control: typing it works everywhere
+        return self.say("restart")
 
     def forget(self) -> Seen:
         pytest.skip("rasa-webchat has no way to erase a conversation (the widget and Telegram have)")
@@ -280,7 +289,8 @@ class WebchatChannel:
 
 @pytest.fixture(scope="module")
 def telegram_gateway(stack) -> Iterator[tuple[TestClient, FakeBotAPI]]:
-    """A gateway with Telegram enabled, on the stack's Rasa and state, its Bot API faked on 127.0.0.1."""
+    """A gateway with Telegram enabled, on the stack's Rasa and state, its Bot API faked on
+    127.0.0.1."""
     bot_api = FakeBotAPI()
     s = stack.settings
     settings = Settings(_env_file=None, **{**s.model_dump(), "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET,

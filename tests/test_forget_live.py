@@ -1,4 +1,5 @@
-"""Forgetting really erases, and nobody speaks as another channel's user: through the running stack."""
+"""Forgetting really erases, and nobody speaks as another channel's user: through the running stack.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
-"""Bounded fuzzing of the gateway's public bodies: `/api/chat`, `/api/feedback`, `/telegram/webhook`.
+"""Bounded fuzzing of the gateway's public bodies: `/api/chat`, `/api/feedback`,
+`/telegram/webhook`.
 
-Whatever the body (any JSON, NaN, lone surrogates, deep nesting, bytes that are not JSON), the answer
-is never a 5xx and the gateway logs no error. Fixed example counts, derandomized, no example database:
-every run tries the same bodies. Rasa and the Telegram Bot API are tiny HTTP servers on 127.0.0.1
-(`FakeRasa`, `FakeBotAPI` of test_telegram.py), reached through `RASA_URL` and `TELEGRAM_API_BASE`.
+Whatever the body (any JSON, NaN, lone surrogates, deep nesting, bytes that are not JSON), the
+answer is never a 5xx and the gateway logs no error. Fixed example counts, derandomized, no example
+database: every run tries the same bodies. Rasa and the Telegram Bot API are tiny HTTP servers on
+127.0.0.1 (`FakeRasa`, `FakeBotAPI` of test_telegram.py), reached through `RASA_URL` and
+`TELEGRAM_API_BASE`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def client(fakes, tmp_path_factory) -> Iterator[TestClient]:
 
 
 class ErrorLog(logging.Handler):
-    """Collects ERROR records of the gateway's loggers (unhandled exceptions are logged at ERROR)."""
+    """Collects ERROR records of the gateway's loggers (unhandled exceptions are logged at ERROR).
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -99,7 +102,8 @@ VALUE = st.one_of(JSON, DEEP)
 
 
 def encode(body: Any) -> bytes:
-    """JSON as an attacker may write it: lone surrogates as \\uXXXX escapes, NaN/Infinity literals."""
+    """JSON as an attacker may write it: lone surrogates as \\uXXXX escapes, NaN/Infinity literals.
+    """
     return json.dumps(body, ensure_ascii=True, allow_nan=True).encode()
 
 
@@ -115,7 +119,8 @@ RAW = st.one_of(
 CONTENT_TYPE = st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", None])
 
 
-# Mostly-valid bodies too, so that the fuzzing also gets past validation (to Rasa, SQLite, the Bot API).
+# Mostly-valid bodies too, so that the fuzzing also gets past validation (to Rasa, SQLite, the Bot
+# API).
 SENDER = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30)
 SMALL_METADATA = st.dictionaries(st.text(max_size=12), st.one_of(SCALAR, st.lists(SCALAR, max_size=4)), max_size=6)
 

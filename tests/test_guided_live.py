@@ -1,4 +1,5 @@
-"""The guided conversations through the real running processes: programme finder and trainer search."""
+"""The guided conversations through the real running processes: programme finder and trainer search.
+"""
 
 from __future__ import annotations
 
@@ -115,7 +116,8 @@ def test_a_trainer_search_with_the_city_given_upfront_then_more(stack) -> None:
     found = chat(stack, sender, "find a trainer in Kampala")
     assert "Kampala, Uganda" in found[0]["text"] and DISTANCE.search(found[0]["text"])
     assert "/more_trainers" in payloads(found)
-    more = chat(stack, sender, "/more_trainers")  # only 3 trainers within 300 km: the next one, named with its distance
+    # only 3 trainers within 300 km: the next one, named with its distance
+    more = chat(stack, sender, "/more_trainers")
     assert "trainers I know of within 300 km of Kampala, Uganda" in more[0]["text"] and DISTANCE.search(more[0]["text"])
     assert all(int(km) < 1000 for km in re.findall(r"(\d+) km away", more[0]["text"]))
 

@@ -1,5 +1,5 @@
-"""Secrets and smaller hardening: Rasa's token and CORS, the action server's shared secret, the public
-schema, upload names and an emptied trainer directory. Live checks use the shared `stack`."""
+"""Secrets and smaller hardening: Rasa's token and CORS, the action server's shared secret, the
+public schema, upload names and an emptied trainer directory. Live checks use the shared `stack`."""
 
 from __future__ import annotations
 
@@ -42,14 +42,16 @@ def test_an_unset_rasa_token_is_random_and_kept_in_the_state_folder(tmp_path: Pa
     token_file = tmp_path / "a" / RASA_TOKEN_FILE
     assert len(first.RASA_TOKEN) >= 40 and token_file.read_text() == first.RASA_TOKEN
     assert token_file.stat().st_mode & 0o777 == 0o600
-    assert Settings(_env_file=None, STATE_DIR=tmp_path / "a").RASA_TOKEN == first.RASA_TOKEN  # every process agrees
+    # every process agrees
+    assert Settings(_env_file=None, STATE_DIR=tmp_path / "a").RASA_TOKEN == first.RASA_TOKEN
     other = Settings(_env_file=None, STATE_DIR=tmp_path / "b")
     assert other.RASA_TOKEN != first.RASA_TOKEN
     assert first.ACTIONS_SECRET and first.ACTIONS_SECRET not in (first.RASA_TOKEN, other.ACTIONS_SECRET)
 
 
 def test_a_random_rasa_token_never_starts_with_a_dash(tmp_path: Path, no_rasa_token) -> None:
-    """`rasa run --auth-token -7N...` exits ("expected one argument"): one fresh state folder in 64 did."""
+    """`rasa run --auth-token -7N...` exits ("expected one argument"): one fresh state folder in 64
+    did."""
     tokens = [Settings(_env_file=None, STATE_DIR=tmp_path / str(i)).RASA_TOKEN for i in range(300)]
     assert len(set(tokens)) == 300 and not [t for t in tokens if t.startswith("-")]
 
@@ -62,7 +64,8 @@ def test_processes_starting_together_make_one_rasa_token(tmp_path: Path, no_rasa
                                  cwd=PROJECT_ROOT) for _ in range(6)]
     tokens = {child.communicate(timeout=60)[0].strip() for child in children}
     assert len(tokens) == 1 and tokens == {(tmp_path / "state" / RASA_TOKEN_FILE).read_text()}
-    assert [p.name for p in (tmp_path / "state").iterdir()] == [RASA_TOKEN_FILE]  # no temporary files left
+    # no temporary files left
+    assert [p.name for p in (tmp_path / "state").iterdir()] == [RASA_TOKEN_FILE]
 
 
 @pytest.mark.parametrize("token", ["local-rasa-token", "changethis", "change-me"])
@@ -70,9 +73,11 @@ def test_a_fixed_rasa_token_is_refused_outside_local(tmp_path: Path, no_rasa_tok
     with pytest.raises(ValidationError, match="RASA_TOKEN is a well-known default"):
         Settings(_env_file=None, STATE_DIR=tmp_path, ENVIRONMENT="production", ADMIN_TOKEN="a-real-secret-" * 3,
                  RASA_TOKEN=token)
-    assert token == Settings(_env_file=None, STATE_DIR=tmp_path, RASA_TOKEN=token).RASA_TOKEN  # local: allowed
+    # local: allowed
+    assert token == Settings(_env_file=None, STATE_DIR=tmp_path, RASA_TOKEN=token).RASA_TOKEN
     production = Settings(_env_file=None, STATE_DIR=tmp_path, ENVIRONMENT="production", ADMIN_TOKEN="a-real-secret-" * 3)
-    assert (tmp_path / RASA_TOKEN_FILE).read_text() == production.RASA_TOKEN  # unset: random, also in production
+    # unset: random, also in production
+    assert (tmp_path / RASA_TOKEN_FILE).read_text() == production.RASA_TOKEN
 
 
 # --- Rasa's CORS and API -------------------------------------------------------------------------------
@@ -114,7 +119,8 @@ def test_the_action_server_refuses_calls_without_rasas_secret(stack) -> None:
     for headers in ({}, {ACTION_SECRET_HEADER: "guess"}, {ACTION_SECRET_HEADER: stack.settings.RASA_TOKEN}):
         r = httpx.post(url, json=forged_call(f"forged-{uuid.uuid4()}"), headers=headers, timeout=10)
         assert r.status_code == 401 and ACTION_SECRET_HEADER in r.json()["error"], r.text
-    assert httpx.get(f"{stack.actions_url}/index", timeout=10).json()["ready"]  # status pages stay open
+    # status pages stay open
+    assert httpx.get(f"{stack.actions_url}/index", timeout=10).json()["ready"]
     # Rasa sends the secret: a question needing the action server is answered with sources.
     r = httpx.post(f"{stack.gateway_url}/api/chat", timeout=60,
                    json={"sender": f"secret-{uuid.uuid4()}", "message": "What is Start Your Business?"})
@@ -129,7 +135,8 @@ def test_docs_do_not_list_admin_routes(client) -> None:
     schema = client.get("/openapi.json").json()
     assert "/api/chat" in schema["paths"] and not [p for p in schema["paths"] if p.startswith("/admin")]
     assert client.get("/docs").status_code == 200
-    assert client.get("/admin/api/status", headers=BEARER).status_code == 200  # the routes themselves still work
+    # the routes themselves still work
+    assert client.get("/admin/api/status", headers=BEARER).status_code == 200
 
 
 # --- uploads -------------------------------------------------------------------------------------------

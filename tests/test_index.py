@@ -140,7 +140,8 @@ def test_damaged_build_refused_on_load_and_repaired_by_build(setup: tuple[Settin
     _truncate(folder / "vectors.npy")
     assert verify_build(index_dir, second.version)[0].startswith("dense.faiss: ")
 
-    # A restarted server refuses the damaged build with one clear line and serves the previous good one.
+    # A restarted server refuses the damaged build with one clear line and serves the previous good
+    # one.
     restarted = services.make_searcher(settings, knowledge)
     with caplog.at_level(logging.ERROR, logger="index.search"):
         assert restarted.search("R204", k=1).results[0].programme == "formalization"
@@ -157,7 +158,8 @@ def test_damaged_build_refused_on_load_and_repaired_by_build(setup: tuple[Settin
     assert "damaged" in build.stdout and "dense.faiss" in build.stdout and "published" in build.stdout
     repaired = current_version(index_dir)
     assert repaired != second.version and verify_build(index_dir, repaired) == []
-    assert "(0 embedded, 5 reused)" in build.stdout  # the vectors come from the intact earlier build
+    # the vectors come from the intact earlier build
+    assert "(0 embedded, 5 reused)" in build.stdout
     ask = run_cli("ask", "what is R204", "--json", "--knowledge", str(knowledge), state=state)
     assert ask.returncode == 0, ask.stderr
     assert json.loads(ask.stdout)["results"][0]["programme"] == "formalization"

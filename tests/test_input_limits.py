@@ -1,8 +1,9 @@
-"""Limits on what clients send `POST /api/chat` and `POST /api/feedback` (issue 12, items 4, 8 and 9).
+"""Limits on what clients send `POST /api/chat` and `POST /api/feedback` (issue 12, items 4, 8 and
+9).
 
 Every malformed or oversized input gets a 4xx whose JSON `detail` names the limit, never a 500, and
-never reaches Rasa. The gateway runs in-process (TestClient); Rasa is a tiny HTTP server on 127.0.0.1
-(`FakeRasa` of test_telegram.py), reached through `RASA_URL` exactly as the real one.
+never reaches Rasa. The gateway runs in-process (TestClient); Rasa is a tiny HTTP server on
+127.0.0.1 (`FakeRasa` of test_telegram.py), reached through `RASA_URL` exactly as the real one.
 """
 
 from __future__ import annotations
@@ -39,14 +40,16 @@ def client(tmp_path, rasa) -> Iterator[TestClient]:
 
 
 def post_raw(client: TestClient, path: str, raw: str | bytes, content_type: str | None = "application/json"):
-    """POST a body exactly as given: a str is encoded keeping lone surrogates as written (JSON escapes)."""
+    """POST a body exactly as given: a str is encoded keeping lone surrogates as written (JSON
+    escapes)."""
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     headers = {"content-type": content_type} if content_type else {}
     return client.post(path, content=data, headers=headers)
 
 
 def post_json(client: TestClient, path: str, body: Any):
-    """POST `body` as JSON, lone surrogates as \\uXXXX escapes and NaN/Infinity as Python's json writes them."""
+    """POST `body` as JSON, lone surrogates as \\uXXXX escapes and NaN/Infinity as Python's json
+    writes them."""
     return post_raw(client, path, json.dumps(body, ensure_ascii=True, allow_nan=True))
 
 
@@ -67,8 +70,8 @@ def chat(client: TestClient, metadata: Any = None, **fields: Any):
 
 @pytest.mark.parametrize("sender", ["\r", "a\r\nX-Injected: 1", "tab\there", "é-ü-中"])
 def test_any_sender_reaches_rasa_whatever_its_characters(client, rasa, sender) -> None:
-    """The conversation's stickiness header (X-Conversation-Id) is a hash of the sender: a sender with CR/LF
-    was a 503 (httpx refuses such a header) and could have added headers of its own."""
+    """The conversation's stickiness header (X-Conversation-Id) is a hash of the sender: a sender
+    with CR/LF was a 503 (httpx refuses such a header) and could have added headers of its own."""
     r = chat(client, sender=sender)
     assert r.status_code == 200, r.text
     assert rasa.messages[-1]["sender"] == sender
@@ -89,7 +92,8 @@ def test_widget_metadata_is_accepted_and_reaches_rasa(client, rasa) -> None:
     ({"blob": "x" * 5000}, 413, f"metadata is too large: at most {MAX_METADATA_BYTES} bytes as JSON"),
     ({"blob": "é" * 2100}, 413, "metadata is too large"),  # 2100 characters, 4200 bytes as UTF-8
     ({f"k{i}": i for i in range(33)}, 422, "metadata has too many keys: at most 32 in all"),
-    ({f"o{i}": {f"k{j}": j for j in range(5)} for i in range(6)}, 422, "too many keys: at most 32"),  # 36 nested
+    # 36 nested
+    ({f"o{i}": {f"k{j}": j for j in range(5)} for i in range(6)}, 422, "too many keys: at most 32"),
     ({"a": {"b": {"c": {"d": 1}}}}, 422, "metadata is nested too deeply at metadata.a.b.c: at most 3 levels"),
     ({"a": [[[1]]]}, 422, "nested too deeply at metadata.a[0][0]"),
     ({"tags": list(range(21))}, 422, "metadata.tags is too long a list: at most 20 items"),
@@ -157,12 +161,14 @@ def test_a_long_message_under_the_body_limit_still_says_message_is_too_long(clie
 @pytest.mark.parametrize("path, body, field", [
     ("/api/chat", {"sender": "s", "message": "hi \ud800"}, "message"),
     ("/api/chat", {"sender": "s", "message": "\udc00"}, "message"),
-    ("/api/chat", {"sender": "s", "message": "\ude00\ud83d"}, "message"),  # a pair in the wrong order
+    # a pair in the wrong order
+    ("/api/chat", {"sender": "s", "message": "\ude00\ud83d"}, "message"),
     ("/api/chat", {"sender": "web:\ud800", "message": "hi"}, "sender"),
     ("/api/feedback", {"sender": "\ud800", "rating": 1}, "sender"),
     ("/api/feedback", {"sender": "s", "rating": 1, "question": "hi \ud800"}, "question"),
     ("/api/feedback", {"sender": "s", "rating": -1, "answer": "\udbff answer"}, "answer"),
-    ("/api/feedback", {"sender": "s", "rating": 1, "question": "\ud800" * 5000}, "question"),  # also too long
+    # also too long
+    ("/api/feedback", {"sender": "s", "rating": 1, "question": "\ud800" * 5000}, "question"),
 ])
 def test_lone_surrogate_gets_422_naming_the_field(client, rasa, path, body, field) -> None:
     response = post_json(client, path, body)
@@ -182,7 +188,8 @@ def test_lone_surrogate_gets_422_naming_the_field(client, rasa, path, body, fiel
     ("/api/feedback", '{"sender": "s", "rating": 1, "question": NaN}', "Input should be a valid string"),
 ])
 def test_nan_and_surrogates_in_the_refused_input_still_get_a_422(client, rasa, path, raw, expected) -> None:
-    """FastAPI's own handler echoes the input and then cannot encode it (a 500): ours makes it safe."""
+    """FastAPI's own handler echoes the input and then cannot encode it (a 500): ours makes it safe.
+    """
     response = post_raw(client, path, raw)
     assert response.status_code == 422
     assert expected in detail_text(response)
@@ -302,7 +309,8 @@ def test_rate_limiter_memory_is_capped() -> None:
         clock.now += 0.001
         assert limiter.allow(f"sender-{i}")
     assert len(limiter) == 100
-    assert limiter.allow("sender-999") and not limiter.allow("sender-999")  # the recent ones are kept
+    # the recent ones are kept
+    assert limiter.allow("sender-999") and not limiter.allow("sender-999")
 
 
 def test_metadata_problem_is_bounded_on_hostile_shapes() -> None:

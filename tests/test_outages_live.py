@@ -109,8 +109,8 @@ def test_rate_limit_per_sender(own_stack) -> None:
 
 
 def test_a_killed_action_server_is_restarted_and_the_same_sender_answered(own_stack) -> None:
-    """SIGKILL the action server: the next question gets one apology, the supervisor restarts the action
-    server, and the same sender's next question is answered with its sources."""
+    """SIGKILL the action server: the next question gets one apology, the supervisor restarts the
+    action server, and the same sender's next question is answered with its sources."""
     with supervised(own_stack):
         sender = f"killed-{uuid.uuid4()}"
         killed = kill_actions(own_stack)
@@ -123,8 +123,10 @@ def test_a_killed_action_server_is_restarted_and_the_same_sender_answered(own_st
 
 
 def test_a_form_whose_validation_fails_apologises_once_then_listens(own_stack) -> None:
-    """SIGKILL the action server in the middle of both forms: the answer to the form's question gets one
-    apology (validate_<form> cannot run), the bot listens; once restarted, the same answer moves the form on."""
+    """SIGKILL the action server in the middle of both forms: the answer to the form's question gets
+    one apology (validate_<form> cannot run), the bot listens; once restarted, the same answer moves
+    the
+    form on."""
     finder, search = f"finder-{uuid.uuid4()}", f"search-{uuid.uuid4()}"
     assert "Where are you with your business?" in "\n".join(texts(post(own_stack, finder, "which programme is right for me?")))
     assert "Which city or town" in "\n".join(texts(post(own_stack, search, "find a trainer near me")))
@@ -148,9 +150,9 @@ def test_a_form_whose_validation_fails_apologises_once_then_listens(own_stack) -
 
 
 def test_a_damaged_index_build_is_refused_on_restart_and_repaired_by_index_build(own_stack) -> None:
-    """Truncate the published build's dense.faiss and vectors.npy and restart the action server: it serves the
-    previous good build (ready, answering with sources); `sme-advisor index build` repairs it, and the running
-    server switches to the repaired build by itself."""
+    """Truncate the published build's dense.faiss and vectors.npy and restart the action server: it
+    serves the previous good build (ready, answering with sources); `sme-advisor index build`
+    repairs it, and the running server switches to the repaired build by itself."""
     import subprocess
     import sys
 
@@ -159,7 +161,8 @@ def test_a_damaged_index_build_is_refused_on_restart_and_repaired_by_index_build
 
     settings = own_stack.settings
     good = current_version(settings.index_dir)
-    damaged = services.build(settings, force=True, progress=False).version  # a second build, then damage it
+    # a second build, then damage it
+    damaged = services.build(settings, force=True, progress=False).version
     for name in ("dense.faiss", "vectors.npy"):
         path = build_path(settings.index_dir, damaged) / name
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])

@@ -1,4 +1,5 @@
-"""Offline place resolution (index/places.py): real cities, spellings, country qualifiers, ambiguity."""
+"""Offline place resolution (index/places.py): real cities, spellings, country qualifiers,
+ambiguity."""
 
 from __future__ import annotations
 
@@ -156,7 +157,8 @@ def test_unknown_place(text):
 
 
 def test_unknown_place_with_a_typo_suggests_the_real_one():
-    result = resolve_place("Kampaa")  # a letter left out that is no usual slip: suggested ("Kampla" resolves)
+    # a letter left out that is no usual slip: suggested ("Kampla" resolves)
+    result = resolve_place("Kampaa")
     assert result.status == "unknown"
     assert result.candidates and result.candidates[0].name == "Kampala"
 
@@ -247,7 +249,8 @@ def test_disk_cache_is_written_reused_and_survives_corruption(tmp_path, monkeypa
 
 # --- misspellings, ordinary words, accents, places inside sentences -------------------------------------
 
-# (text with a slip of the fingers, country, name): one clear close match among well-known places resolves.
+# (text with a slip of the fingers, country, name): one clear close match among well-known places
+# resolves.
 TYPOS = [
     ("kampla", "UG", "Kampala"), ("Kampla", "UG", "Kampala"), ("Nairobii", "KE", "Nairobi"),
     ("Kumassi", "GH", "Kumasi"), ("dar es salam", "TZ", "Dar es Salaam"), ("adis ababa", "ET", "Addis Ababa"),
@@ -266,7 +269,8 @@ def test_a_clear_misspelling_resolves(text, country, name):
 
 
 def test_the_bigger_place_wins_among_close_spellings():
-    result = resolve_place("Lagus")  # one vowel from Lagos (15 million) and from Lages, Brazil, and Lanús
+    # one vowel from Lagos (15 million) and from Lages, Brazil, and Lanús
+    result = resolve_place("Lagus")
     assert result.resolved and (result.place.name, result.place.country) == ("Lagos", "NG")
 
 
@@ -283,7 +287,8 @@ def test_a_misspelling_is_not_taken_for_a_place_unless_it_is_a_usual_slip():
         assert result.status == "unknown" and result.candidates, text
 
 
-# Chat replies, programme words and common words: many are alternate names or parts of names of some city.
+# Chat replies, programme words and common words: many are alternate names or parts of names of some
+# city.
 ORDINARY = ["cost", "yes", "restart", "how long is it", "business plan", "trainer", "more", "thanks", "no", "ok",
             "okay", "hello", "hi", "stop", "help", "please", "sure", "maybe", "market", "loan", "money", "price",
             "town", "city", "home", "menu", "phone", "email", "training", "SIYB", "GYB", "near me", "in town",
@@ -304,7 +309,8 @@ def test_an_ordinary_word_that_is_a_town_resolves_with_its_country():
 def test_a_word_alone_names_a_big_place_it_starts_only():
     assert resolve_place("Addis").place.name == "Addis Ababa"
     assert resolve_place("Phnom").place.name == "Phnom Penh"
-    assert resolve_place("Rapid").status == "unknown"  # not Rapid City, South Dakota: too small to go by a word
+    # not Rapid City, South Dakota: too small to go by a word
+    assert resolve_place("Rapid").status == "unknown"
 
 
 @pytest.mark.parametrize("accented,plain", [
@@ -375,7 +381,8 @@ def test_misspelt_latin_names_are_looked_up_without_indexing_other_scripts():
     try:
         for text in ("kampla", "Nairobii", "Segou", "Xyzzyville", "how long is it"):
             resolve_place(text)
-        assert places.gazetteer()._deferred is not None  # the other scripts' names (100 MB) were not needed
+        # the other scripts' names (100 MB) were not needed
+        assert places.gazetteer()._deferred is not None
         assert resolve_place("Ségou").place == resolve_place("Segou").place
     finally:
         places.gazetteer.cache_clear()

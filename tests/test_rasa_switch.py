@@ -1,5 +1,6 @@
-"""The blue-green hand-over between `sme-advisor retrain` and `sme-advisor run` (files in STATE_DIR), without Rasa:
-the gateway's Rasa URL follows STATE_DIR/rasa.url, and a switch request always gets an answer."""
+"""The blue-green hand-over between `sme-advisor retrain` and `sme-advisor run` (files in
+STATE_DIR), without Rasa: the gateway's Rasa URL follows STATE_DIR/rasa.url, and a switch request
+always gets an answer."""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ def test_a_recommendation_says_why_what_and_how_with_buttons_and_source(pages):
     replies = compose([Choice("siyb", "gyb")], v, pages)
     assert len(replies) == 2 and "no business idea yet" in replies[0].text
     r = replies[1]
-    assert r.text.endswith(RESTART_HINT) and "start again" not in r.text  # how to correct it, after the programmes
+    # how to correct it, after the programmes
+    assert r.text.endswith(RESTART_HINT) and "start again" not in r.text
     assert r.text.startswith("**1. Generate Your Business Idea (GYB)**, part of Start and Improve Your Business")
     assert "Why it fits:" in r.text and pages["siyb"].meta["packages"]["gyb"]["summary"] in r.text
     assert "What you get:" in r.text and "one concrete business idea" in r.text

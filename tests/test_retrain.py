@@ -1,4 +1,5 @@
-"""The retrain steps without running processes: knowledge check, Rasa fingerprint, failures that publish nothing."""
+"""The retrain steps without running processes: knowledge check, Rasa fingerprint, failures that
+publish nothing."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def test_fingerprint_decides_when_rasa_needs_training(settings, rasa_project) ->
     assert changed != fingerprint
     assert rasa_model.needs_training(settings, changed, rasa_project) == (
         True, "config, domain or training data changed since the model in use was trained")
-    _model(settings, b"model-2", age_s=3600)  # replaced by someone else, older than the inputs: retrain
+    # replaced by someone else, older than the inputs: retrain
+    _model(settings, b"model-2", age_s=3600)
     assert rasa_model.needs_training(settings, changed, rasa_project)[0] is True
 
 
@@ -108,7 +110,8 @@ def _written(path: Path) -> Path:
 
 @pytest.fixture
 def past_the_index(settings, monkeypatch) -> Settings:
-    """Skip the embedding model: the index step reports a published version, the action server is not running."""
+    """Skip the embedding model: the index step reports a published version, the action server is
+    not running."""
     monkeypatch.setattr(retrain_module, "_index_step", lambda s, force: ("v2", True, "published index v2"))
     monkeypatch.setattr(rasa_model, "needs_training", lambda s, fp, root=None: (True, "data changed"))
     _model(settings, b"model-in-use")

@@ -1,5 +1,7 @@
-"""Retrain against a running stack of its own: a new document is answered from after the switch, with no
-failed or slow request while it happens; a broken document is refused and the previous index keeps serving."""
+"""Retrain against a running stack of its own: a new document is answered from after the switch,
+with no failed or slow request while it happens; a broken document is refused and the previous index
+keeps
+serving."""
 
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ BACKGROUND = ["What is Start Your Business?", "How do I keep records of my sales
 
 @dataclass
 class Chatter:
-    """A client chatting continuously in a thread, recording (start, seconds, status) of every request."""
+    """A client chatting continuously in a thread, recording (start, seconds, status) of every
+    request."""
 
     url: str
     sender: str = "load"
@@ -122,7 +125,8 @@ def test_new_document_is_answered_after_retrain_without_failed_or_slow_requests(
     for question in BACKGROUND:  # warm-up: a fresh Rasa answers its first messages slowly
         ask(own_stack, question)
     before = served_version(own_stack)
-    chatters = [Chatter(own_stack.gateway_url)]  # one client, back to back (two would saturate 2 cores on their own)
+    # one client, back to back (two would saturate 2 cores on their own)
+    chatters = [Chatter(own_stack.gateway_url)]
     threads = [threading.Thread(target=c.run, daemon=True) for c in chatters]
     for thread in threads:
         thread.start()
@@ -130,8 +134,9 @@ def test_new_document_is_answered_after_retrain_without_failed_or_slow_requests(
         time.sleep(2)
         (own_stack.settings.KNOWLEDGE_DIR / "guides" / "street-food-rainy-season.md").write_text(NEW_GUIDE, encoding="utf-8")
         switch_started = time.perf_counter()
-        # --index-only: teammates may edit data/ or domain.yml meanwhile, and a Rasa retrain is not what this measures
-        # (tests/test_retrain.py covers when Rasa is retrained; the browser test runs a full retrain)
+        # --index-only: teammates may edit data/ or domain.yml meanwhile, and a Rasa retrain is not
+        # what this measures (tests/test_retrain.py covers when Rasa is retrained; the browser test
+        # runs a full retrain)
         code, lines, _ = run_cli(own_stack, "retrain", "--json", "--index-only")
         switch_ended = time.perf_counter()
         result = lines[-1]
@@ -150,7 +155,8 @@ def test_new_document_is_answered_after_retrain_without_failed_or_slow_requests(
     assert TITLE in source_titles(messages), messages
     samples = [s for c in chatters for s in c.samples]
     failed = [(round(s, 2), code) for _, s, code in samples if code != 200]
-    # the switch: from the publish of the new index until a second after the action server answers from it
+    # the switch: from the publish of the new index until a second after the action server answers
+    # from it
     at = {(e["step"], e["status"]): e["at"] - time.time() + time.perf_counter() for e in lines if e["event"] == "step"}
     switch = (at[("index", "ok")] - 0.5, at[("switch", "ok")] + 1.0)
     overlapping = lambda t0, t1: [s for start, s, _ in samples if start <= t1 and start + s >= t0]  # noqa: E731

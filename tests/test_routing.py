@@ -1,4 +1,5 @@
-"""The programme finder (`index.routing`, `sme-advisor route`) with the real model, index and knowledge."""
+"""The programme finder (`index.routing`, `sme-advisor route`) with the real model, index and
+knowledge."""
 
 from __future__ import annotations
 
@@ -100,7 +101,8 @@ def test_quote_keeps_the_clause_of_the_match() -> None:
 
 
 def test_staff_change_routing_by_editing_keywords(tmp_path: Path) -> None:
-    """Front matter keywords are routing data: editing the markdown, not code, changes the answer."""
+    """Front matter keywords are routing data: editing the markdown, not code, changes the answer.
+    """
     knowledge = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge, ignore=shutil.ignore_patterns("trainers.csv"))
     settings = Settings(STATE_DIR=tmp_path / "state", KNOWLEDGE_DIR=knowledge)

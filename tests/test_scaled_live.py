@@ -1,16 +1,19 @@
-"""The scaled stack with real servers: 2 Rasa replicas on a throwaway PostgreSQL and Redis behind haproxy.
+"""The scaled stack with real servers: 2 Rasa replicas on a throwaway PostgreSQL and Redis behind
+haproxy.
 
-Conversations are shared across replicas, a burst for one conversation split over both loses nothing (the
-atomic lock store), 20 senders x 10 lose nothing, a rolling reload under load fails no request, and a
-SIGKILLed replica is restarted and rejoins; `sme-advisor retrain --force-rasa` (the CLI) trains a model and rolls it
-onto every replica while clients chat, failing no request. Forgetting (the widget's "Forget me", Telegram's /forget) erases the
-sender's events from PostgreSQL, read back from the database."""
+Conversations are shared across replicas, a burst for one conversation split over both loses nothing
+(the atomic lock store), 20 senders x 10 lose nothing, a rolling reload under load fails no request,
+and a SIGKILLed replica is restarted and rejoins; `sme-advisor retrain --force-rasa` (the CLI)
+trains a model and rolls it onto every replica while clients chat, failing no request. Forgetting
+(the widget's "Forget me", Telegram's /forget) erases the sender's events from PostgreSQL, read back
+from
+the database."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import json
 import signal
 import subprocess
 import sys
@@ -62,7 +65,8 @@ def _servers_installed() -> str | None:
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory):
-    """The scaled stack of `make run-scaled` (2 replicas), supervised, on a copy of the trained model."""
+    """The scaled stack of `make run-scaled` (2 replicas), supervised, on a copy of the trained
+    model."""
     if reason := _servers_installed():
         pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("scaled")
@@ -102,7 +106,8 @@ def say(url: str, sender: str, text: str) -> int:
 
 
 def pg_events(stack: ScaledStack, sender: str) -> int:
-    """Rows of Rasa's SQL tracker store on PostgreSQL for one sender, read from the database itself."""
+    """Rows of Rasa's SQL tracker store on PostgreSQL for one sender, read from the database itself.
+    """
     with closing(psycopg2.connect(stack.postgres_url)) as db, db.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM events WHERE sender_id = %s", (sender,))
         return cur.fetchone()[0]
@@ -128,7 +133,8 @@ def test_forget_me_erases_the_conversation_from_postgresql(scaled: ScaledStack) 
 
 
 def test_telegram_forget_erases_the_chat_from_postgresql(scaled: ScaledStack) -> None:
-    """A second gateway (in-process, Telegram on, its Bot API faked on 127.0.0.1) on the scaled stack's settings."""
+    """A second gateway (in-process, Telegram on, its Bot API faked on 127.0.0.1) on the scaled
+    stack's settings."""
     bot_api = FakeBotAPI()
     s = scaled.settings
     settings = Settings(_env_file=None, **{
@@ -227,7 +233,8 @@ def test_rolling_reload_under_load_fails_no_request(scaled: ScaledStack) -> None
 
 
 def test_cli_retrain_trains_and_rolls_the_new_model_onto_every_replica(scaled: ScaledStack) -> None:
-    """The operator's command on the scaled stack: it finds the stack by STATE_DIR/scaled/layout.json."""
+    """The operator's command on the scaled stack: it finds the stack by
+    STATE_DIR/scaled/layout.json."""
     chatters = [Chatter(gateway(scaled), sender=f"cli-rolling{i}") for i in range(3)]
     threads = [threading.Thread(target=c.run, daemon=True) for c in chatters]
     for thread in threads:

@@ -76,7 +76,8 @@ def test_unsigned_or_forged_session_gets_a_fresh_one(client, rasa, forged) -> No
     assert response.status_code == 200
     fresh = response.json()["sender"]
     assert SessionSigner("s3cret").valid(fresh) and fresh not in (victim, forged)
-    assert [m["sender"] for m in rasa.messages] == [fresh]  # never the victim's, never the forged one
+    # never the victim's, never the forged one
+    assert [m["sender"] for m in rasa.messages] == [fresh]
 
 
 def test_a_session_signed_by_another_secret_starts_afresh(tmp_path, rasa) -> None:

@@ -1,7 +1,11 @@
-"""Gateway state holds across gateways: two real gateway processes on one store (the SQLite file of one STATE_DIR,
-or one Redis) allow a sender RATE_LIMIT_PER_MINUTE messages between them, not each; the same for Telegram's
-per-chat limit on two gateways; memory stays bounded (expired hits are dropped, Redis keys expire). With Redis,
-a long Telegram button shown by one gateway is understood by a gateway on another machine, and /forget erases it."""
+"""Gateway state holds across gateways: two real gateway processes on one store (the SQLite file of
+one STATE_DIR, or one Redis) allow a sender RATE_LIMIT_PER_MINUTE messages between them, not each;
+the same for Telegram's per-chat limit on two gateways; memory stays bounded (expired hits are
+dropped, Redis keys expire). With Redis, a long Telegram button shown by one gateway is understood
+by a gateway on
+another
+machine, and
+/forget erases it."""
 
 from __future__ import annotations
 
@@ -69,8 +73,8 @@ def redis_url() -> Iterator[str]:
 
 
 def start_gateways(state_dir: Path, count: int, **overrides) -> tuple[list[str], list[subprocess.Popen]]:
-    """`count` gateway processes (as `sme-advisor run` starts them) on one state folder; Rasa is not running,
-    so a message that passes the limit gets 503, one over it 429."""
+    """`count` gateway processes (as `sme-advisor run` starts them) on one state folder; Rasa is not
+    running, so a message that passes the limit gets 503, one over it 429."""
     dead_rasa = f"http://127.0.0.1:{free_port()}"
     urls, processes = [], []
     for _ in range(count):
@@ -104,7 +108,8 @@ def test_two_gateway_processes_allow_the_limit_between_them(store, tmp_path, req
     urls, gateways = start_gateways(tmp_path / "state", 2, **overrides)
     try:
         codes = chat_codes(urls, "api-client-1", 3 * LIMIT)  # alternating: gateway 1, 2, 1, 2, ...
-        assert Counter(codes) == {503: LIMIT, 429: 2 * LIMIT}, codes  # 503: passed the limit (Rasa is down)
+        # 503: passed the limit (Rasa is down)
+        assert Counter(codes) == {503: LIMIT, 429: 2 * LIMIT}, codes
         assert codes[:LIMIT] == [503] * LIMIT
         assert chat_codes(urls[1:], "api-client-2", 1) == [503], "another sender is not limited"
         feedback = [httpx.post(f"{urls[i % 2]}/api/feedback", json={"sender": "api-client-1", "rating": 1},
@@ -176,7 +181,8 @@ async def test_a_long_button_shown_by_one_gateway_is_understood_on_another_machi
         await deliver(first, text_update("compare"))
         data = bot_api.sent("sendMessage")[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
         assert data.startswith("b:"), "too long for a button: kept in the store"
-        await deliver(second, callback_update(data))  # each machine has its own STATE_DIR: only Redis is shared
+        # each machine has its own STATE_DIR: only Redis is shared
+        await deliver(second, callback_update(data))
         assert rasa.messages[-1] == {"sender": SENDER, "message": payload}
         client = second.bot_data["button_store"].client
         assert client.keys(f"{BUTTON_PREFIX}:*") and client.keys(f"{CHAT_PREFIX}:*")

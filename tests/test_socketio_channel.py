@@ -1,11 +1,11 @@
 """The rasa-webchat socket.io channel (rasa_addons/socketio_channel.py) on its own, in .venv-rasa.
 
-The channel imports Rasa, which lives in its own venv, so the cases below run there, in one subprocess,
-against a fake socket.io server that records every emit; the live test (test_webchat_socketio_live.py)
-plays the real conversation. Checked: the shapes rasa-webchat 1.0.1 renders (`{text}`,
-`{text, quick_replies}`), a turn's quick replies on its last message, sources as markdown links (http(s)
-only, titles escaped), the location request, unknown payloads passed as one argument, and the channel
-as credentials.yml loads it.
+The channel imports Rasa, which lives in its own venv, so the cases below run there, in one
+subprocess, against a fake socket.io server that records every emit; the live test
+(test_webchat_socketio_live.py) plays the real conversation. Checked: the shapes rasa-webchat 1.0.1
+renders (`{text}`, `{text, quick_replies}`), a turn's quick replies on its last message, sources as
+markdown links (http(s) only, titles escaped), the location request, unknown payloads passed as one
+argument, and the channel as credentials.yml loads it.
 """
 
 from __future__ import annotations
@@ -128,7 +128,8 @@ def test_sources_link_only_http_urls_and_escape_titles(emitted) -> None:
 def test_unknown_payloads_pass_through_as_custom_and_data_as_the_message(emitted) -> None:
     assert emitted["unknown"] == [
         {"text": "Pick one", "quick_replies": QUICK},
-        {"custom": {"room": "someone-else", "skip_sid": "x", "callback": 1}},  # not emit()'s arguments
+        # not emit()'s arguments
+        {"custom": {"room": "someone-else", "skip_sid": "x", "callback": 1}},
         {"text": "from data"},
         {"text": SYB_LINE},
         {"custom": {"widget": {"kind": "map"}}},

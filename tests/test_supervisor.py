@@ -1,4 +1,5 @@
-"""`sme-advisor run` restarts a child that exits, with a backoff, and leaves a deliberately stopped one alone."""
+"""`sme-advisor run` restarts a child that exits, with a backoff, and leaves a deliberately stopped
+one alone."""
 
 from __future__ import annotations
 

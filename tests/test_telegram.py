@@ -236,7 +236,8 @@ def encode(app: Application, payload: str, sender: str = SENDER) -> str:
 
 
 class TelegramHTML(HTMLParser):
-    """Checks that text uses only the tags we emit, balanced (what Telegram's parser would accept)."""
+    """Checks that text uses only the tags we emit, balanced (what Telegram's parser would accept).
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -338,7 +339,8 @@ def test_button_keys_are_signed_and_kept_in_the_database(tmp_path, monkeypatch):
     # Another gateway on the same database, or this one after a restart, reads them ...
     other = ButtonKeys("secret", Records(db))
     assert [other.for_sender(SENDER).decode(d) for d in data] == long_payloads
-    assert other.for_sender("telegram:1").decode(data[0]) is None  # ... for the chat that was shown them only
+    # ... for the chat that was shown them only
+    assert other.for_sender("telegram:1").decode(data[0]) is None
     assert other.decode(keys.encode("/greet")) == "/greet"  # short payloads travel signed
     assert ButtonKeys("other secret", Records(db)).decode(keys.encode("/greet")) is None
     # Forgetting the chat erases its buttons; a key nobody was shown for BUTTON_TTL_S has expired.
@@ -356,7 +358,8 @@ async def test_long_button_survives_a_gateway_restart(tmp_path, bot_api, rasa):
     payload = '/choose_programme{"programme": "productivity-ecosystems", "package": null, "stage": "growing"}'
     rasa.reply = lambda body: [{"text": "Which one?", "buttons": [{"title": "Productivity Ecosystems", "payload": payload}]}]
     settings = make_settings(tmp_path, bot_api, rasa.url)
-    for gateway in range(2):  # the first shows the button, the second (a restart, or a second gateway) gets the tap
+    # the first shows the button, the second (a restart, or a second gateway) gets the tap
+    for gateway in range(2):
         chat = ChatService(settings.rasa_url, 5.0)
         async with tg.build_application(settings, chat) as app:
             if gateway == 0:
@@ -383,7 +386,8 @@ async def test_a_chat_over_the_rate_limit_is_told_once_to_slow_down(tmp_path, bo
     assert [m["message"] for m in rasa.messages] == ["question 0", "question 1", "question 2", "hello"]
     texts = [m["text"] for m in bot_api.sent("sendMessage")]
     assert texts == ["echo: question 0", "echo: question 1", "echo: question 2", tg.SLOW_DOWN, "echo: hello"]
-    assert len(bot_api.sent("answerCallbackQuery")) == 1  # the tapped button stops spinning all the same
+    # the tapped button stops spinning all the same
+    assert len(bot_api.sent("answerCallbackQuery")) == 1
 
 
 @pytest.mark.parametrize("no_chat", [
@@ -464,7 +468,8 @@ def test_long_answer_is_split_at_lines_sentences_and_words_never_in_a_link():
     assert "\n".join(visible(c) for c in chunks) == "\n".join(lines).replace(link, "the Start Your Business guide")
     assert all(c.count('<a href="https://www.ilo.org/syb?lang=en&amp;part=2">') == c.count("each week") for c in chunks)
 
-    sentences = " ".join(f"Sentence {i} links {link} here." for i in range(200))  # no line breaks at all
+    # no line breaks at all
+    sentences = " ".join(f"Sentence {i} links {link} here." for i in range(200))
     chunks = split_message(sentences)
     assert len(chunks) > 1 and all(utf16_len(c) <= MAX_MESSAGE_UTF16 for c in chunks)
     assert all(c.endswith("here.") and c.count("<a ") == c.count("</a>") for c in chunks)
@@ -567,7 +572,8 @@ async def test_unexpected_error_gets_a_short_apology(application, bot_api, rasa)
 
 
 def tracker_store(path, *senders: str) -> None:
-    """A tracker store with Rasa's `events` table (the columns Rasa 3.6's SQLTrackerStore creates)."""
+    """A tracker store with Rasa's `events` table (the columns Rasa 3.6's SQLTrackerStore creates).
+    """
     import sqlite3
 
     with sqlite3.connect(path) as db:

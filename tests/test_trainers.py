@@ -1,4 +1,5 @@
-"""The trainer directory (index/trainers.py) and `sme-advisor trainers near` (bot/cli_trainers.py)."""
+"""The trainer directory (index/trainers.py) and `sme-advisor trainers near` (bot/cli_trainers.py).
+"""
 
 from __future__ import annotations
 
@@ -126,7 +127,8 @@ def test_header_missing_a_column(tmp_path, header, column):
     rows = [GOOD if "telegram" in header else GOOD.rsplit(",", 1)[0]]
     trainers, errors = load_trainers(_csv(tmp_path, *rows, header=header))
     assert any(e.line == 1 and e.column == column and "lacks" in e.message for e in errors), errors
-    assert len(trainers) == (1 if column == "telegram" else 0)  # rows without an optional column still load
+    # rows without an optional column still load
+    assert len(trainers) == (1 if column == "telegram" else 0)
 
 
 def test_header_with_an_unknown_column(tmp_path):
@@ -162,7 +164,8 @@ LANGUAGES = ("en", "fr", "es", "ar", "sw", "pt")
 
 
 def _synthetic(n: int, seed: int = 7) -> list[Trainer]:
-    """n trainers spread uniformly over the globe, each with 1-3 random programmes and 1-2 languages."""
+    """n trainers spread uniformly over the globe, each with 1-3 random programmes and 1-2
+    languages."""
     rng = np.random.default_rng(seed)
     lat = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
     lon = rng.uniform(-180, 180, n)
@@ -274,7 +277,8 @@ def test_radius_and_far():
     exact = near[-1][1]
     assert [t.city for t, _ in directory.near(kampala.latitude, kampala.longitude, limit=10, radius_km=exact)][-1] == "Gulu"
     assert directory.near(kampala.latitude, kampala.longitude, radius_km=0.05)[0][0].city == "Kampala"
-    assert directory.near(-54.8, -68.3, radius_km=DEFAULT_RADIUS_KM) == []  # Ushuaia: nobody within 300 km
+    # Ushuaia: nobody within 300 km
+    assert directory.near(-54.8, -68.3, radius_km=DEFAULT_RADIUS_KM) == []
     nearest = directory.near(-54.8, -68.3, limit=1)
     assert len(nearest) == 1 and is_far(nearest[0][1])
     assert DEFAULT_RADIUS_KM == 300.0
@@ -356,7 +360,8 @@ def test_cli_refuses_bad_input_with_one_line(argv, words):
 
 
 def test_cli_end_to_end_without_the_embedding_model(tmp_path):
-    """A real process: the contract JSON, no torch or sentence-transformers imported, and exit codes."""
+    """A real process: the contract JSON, no torch or sentence-transformers imported, and exit
+    codes."""
     script = (
         "import argparse, sys\n"
         "from bot.cli_trainers import register\n"
@@ -384,7 +389,8 @@ def test_wired_into_the_main_cli(capsys):
     """Through `sme-advisor` itself (bot/cli.py registers this module with its common options)."""
     try:
         from bot.cli import main
-    except Exception as exc:  # the main CLI is being built by others; this module's harness tests cover it
+    # the main CLI is being built by others; this module's harness tests cover it
+    except Exception as exc:
         pytest.skip(f"bot.cli not importable: {exc}")
     assert main(["trainers", "near", "Dakar", "--programme", "wed", "--json",
                  "--knowledge", str(ROOT / "knowledge")]) == 0

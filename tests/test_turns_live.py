@@ -1,4 +1,5 @@
-"""Every turn is read in context: the examples of the conversations issue, through the running stack.
+"""Every turn is read in context: the examples of the conversations issue, through the running
+stack.
 
 Each conversation starts from a fresh sender and goes gateway -> Rasa -> action server -> index.
 """
@@ -89,7 +90,8 @@ def test_follow_ups_are_answered_from_the_topic(stack, opening, programme, follo
 
 
 def test_a_follow_up_keeps_the_tool_the_conversation_is_about(stack) -> None:
-    """After GET Ahead and a question about who may join, "how many days" is GET Ahead's length, not WED's."""
+    """After GET Ahead and a question about who may join, "how many days" is GET Ahead's length, not
+    WED's."""
     sender = fresh()
     say(stack, sender, "what is GET ahead training")
     say(stack, sender, "can my husband join?")
@@ -109,7 +111,8 @@ def test_tell_me_more_continues_the_answer_where_it_stopped(stack) -> None:
 
 
 def test_replies_that_set_nothing_are_not_taken_for_an_outage(stack) -> None:
-    """An answer that repeats the topic, a menu, a yes, a 'tell me more' set no new slot: no apology."""
+    """An answer that repeats the topic, a menu, a yes, a 'tell me more' set no new slot: no
+    apology."""
     sender = fresh()
     for message in ("What is SCORE?", "who funds it", "who funds it", "menu", "yes", "tell me more", "jkdfh kjh"):
         reply = say(stack, sender, message)

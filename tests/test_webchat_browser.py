@@ -1,10 +1,12 @@
-"""rasa-webchat 1.0.1 (npm) in headless Chromium against the real stack: sources and the trainer search.
+"""rasa-webchat 1.0.1 (npm) in headless Chromium against the real stack: sources and the trainer
+search.
 
 The page is tests/web/rasa_webchat.html, served from the repo root; rasa-webchat talks to Rasa's
 socket.io channel (rasa_addons/socketio_channel.py). On one conversation: "What is Start Your
 Business?" shows the answer, its source as a link and its quick replies; "find a trainer near me"
 asks for a city; after a reload (rasa-webchat keeps its session id, the channel its conversation)
-"Kampala" lists trainers near Kampala. Screenshots go to test-artifacts/. No request leaves 127.0.0.1.
+"Kampala" lists trainers near Kampala. Screenshots go to test-artifacts/. No request leaves
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def open_webchat(page, base: str, rasa_url: str) -> None:
 
 
 def say(page, message: str, expect: str) -> str:
-    """Type a message; wait until the replies after it match the regex `expect`, then until they settle."""
+    """Type a message; wait until the replies after it match the regex `expect`, then until they
+    settle."""
     before = page.locator(RESPONSE).count()
     page.locator(".rw-new-message").fill(message)
     page.locator(".rw-new-message").press("Enter")

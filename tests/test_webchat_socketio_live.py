@@ -1,9 +1,9 @@
 """rasa-webchat's protocol on Rasa's socket.io channel, through the real running stack.
 
 A python-socketio client does what rasa-webchat 1.0.1 does: `session_request {session_id}`, then
-`user_uttered {message, customData, session_id}`, and reads `bot_uttered`. Every message must be one of
-the shapes rasa-webchat renders (`{text}` or `{text, quick_replies}`): the sources arrive as a markdown
-text with links, the location request as a prompt with quick replies. The channel is
+`user_uttered {message, customData, session_id}`, and reads `bot_uttered`. Every message must be one
+of the shapes rasa-webchat renders (`{text}` or `{text, quick_replies}`): the sources arrive as a
+markdown text with links, the location request as a prompt with quick replies. The channel is
 `rasa_addons.socketio_channel.WebchatSocketIOInput` (credentials.yml).
 """
 
@@ -63,7 +63,8 @@ class Webchat:
                 raise AssertionError(f"{what} within {timeout} s; got {self.messages!r}")
 
     def say(self, message: str, until: Callable[[str], bool], timeout: float = 90) -> list[Any]:
-        """Send a user message; return this turn's bot messages once `until(turn text)` and a quiet spell."""
+        """Send a user message; return this turn's bot messages once `until(turn text)` and a quiet
+        spell."""
         start = len(self.messages)
         self.sio.emit("user_uttered", {"message": message, "customData": {"language": "en"},
                                        "session_id": self.session_id})
@@ -88,7 +89,8 @@ def replies(messages: list[Any]) -> list[str]:
 
 
 def assert_renderable(messages: list[Any]) -> None:
-    """Each message is one rasa-webchat shows; quick replies only on the turn's last one (where it shows them)."""
+    """Each message is one rasa-webchat shows; quick replies only on the turn's last one (where it
+    shows them)."""
     for m in messages:
         assert isinstance(m, dict) and m.get("text", "").strip(), m
         assert set(m) in ({"text"}, {"text", "quick_replies"}), m
@@ -152,7 +154,8 @@ def test_answer_with_sources_then_trainers_near_kampala_on_one_session(stack, we
     links = LINK.findall(source_line)
     assert links and {url for _, url in links} <= urls | {u.replace("(", "%28").replace(")", "%29") for u in urls}
     assert any(re.search(r"Start|SIYB|Your Business", title) for title, _ in links), source_line
-    assert answer[-1]["text"] == source_line  # the sources close the answer and carry its quick replies
+    # the sources close the answer and carry its quick replies
+    assert answer[-1]["text"] == source_line
     assert replies(answer) == [b["title"] for m in probe for b in m.get("buttons") or []]
 
     city = chat.say("find a trainer near me", asks_for_a_city)

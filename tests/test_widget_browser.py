@@ -60,7 +60,8 @@ HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 PHONE = {"width": 360, "height": 740}
 TOUCH_PX = 44  # the smallest touch target phones need (WCAG 2.5.5, Apple and Material guidance)
 SYB_SOURCE = {"title": "Start Your Business", "url": "https://www.ilo.org/syb", "programme": "siyb"}
-# A trainer card as actions/trainer_replies.py writes it (sample contacts, a hostile organisation name).
+# A trainer card as actions/trainer_replies.py writes it (sample contacts, a hostile organisation
+# name).
 TRAINER = Trainer("T1", "Amina Okello", "Kampala BDS <img src=x onerror=alert(7)>", ("siyb",), "Kampala", "UG",
                   0.3163, 32.5822, ("en",), "+256 700 000 001", "amina.okello@example.org", "@amina_trainer")
 TRAINER_REPLY = {"text": "Here are the trainers nearest Kampala, Uganda:\n\n"
@@ -91,7 +92,8 @@ def _only_loopback(route) -> None:
 
 @pytest.fixture
 def new_tab(browser, request) -> Iterator[Any]:
-    """new_tab(**context_options) -> Tab; contexts are fresh (empty localStorage) and closed after the test."""
+    """new_tab(**context_options) -> Tab; contexts are fresh (empty localStorage) and closed after
+    the test."""
     contexts = []
 
     def make(**options) -> Tab:
@@ -118,7 +120,8 @@ def _record_chat(tab: Tab, request) -> None:
 
 @pytest.fixture(scope="module")
 def offline_gateway(tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """The real gateway on a free port, with RASA_URL pointing at a closed port (chat answers 503)."""
+    """The real gateway on a free port, with RASA_URL pointing at a closed port (chat answers 503).
+    """
     state = tmp_path_factory.mktemp("gateway-state")
     env = {
         "RASA_URL": f"http://127.0.0.1:{free_port()}",
@@ -191,8 +194,8 @@ def reply_text(reply: list[dict[str, Any]]) -> str:
 
 
 def mock_chat(page, replies: list[Any] | dict[str, Any]) -> None:
-    """Answer /api/chat in the browser with canned replies, one per call (the last repeats): a contract
-    reply (200), or a (status, JSON body or raw bytes) pair."""
+    """Answer /api/chat in the browser with canned replies, one per call (the last repeats): a
+    contract reply (200), or a (status, JSON body or raw bytes) pair."""
     queue = list(replies) if isinstance(replies, list) else [replies]
 
     def handle(route):
@@ -205,7 +208,8 @@ def mock_chat(page, replies: list[Any] | dict[str, Any]) -> None:
 
 
 def open_mocked(new_tab, gateway: dict[str, Any], replies: list[Any] | dict[str, Any], **options) -> Tab:
-    """A fresh tab on the demo page, /api/chat answered by `replies` (see mock_chat), the widget open."""
+    """A fresh tab on the demo page, /api/chat answered by `replies` (see mock_chat), the widget
+    open."""
     tab = new_tab(**options)
     mock_chat(tab.page, replies)
     tab.page.goto(gateway["url"] + "/")
@@ -259,7 +263,8 @@ def test_opens_greets_and_explains_503(new_tab, offline_gateway):
     assert "not available right now" in reply[0]["text"]
     assert w(page, ".msg.error button").inner_text() == "Try again"
     screenshot(page, "widget-offline-503")
-    assert offline_gateway["sessions"].valid(tab.chat_bodies[0]["sender"])  # a session id the gateway signed
+    # a session id the gateway signed
+    assert offline_gateway["sessions"].valid(tab.chat_bodies[0]["sender"])
     assert tab.chat_bodies[0]["message"] == SYB_QUESTION
     assert tab.dialogs == [] and tab.errors == []
 
@@ -317,7 +322,8 @@ def test_bot_markdown_is_rendered_safely(new_tab, offline_gateway):
     links = reply[0]["links"]
     assert {link["href"] for link in links} == {"https://www.ilo.org/syb", "https://www.ilo.org/syb-manual"}
     assert all(link["target"] == "_blank" and "noopener" in link["rel"] for link in links)
-    assert "Sources: SYB manual, Evil source" in reply[0]["text"]  # the unsafe source stays plain text
+    # the unsafe source stays plain text
+    assert "Sources: SYB manual, Evil source" in reply[0]["text"]
     assert no_injected_markup(page)
 
     # A button sends its payload and shows its title (literally) as the user's message.
@@ -477,7 +483,8 @@ def test_keyboard_only_offline(new_tab, offline_gateway):
 
 
 def test_async_embed_options(new_tab, offline_gateway, tmp_path):
-    """Injected after load with async and options, from another origin: starts, on the left, in its colour."""
+    """Injected after load with async and options, from another origin: starts, on the left, in its
+    colour."""
     (tmp_path / "host.html").write_text("<!doctype html><title>another site</title><p>Some page.</p>")
     tab = new_tab()
     page = tab.page
@@ -494,9 +501,11 @@ def test_async_embed_options(new_tab, offline_gateway, tmp_path):
         assert launcher.bounding_box()["x"] < 100
         assert launcher.get_attribute("aria-label") == "Open chat with Business help"
         assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 204, 0)"
-        assert launcher.evaluate("b => getComputedStyle(b).color") == "rgb(17, 17, 17)"  # dark on yellow
+        # dark on yellow
+        assert launcher.evaluate("b => getComputedStyle(b).color") == "rgb(17, 17, 17)"
         # The API base is the script's origin, not the host page's.
-        with page.expect_request("**/api/session") as sent:  # the first call: a session id, before the message
+        # the first call: a session id, before the message
+        with page.expect_request("**/api/session") as sent:
             open_widget(page)
             w(page, "textarea").fill("Hello")
             w(page, "textarea").press("Enter")
@@ -566,8 +575,8 @@ def test_server_faults_are_told_in_plain_words_with_retry(new_tab, offline_gatew
 
 
 def visible_controls(page) -> list[dict[str, Any]]:
-    """Every visible button, text box and link of the widget: its size, accessible name and whether it is
-    a link inside running text (those are exempt from the touch-target size)."""
+    """Every visible button, text box and link of the widget: its size, accessible name and whether
+    it is a link inside running text (those are exempt from the touch-target size)."""
     return page.evaluate(
         f"""() => [...{SHADOW}.querySelectorAll('button, textarea, a[href]')]
             .filter(e => e.getClientRects().length)
@@ -619,7 +628,8 @@ def test_session_id_is_signed_and_replaced_when_the_gateway_refuses_it(new_tab, 
     send(page, "first")
     send(page, "second")
     first, second = (body["sender"] for body in tab.chat_bodies)
-    assert sessions.valid(first) and first != fresh  # asked for at /api/session before the first message
+    # asked for at /api/session before the first message
+    assert sessions.valid(first) and first != fresh
     assert second == fresh
     assert json.loads(page.evaluate("localStorage.getItem('sme-advisor-widget:v1')"))["sender"] == fresh
 
@@ -629,8 +639,8 @@ def test_widget_js_headers(offline_gateway):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
     assert "max-age" in response.headers["cache-control"]
-    # The size budget, as a cheap phone on a slow link pays for it: compressed. No framework, no build step.
-    # Measured 2026-12: 11,140 bytes gzipped -9 (31,900 as written, comments included).
+    # The size budget, as a cheap phone on a slow link pays for it: compressed. No framework, no
+    # build step. Measured 2026-12: 11,140 bytes gzipped -9 (31,900 as written, comments included).
     assert len(gzip.compress(response.content, 9)) <= 12 * 1024
     again = httpx.get(offline_gateway["url"] + "/widget.js", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
@@ -747,7 +757,8 @@ def test_stack_phone(new_tab, stack):
     reply = _ask_syb(page)
     box = w(page, ".panel").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+    # no sideways scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     for bubble in w(page, ".log > .msg").all():
         b = bubble.bounding_box()
         assert b["x"] >= 0 and b["x"] + b["width"] <= PHONE["width"]
@@ -810,7 +821,8 @@ def test_rasa_webchat_greets_and_answers(new_tab, stack):
     tab = new_tab()
     page = tab.page
     with static_server(ROOT, page_port()) as base:
-        open_webchat(page, base, stack.rasa_url)  # rasa-webchat may open at once, without its launcher
+        # rasa-webchat may open at once, without its launcher
+        open_webchat(page, base, stack.rasa_url)
         responses = page.locator(".rw-response")
         responses.first.wait_for(timeout=60_000)  # the greeting, from initPayload /greet
         greet_buttons = [b["title"] for m in greeting for b in m.get("buttons") or []]

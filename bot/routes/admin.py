@@ -1,4 +1,5 @@
-"""`/admin`: staff pages (server-rendered) and, under /admin/api, the staff API; all refused without the token.
+"""`/admin`: staff pages (server-rendered) and, under /admin/api, the staff API; all refused without
+the token.
 
 Sign in at /admin/login with ADMIN_TOKEN: the browser then holds an HMAC-signed session cookie
 (HttpOnly, SameSite=Strict) and every form carries a per-session CSRF token.
@@ -28,7 +29,8 @@ MARKS = {"running": "…", "ok": "ok", "skipped": "skipped", "failed": "failed"}
 MAX_GROUPS_SHOWN = 300
 
 public = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False)
-# Not in the public OpenAPI schema (/docs): the staff API is documented in README.md, not to every visitor.
+# Not in the public OpenAPI schema (/docs): the staff API is documented in README.md, not to every
+# visitor.
 staff = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(auth.require_staff)], include_in_schema=False)
 staff.include_router(admin_api.router)
 router = APIRouter()
@@ -68,7 +70,8 @@ async def get_login(request: Request, next: str = "/admin") -> HTMLResponse:
 
 @public.post("/login", response_class=HTMLResponse)
 async def post_login(request: Request, settings: SettingsDep, token: str = Form(""), next: str = Form("/admin")):
-    """Check the staff token (constant time; wrong ones throttled) and set the signed session cookie."""
+    """Check the staff token (constant time; wrong ones throttled) and set the signed session
+    cookie."""
     verdict = await auth.judge_token(request, token)
     if verdict == "throttled":
         return render(request, "login.html", {"next": auth.safe_next(next), "flash": flash(
@@ -85,7 +88,8 @@ async def post_login(request: Request, settings: SettingsDep, token: str = Form(
 
 @staff.post("/logout")
 async def post_logout(request: Request, records: RecordsDep) -> RedirectResponse:
-    """End the session: revoked server-side (the cookie no longer works anywhere) and the cookie cleared."""
+    """End the session: revoked server-side (the cookie no longer works anywhere) and the cookie
+    cleared."""
     session = auth.current_session(request)
     if session:
         records.revoke_session(session.sid, session.expires)
@@ -180,7 +184,8 @@ async def get_knowledge_page(request: Request, settings: SettingsDep, who: Staff
 
 @staff.post("/knowledge/upload", response_class=HTMLResponse)
 async def post_upload_page(request: Request, settings: SettingsDep, who: StaffDep):
-    """Check an uploaded file and save it (keeping the version it replaces); errors are shown on the page."""
+    """Check an uploaded file and save it (keeping the version it replaces); errors are shown on the
+    page."""
     try:
         folder, name, data = await read_upload(request)
         rel = files.resolve_target(settings.KNOWLEDGE_DIR, folder, name)

@@ -1,6 +1,8 @@
-"""`/admin/api/*`: the staff JSON API (status, retrain, unanswered questions, feedback, knowledge files).
+"""`/admin/api/*`: the staff JSON API (status, retrain, unanswered questions, feedback, knowledge
+files).
 
-Included by bot/routes/admin.py under its staff guard: 401 JSON without a session cookie or Bearer token.
+Included by bot/routes/admin.py under its staff guard: 401 JSON without a session cookie or Bearer
+token.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ router = APIRouter(prefix="/api", tags=["admin"])
 
 
 def get_retrain_job(request: Request) -> RetrainJob:
-    """The gateway's one retrain job (created on first use; tests may set app.state.retrain_command)."""
+    """The gateway's one retrain job (created on first use; tests may set
+    app.state.retrain_command)."""
     job = getattr(request.app.state, "retrain_job", None)
     if job is None:
         job = RetrainJob(request.app.state.settings, getattr(request.app.state, "retrain_command", None))
@@ -45,7 +48,8 @@ def refused(exc: files.FileRefused) -> JSONResponse:
 
 
 async def read_upload(request: Request) -> tuple[str, str, bytes]:
-    """(folder, file name, bytes) of a multipart upload; FileRefused when missing or over the size limit."""
+    """(folder, file name, bytes) of a multipart upload; FileRefused when missing or over the size
+    limit."""
     if int(request.headers.get("content-length") or 0) > files.MAX_FILE_BYTES + 100_000:
         raise files.FileRefused(413, "the upload is too large: files may be at most 1 MB")
     form = await request.form(max_files=1, max_fields=10)

@@ -1,5 +1,7 @@
-"""The chat API every web client uses: `POST /api/chat` (contract), `/api/feedback`, `/api/forget`, and
-`/api/session`, which issues the signed session id the widget sends as `sender` (bot/sessions.py)."""
+"""The chat API every web client uses: `POST /api/chat` (contract), `/api/feedback`, `/api/forget`,
+and `/api/session`, which issues the signed session id the widget sends as `sender`
+(bot/sessions.py).
+"""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ MAX_FEEDBACK_QUESTION_CHARS = 4000
 MAX_FEEDBACK_ANSWER_CHARS = 8000
 
 
-RESERVED_SENDERS = ("telegram:",)  # other channels' namespaces: nobody speaks as a Telegram chat through the web
+# other channels' namespaces: nobody speaks as a Telegram chat through the web
+RESERVED_SENDERS = ("telegram:",)
 
 
 def _own_sender(value: str) -> str:
@@ -39,7 +42,8 @@ def _own_sender(value: str) -> str:
 
 
 def _checked_text(value: Any, field: str) -> Any:
-    """A text field checked before pydantic's own checks: no lone surrogates; a sender in our namespace."""
+    """A text field checked before pydantic's own checks: no lone surrogates; a sender in our
+    namespace."""
     if not isinstance(value, str):
         return value
     value = valid_text(value, field)
@@ -49,8 +53,8 @@ def _checked_text(value: Any, field: str) -> Any:
 class ChatRequest(BaseModel):
     sender: str = Field(min_length=1, max_length=MAX_SENDER_CHARS)
     message: str
-    # e.g. {"language": "fr", "latitude": .., "longitude": ..} from the widget; shape limits in bot/limits.py,
-    # size (MAX_METADATA_BYTES) checked by the route (413, like a too long message)
+    # e.g. {"language": "fr", "latitude": .., "longitude": ..} from the widget; shape limits in
+    # bot/limits.py, size (MAX_METADATA_BYTES) checked by the route (413, like a too long message)
     metadata: dict[str, Any] | None = None
 
     @field_validator("sender", "message", mode="before")
@@ -86,8 +90,8 @@ class FeedbackRequest(BaseModel):
 
 
 def chat_body_limit(settings: Settings) -> tuple[int, str]:
-    """Largest `POST /api/chat` body (bytes) and the 413 detail naming it: room for the longest message
-    (up to 8 bytes a character as JSON) and the largest metadata, never under 64 KiB."""
+    """Largest `POST /api/chat` body (bytes) and the 413 detail naming it: room for the longest
+    message (up to 8 bytes a character as JSON) and the largest metadata, never under 64 KiB."""
     limit = max(64 * 1024, 8 * settings.MAX_MESSAGE_CHARS + 2 * MAX_METADATA_BYTES + 4096)
     return limit, (f"request is too large: at most {limit} bytes (a message may have at most "
                    f"{settings.MAX_MESSAGE_CHARS} characters, metadata at most {MAX_METADATA_BYTES} bytes)")
@@ -140,8 +144,8 @@ def _issued(resolved: Resolved) -> dict[str, str]:
 @router.post("/chat")
 async def post_chat(body: ChatRequest, request: Request, settings: SettingsDep, chat: ChatDep,
                     sessions: SessionsDep) -> dict[str, Any]:
-    """Send one message to the assistant and return its replies (and `sender`, when a fresh session was
-    issued because the given web session id does not verify)."""
+    """Send one message to the assistant and return its replies (and `sender`, when a fresh session
+    was issued because the given web session id does not verify)."""
     if len(body.message) > settings.MAX_MESSAGE_CHARS:
         raise HTTPException(413, f"message is too long: at most {settings.MAX_MESSAGE_CHARS} characters")
     if body.metadata and (size := metadata_size(body.metadata)) > MAX_METADATA_BYTES:
@@ -169,8 +173,8 @@ class ForgetRequest(BaseModel):
 @router.post("/forget")
 async def post_forget(body: ForgetRequest, request: Request, chat: ChatDep, records: RecordsDep,
                       sessions: SessionsDep) -> dict[str, Any]:
-    """Erase this sender's conversation (every tracker event) and everything stored about them (a web
-    session id that does not verify erases nothing: it stands for a fresh session)."""
+    """Erase this sender's conversation (every tracker event) and everything stored about them (a
+    web session id that does not verify erases nothing: it stands for a fresh session)."""
     resolved = sessions.resolve(body.sender)
     if not await allowed(request.app.state.rate_limiter, f"forget:{resolved.sender}"):
         raise HTTPException(429, "too many requests: please wait a minute and try again")
@@ -186,7 +190,8 @@ async def post_forget(body: ForgetRequest, request: Request, chat: ChatDep, reco
 @router.post("/feedback", status_code=201)
 async def post_feedback(body: FeedbackRequest, request: Request, records: RecordsDep,
                         sessions: SessionsDep) -> dict[str, str]:
-    """Store a 👍/👎 on an answer for staff (rate limited per sender, like chat, and per client address)."""
+    """Store a 👍/👎 on an answer for staff (rate limited per sender, like chat, and per client
+    address)."""
     if body.rating not in (1, -1):
         raise HTTPException(422, "rating must be 1 (👍) or -1 (👎)")
     resolved = sessions.resolve(body.sender)

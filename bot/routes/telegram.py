@@ -1,4 +1,5 @@
-"""`POST /telegram/webhook`: updates Telegram pushes to the gateway, plus the bot's start/stop hooks."""
+"""`POST /telegram/webhook`: updates Telegram pushes to the gateway, plus the bot's start/stop
+hooks."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ MAX_UPDATE_BYTES = 1_000_000  # real updates are a few KB
 
 
 async def _ensure_started(app: FastAPI) -> bool:
-    """Initialize and start the bot once (retried on the next update if Telegram was unreachable)."""
+    """Initialize and start the bot once (retried on the next update if Telegram was unreachable).
+    """
     application: Application = app.state.telegram
     if application.running:
         return True
@@ -64,7 +66,8 @@ async def stop_telegram(app: FastAPI) -> None:
     if application.running:
         await application.stop()
     await application.shutdown()
-    await application.bot.shutdown()  # also when initialize() failed half-way (shutdown() skips the bot then)
+    # also when initialize() failed half-way (shutdown() skips the bot then)
+    await application.bot.shutdown()
     app.state.telegram = None
 
 
@@ -72,7 +75,8 @@ async def stop_telegram(app: FastAPI) -> None:
 async def receive_update(request: Request) -> Response:
     """Check Telegram's secret token and let the bot handle one update."""
     settings = request.app.state.settings
-    expected: str | None = settings.TELEGRAM_SECRET_TOKEN  # None when Telegram is not configured at all
+    # None when Telegram is not configured at all
+    expected: str | None = settings.TELEGRAM_SECRET_TOKEN
     given = request.headers.get(SECRET_HEADER, "")
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(403, "missing or wrong X-Telegram-Bot-Api-Secret-Token")
@@ -87,12 +91,14 @@ async def receive_update(request: Request) -> Response:
         data = json.loads(body)
         application: Application = request.app.state.telegram
         update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:  # bad/too deep JSON, not an update
+    # bad/too deep JSON, not an update
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         logger.info("refused a webhook body: %s", exc.__class__.__name__)
         raise HTTPException(400, "body is not a valid Telegram update (JSON object)") from None
     if update is None:
         raise HTTPException(400, "body is not a valid Telegram update (JSON object)")
-    if problem := unencodable(data):  # Telegram never sends these; they would fail on the way to Rasa
+    # Telegram never sends these; they would fail on the way to Rasa
+    if problem := unencodable(data):
         raise HTTPException(400, f"body is not a valid Telegram update: {problem}")
     if any(part is not None and (not isinstance(part.id, int) or isinstance(part.id, bool))
            for part in (update.effective_user, update.effective_chat)):
@@ -100,7 +106,8 @@ async def receive_update(request: Request) -> Response:
     # Handled inline: Telegram waits, and handler errors go to the bot's error handler (still 200).
     try:
         await application.process_update(update)
-    except Exception as exc:  # raised outside the handlers: by PTB itself, on an update Telegram would not send
+    # raised outside the handlers: by PTB itself, on an update Telegram would not send
+    except Exception as exc:
         logger.warning("refused a webhook update that python-telegram-bot could not process: %r", exc)
         raise HTTPException(400, "body is not a valid Telegram update") from None
     return Response(status_code=200)

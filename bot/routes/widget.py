@@ -28,7 +28,8 @@ _cache: dict[Path, tuple[tuple[int, int], _Asset]] = {}
 
 
 def _load(path: Path) -> _Asset:
-    """The file's bytes and ETag, re-read only when the file changed (edits show without a restart)."""
+    """The file's bytes and ETag, re-read only when the file changed (edits show without a restart).
+    """
     stat = path.stat()
     key = (stat.st_mtime_ns, stat.st_size)
     cached = _cache.get(path)

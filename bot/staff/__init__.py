@@ -1,1 +1,2 @@
-"""The staff side of the gateway: sessions, knowledge uploads, status, unanswered questions, retrain jobs."""
+"""The staff side of the gateway: sessions, knowledge uploads, status, unanswered questions, retrain
+jobs."""

@@ -1,11 +1,13 @@
-"""Staff sign-in: HMAC-signed session cookies (never the raw token), Bearer tokens, CSRF tokens, refusals.
+"""Staff sign-in: HMAC-signed session cookies (never the raw token), Bearer tokens, CSRF tokens,
+refusals.
 
-The signing key is derived from ADMIN_TOKEN, so every gateway process behind a load balancer accepts the
-same cookies and changing the token signs everyone out. Signing out revokes the session server-side: its
-id is kept in the records database (shared by the gateways) until it would have expired.
+The signing key is derived from ADMIN_TOKEN, so every gateway process behind a load balancer accepts
+the same cookies and changing the token signs everyone out. Signing out revokes the session
+server-side: its id is kept in the records database (shared by the gateways) until it would have
+expired.
 
-Wrong tokens, from the sign-in form or a Bearer header alike, are throttled (TokenThrottle); the right
-token is always accepted, so a flood of wrong ones never locks staff out.
+Wrong tokens, from the sign-in form or a Bearer header alike, are throttled (TokenThrottle); the
+right token is always accepted, so a flood of wrong ones never locks staff out.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ SESSION_TTL_S = 12 * 3600
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_BODY_BYTES = 1_100_000  # an upload of at most 1 MB plus the form around it
-THROTTLED_DELAY_S = 0.25  # a throttled wrong token waits this long for its 429 (slows one connection's guesses)
+# a throttled wrong token waits this long for its 429 (slows one connection's guesses)
+THROTTLED_DELAY_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ def refuse(request: Request) -> HTTPException:
 
 
 async def require_staff(request: Request) -> Staff:
-    """Router-wide guard: a valid Bearer header, or a valid session cookie (plus CSRF token on POST)."""
+    """Router-wide guard: a valid Bearer header, or a valid session cookie (plus CSRF token on
+    POST)."""
     settings: Settings = request.app.state.settings
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
@@ -160,11 +164,12 @@ TOO_MANY = "too many wrong staff tokens: wait five minutes and try again"
 class TokenThrottle:
     """Counts wrong staff tokens per client address and over all addresses, in a sliding window.
 
-    Past `per_client` wrong tokens from one address, or `overall` from all of them (guesses spread over
-    many addresses), a further wrong token is refused with 429. Only wrong tokens are counted and
-    refused: the right one is checked first and always accepted, so staff behind one proxy are never
-    locked out by someone else's guesses. Memory is bounded: each address keeps at most `per_client` + 1
-    times, and at most `max_clients` addresses are kept (the oldest are dropped first).
+    Past `per_client` wrong tokens from one address, or `overall` from all of them (guesses spread
+    over many addresses), a further wrong token is refused with 429. Only wrong tokens are counted
+    and refused: the right one is checked first and always accepted, so staff behind one proxy are
+    never locked out by someone else's guesses. Memory is bounded: each address keeps at most
+    `per_client` + 1 times, and at most `max_clients` addresses are kept (the oldest are dropped
+    first).
     """
 
     def __init__(self, per_client: int = 10, overall: int = 100, window_s: float = 300.0, max_clients: int = 10_000):
@@ -176,7 +181,8 @@ class TokenThrottle:
         return times is not None and len(times) > limit and now - times[-limit - 1] <= self.window_s
 
     def failed(self, client: str) -> bool:
-        """Count one wrong token from `client`; returns True when it is over the limit (throttled)."""
+        """Count one wrong token from `client`; returns True when it is over the limit (throttled).
+        """
         now = time.monotonic()
         times = self._clients.pop(client, None) or deque(maxlen=self.per_client + 1)
         times.append(now)
@@ -199,8 +205,8 @@ def throttle_of(request: Request) -> TokenThrottle:
 
 
 async def judge_token(request: Request, candidate: str) -> Literal["right", "wrong", "throttled"]:
-    """Check a staff token: the right one always passes; a wrong one is counted, and past the limit it
-    waits THROTTLED_DELAY_S and is 'throttled'."""
+    """Check a staff token: the right one always passes; a wrong one is counted, and past the limit
+    it waits THROTTLED_DELAY_S and is 'throttled'."""
     if token_matches(request.app.state.settings, candidate):
         return "right"
     if throttle_of(request).failed(request.client.host if request.client else "unknown"):

@@ -1,4 +1,5 @@
-"""Knowledge files written from the admin pages: safe paths, validation before writing, history and restore.
+"""Knowledge files written from the admin pages: safe paths, validation before writing, history and
+restore.
 
 Every write keeps the previous version under STATE_DIR/knowledge-history/<relative path>/<timestamp>
 (a `.absent` marker when the file did not exist), so any upload or restore can be undone.
@@ -24,7 +25,8 @@ _FOLDER_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 class FileRefused(Exception):
-    """An upload or restore that was not written: HTTP status, a message for staff, and the details."""
+    """An upload or restore that was not written: HTTP status, a message for staff, and the details.
+    """
 
     def __init__(self, status: int, message: str, details: list[str] | None = None):
         self.status, self.message, self.details = status, message, details or []
@@ -48,7 +50,8 @@ def history_root(settings: Settings) -> Path:
 
 
 def resolve_target(root: Path, folder: str, filename: str) -> str:
-    """The relative path `folder/filename` inside the knowledge folder, or FileRefused (400) if it is unsafe."""
+    """The relative path `folder/filename` inside the knowledge folder, or FileRefused (400) if it
+    is unsafe."""
     name = (filename or "").strip()
     if not name:
         raise FileRefused(400, "choose a file to upload")
@@ -62,7 +65,8 @@ def resolve_target(root: Path, folder: str, filename: str) -> str:
                                f"or {TRAINERS}")
     if name.lower() == "readme.md":
         raise FileRefused(400, "README.md is the staff guide and is not read by the bot: give the document another name")
-    name = name[: -len(suffix)] + suffix  # 'Guide.MD' is saved as 'Guide.md', the name the bot reads
+    # 'Guide.MD' is saved as 'Guide.md', the name the bot reads
+    name = name[: -len(suffix)] + suffix
     raw = (folder or "").strip().replace("\\", "/")
     if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
         raise FileRefused(400, f"'{folder}' is an absolute path: choose a folder inside knowledge/, e.g. guides")
@@ -93,7 +97,8 @@ def _shown(line: str, tmp: Path) -> str:
 
 
 def validate(root: Path, rel: str, data: bytes) -> list[str]:
-    """Problems the file would cause, checked on a temporary copy of the knowledge folder (nothing is written)."""
+    """Problems the file would cause, checked on a temporary copy of the knowledge folder (nothing
+    is written)."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(413, f"the file is {len(data) / 1e6:.1f} MB: files may be at most {MAX_FILE_BYTES // 1_000_000} MB")
     try:
@@ -142,7 +147,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def save(settings: Settings, rel: str, data: bytes) -> bool:
-    """Validate and write `rel`, keeping the previous version (FileRefused if invalid); True if it replaced a file."""
+    """Validate and write `rel`, keeping the previous version (FileRefused if invalid); True if it
+    replaced a file."""
     problems = validate(settings.KNOWLEDGE_DIR, rel, data)
     if problems:
         raise FileRefused(422, f"knowledge/{rel} was not saved: fix these problems and upload it again", problems)
@@ -164,7 +170,8 @@ def history(settings: Settings, rel: str) -> list[Version]:
 
 
 def restore(settings: Settings, rel: str, stamp: str | None = None) -> Version:
-    """Put back an earlier version (the newest by default); the version replaced goes into the history too."""
+    """Put back an earlier version (the newest by default); the version replaced goes into the
+    history too."""
     versions = history(settings, rel)
     chosen = next((v for v in versions if stamp in (None, v.stamp)), None)
     if chosen is None:

@@ -1,7 +1,9 @@
-"""The admin page's retrain: `sme-advisor retrain --json` in a child process, its progress kept for polling.
+"""The admin page's retrain: `sme-advisor retrain --json` in a child process, its progress kept for
+polling.
 
 A child process keeps the embedding model and Rasa's training out of the gateway's memory; its JSON
-progress lines are the retrain function's step reports. One retrain at a time (a second start is refused).
+progress lines are the retrain function's step reports. One retrain at a time (a second start is
+refused).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Unanswered questions grouped by similarity (normalised text, then token Jaccard), and their CSV export.
+"""Unanswered questions grouped by similarity (normalised text, then token Jaccard), and their CSV
+export.
 
 Deliberately light: no embedding model in the gateway. Two questions join a group when their content
-words overlap enough (Jaccard >= 0.5 against the group's first question) or their normalised text is equal.
+words overlap enough (Jaccard >= 0.5 against the group's first question) or their normalised text is
+equal.
 """
 
 from __future__ import annotations

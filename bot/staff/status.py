@@ -1,4 +1,5 @@
-"""What the overview page shows: knowledge folder health, published index, Rasa model, what the processes serve."""
+"""What the overview page shows: knowledge folder health, published index, Rasa model, what the
+processes serve."""
 
 from __future__ import annotations
 
