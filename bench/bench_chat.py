@@ -87,7 +87,8 @@ def main() -> None:
                 f"{greeting:.0f} ms vs {answer:.0f} ms: ratio {answer / greeting:.2f} (target <= 1.5)")
             p50, p95, worst, rate, errors = asyncio.run(concurrent(url))
             row("/api/chat, 20 concurrent senders x 5 questions",
-                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms, {rate:.1f} messages/s, errors {errors} (target 0)")
+                f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {worst:.0f} ms, {rate:.1f} messages/s, "
+                f"errors {errors} (target 0)")
             for name, pid in running.stack.pids().items():
                 row(f"resident memory: {name}", f"{rss_mb(pid):.0f} MB")
         finally:

@@ -87,7 +87,8 @@ def bench_queries(directory: TrainerDirectory, queries: int, runs: int) -> None:
             p50, p95 = percentiles_ms(times)
             p50s.append(p50)
             p95s.append(p95)
-        print(f"  {name:20s} p50 {statistics.median(p50s):6.3f} ms   p95 {statistics.median(p95s):6.3f} ms"
+        print(f"  {name:20s} p50 {statistics.median(p50s):6.3f} ms   p95 "
+              f"{statistics.median(p95s):6.3f} ms"
               f"   (first use of the filters {warm * 1000:.0f} ms)")
 
 
@@ -118,7 +119,8 @@ def bench_places() -> None:
     print(f"  resolve_place, {len(CITIES)} known/ambiguous places: p50 {p50:.3f} ms   p95 {p95:.3f} ms")
     t2 = time.perf_counter()
     resolve_place("Zzyzxville Qqq")
-    print(f"  first unknown place (indexes the deferred names, suggestions): {(time.perf_counter() - t2) * 1000:.0f} ms")
+    print("  first unknown place (indexes the deferred names, suggestions): "
+          f"{(time.perf_counter() - t2) * 1000:.0f} ms")
     t3 = time.perf_counter()
     resolve_place("Kampla")
     print(f"  misspelt place (did-you-mean): {(time.perf_counter() - t3) * 1000:.1f} ms")
@@ -127,8 +129,10 @@ def bench_places() -> None:
 def bench_cli(runs: int = 3) -> None:
     """`trainers near` end to end in a fresh interpreter, through the command's own argparse
     harness."""
-    script = ("import argparse, sys\nfrom bot.cli_trainers import register\np = argparse.ArgumentParser()\n"
-              "register(p.add_subparsers(dest='c', required=True))\na = p.parse_args(sys.argv[1:])\n"
+    script = ("import argparse, sys\nfrom bot.cli_trainers import register\np = "
+              "argparse.ArgumentParser()\n"
+              "register(p.add_subparsers(dest='c', required=True))\na = "
+              "p.parse_args(sys.argv[1:])\n"
               "sys.exit(a.func(a))\n")
     times = []
     for _ in range(runs):

@@ -136,13 +136,15 @@ def _validate_turn(turn: Any, where: str) -> dict:
             raise ConversationFormatError(f"{where}: 'location' must be [latitude, longitude] in degrees, got {value!r}")
     expect = turn.get("expect")
     if not isinstance(expect, dict) or not expect:
-        raise ConversationFormatError(f"{where}: 'expect' must be a mapping with at least one check ({', '.join(CHECKS)})")
+        raise ConversationFormatError(f"{where}: 'expect' must be a mapping with at least one "
+                                      f"check ({', '.join(CHECKS)})")
     unknown = set(expect) - set(CHECKS)
     if unknown:
         raise ConversationFormatError(f"{where}: unknown check(s) {sorted(unknown)}; known: {', '.join(CHECKS)}")
     if "programme" in expect and expect["programme"] not in PROGRAMME_IDS:
         raise ConversationFormatError(
-            f"{where}: programme {expect['programme']!r} is not a programme id ({', '.join(sorted(PROGRAMME_IDS))})")
+            f"{where}: programme {expect['programme']!r} is not a programme id "
+            f"({', '.join(sorted(PROGRAMME_IDS))})")
     if "no_sources" in expect:
         if expect["no_sources"] is not True:
             raise ConversationFormatError(f"{where}: 'no_sources' can only be true (leave it out otherwise)")
@@ -183,7 +185,8 @@ def validate_conversations(data: Any, path: Path | str = "<conversations>") -> l
         for n, turn in enumerate(turns, 1):
             _validate_turn(turn, _where(path, conv_id, i, n))
         if "tap" in turns[0]:
-            raise ConversationFormatError(f"{_where(path, conv_id, i, 1)}: the first turn cannot tap: there is no reply yet")
+            raise ConversationFormatError(f"{_where(path, conv_id, i, 1)}: the first turn cannot "
+                                          "tap: there is no reply yet")
     return conversations
 
 

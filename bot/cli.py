@@ -100,7 +100,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         except IndexNotReady as exc:
             raise CommandError(str(exc))
         emit(response, args.json, lambda r: "\n".join(
-            [f"answerable: {r['answerable']}"] + [f"{x['score']:.3f} [{x['programme']}] {x['title']} > {x['section']}"
+            [f"answerable: {r['answerable']}"] + [f"{x['score']:.3f} [{x['programme']}] "
+                                                  f"{x['title']} > {x['section']}"
                                                   for x in r["results"]]))
     return 0
 
@@ -179,7 +180,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--questions", type=Path, default=PROJECT_ROOT / "tests/eval/questions.yaml")
     p.add_argument("--routing", type=Path, default=PROJECT_ROOT / "tests/eval/routing.yaml")
     p.add_argument("--chat", action="store_true",
-                   help="also play the questions, conversations and answer facts through a throwaway running stack (/api/chat)")
+                   help="also play the questions, conversations and answer facts through a "
+                        "throwaway running stack (/api/chat)")
     p.set_defaults(func=cmd_eval)
 
     for module in _modules_for(argv):

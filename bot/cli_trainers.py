@@ -74,7 +74,8 @@ def _place(args: argparse.Namespace) -> dict[str, Any]:
     if result.status == "ambiguous":
         choices = "; ".join(c.label() for c in result.candidates)
         raise _Refused(f"ambiguous place '{args.place}': did you mean {choices}? Add the country, "
-                       f"e.g. '{result.candidates[0].name}, {country_name(result.candidates[0].country)}'")
+                       f"e.g. '{result.candidates[0].name}, "
+                       f"{country_name(result.candidates[0].country)}'")
     if result.place is None:
         hint = (f"did you mean {'; '.join(c.label() for c in result.candidates)}?" if result.candidates
                 else "try the nearest city with its country, or share a location (--lat/--lon)")
@@ -89,7 +90,8 @@ def _near(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
     programme = args.programme.strip().lower() if args.programme else None
     if programme is not None and programme not in PROGRAMME_IDS:
-        raise _Refused(f"unknown programme id '{args.programme}' (use one of: {', '.join(PROGRAMME_IDS)})")
+        raise _Refused(f"unknown programme id '{args.programme}' (use one of: "
+                       f"{', '.join(PROGRAMME_IDS)})")
     if args.limit < 1:
         raise _Refused("--limit must be at least 1")
     if args.radius is not None and args.radius <= 0:
@@ -121,12 +123,14 @@ def _cache_dir() -> Path | None:
 def _table(data: dict[str, Any], far: bool) -> str:
     """A readable listing of the result."""
     place = data["place"]
-    lines = [f"Trainers near {place['name']} ({place['country']}, {place['latitude']:.4f}, {place['longitude']:.4f}):"]
+    lines = [f"Trainers near {place['name']} ({place['country']}, {place['latitude']:.4f}, "
+             f"{place['longitude']:.4f}):"]
     if not data["trainers"]:
         lines.append("  none found")
     for i, t in enumerate(data["trainers"], 1):
         contact = " | ".join(x for x in (t["phone"], t["email"], t["telegram"]) if x)
-        lines.append(f"{i:3}. {t['distance_km']:8.1f} km  {t['name']} ({t['organisation'] or 'independent'}), "
+        lines.append(f"{i:3}. {t['distance_km']:8.1f} km  {t['name']} "
+                     f"({t['organisation'] or 'independent'}), "
                      f"{t['city']} {t['country']}  [{', '.join(t['programmes'])}]  languages: "
                      f"{', '.join(t['languages'])}  {contact}")
     if far:

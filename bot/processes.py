@@ -194,13 +194,15 @@ class Stack:
             while pending:
                 for child in list(pending):
                     if child.process and child.process.poll() is not None:
-                        raise RuntimeError(f"{child.name} exited with code {child.process.returncode}; "
+                        raise RuntimeError(f"{child.name} exited with code "
+                                           f"{child.process.returncode}; "
                                            f"see {self.settings.STATE_DIR / 'logs' / (child.name + '.log')}")
                     if child.ready(client):
                         child.ready_after = time.monotonic() - child.started
                         pending.remove(child)
                 if pending and time.monotonic() > deadline:
-                    raise TimeoutError(f"not ready after {timeout_s:.0f}s: {', '.join(c.name for c in pending)}")
+                    raise TimeoutError(f"not ready after {timeout_s:.0f}s: "
+                                       f"{', '.join(c.name for c in pending)}")
                 time.sleep(0.3)
 
     def stop(self, only: list[str] | None = None, timeout_s: float = 15.0) -> None:

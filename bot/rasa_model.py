@@ -127,7 +127,8 @@ def load_into_rasa(settings: Settings, model_file: Path, timeout_s: float = 300.
         r = httpx.put(f"{url or settings.rasa_url}/model", params={"token": settings.RASA_TOKEN},
                       json={"model_file": str(model_file.resolve())}, timeout=timeout_s)
     except httpx.HTTPError as exc:
-        raise RasaStepFailed(f"Rasa did not answer while loading the model ({exc.__class__.__name__})")
+        raise RasaStepFailed("Rasa did not answer while loading the model "
+                             f"({exc.__class__.__name__})")
     if r.status_code != 204:
         try:
             reason = r.json().get("message") or r.text

@@ -242,7 +242,8 @@ def _rasa_steps(settings: Settings, rasa: bool, force: bool,
     if rasa_model.rasa_status(settings) is None:
         rasa_model.promote(settings, new, fingerprint)
         rasa_model.prune_models(settings)
-        emit("rasa-load", "skipped", f"Rasa is not running; it will load {in_use.name} (now {new.name}) when it starts")
+        emit("rasa-load", "skipped", f"Rasa is not running; it will load {in_use.name} (now "
+                                     f"{new.name}) when it starts")
         return str(in_use), True, False
     t0 = time.perf_counter()
     message = _load_model(settings, new, emit)

@@ -127,7 +127,8 @@ def format_reports(reports: list[ModeReport]) -> str:
     lines.append("-" * len(head))
     lines.append(f"{'ALL':<28}" + "".join(f"  {m.hit1:>8.3f} {m.hit3:>8.3f} {m.mrr:>8.3f}" for m in reports))
     for m in reports:
-        lines.append(f"{m.mode:>8}: threshold {m.threshold:.3f}  on-topic answerable {m.on_topic_answerable:.3f}  "
+        lines.append(f"{m.mode:>8}: threshold {m.threshold:.3f}  on-topic answerable "
+                     f"{m.on_topic_answerable:.3f}  "
                      f"off-topic rejected {m.off_topic_rejected:.3f}  (calibrated threshold would be "
                      f"{calibrate(m.on_scores, m.off_scores):.3f})")
     return "\n".join(lines)
@@ -190,7 +191,8 @@ def evaluate_routing(router: Router, items: list[dict[str, Any]], off_topic: lis
             if siyb.package != item["package"]:
                 report.misses.append(f"package {siyb.package} (want {item['package']}): {item['text']}")
         if not hit1:
-            report.misses.append(f"{'/'.join(ids[:3]) or '[]'} (want {'/'.join(item['programmes'])}): {item['text']}")
+            report.misses.append(f"{'/'.join(ids[:3]) or '[]'} (want "
+                                 f"{'/'.join(item['programmes'])}): {item['text']}")
     off_empty = [not router.route(text) for text in off_topic]
     for text, empty in zip(off_topic, off_empty):
         if not empty:
@@ -218,7 +220,8 @@ def format_routing_report(report: RoutingReport, source: str = "") -> str:
         verdict = "ok" if value >= BARS[name] else "BELOW"
         lines.append(f"{name:<18}{value:>7.3f}   (bar {BARS[name]:.2f}: {verdict})")
     lines += [
-        f"strict top-1 (first label only) {report.strict_top1:.3f}; package accuracy over {report.package_n} items "
+        f"strict top-1 (first label only) {report.strict_top1:.3f}; package accuracy over "
+        f"{report.package_n} items "
         f"where siyb is in the top 3; {report.mean_recommendations:.2f} recommendations per text on average",
         "top-1 counts a hit when the first recommendation is ANY acceptable programme of the item; "
         "top-3 when any of the first three is.",

@@ -85,7 +85,8 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int,
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         return {}, text, 1, [KnowledgeError(path, 1, "the file does not start with front matter",
-                                            "put a block between two '---' lines at the very top, with at least 'title:' and 'programme:'")]
+                                            "put a block between two '---' lines at the very top, "
+                                            "with at least 'title:' and 'programme:'")]
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration:

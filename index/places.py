@@ -67,7 +67,8 @@ _EXTRA_COUNTRY_ALIASES = {
     "south korea": "KR", "korea": "KR", "ivory coast": "CI", "the gambia": "GM", "netherlands": "NL",
     "holland": "NL", "uae": "AE", "emirates": "AE", "ksa": "SA",
 }
-_FILLER = re.compile(r"^(?:i am |i m |im |we are |i live |we live |based )?(?:in|near|around|at|from|close to) ")
+_FILLER = re.compile(r"^(?:i am |i m |im |we are |i live |we live |based "
+                     r")?(?:in|near|around|at|from|close to) ")
 _SUFFIX_WORDS = ("city", "town", "village", "district", "municipality", "region", "province", "area")
 _SUFFIX = re.compile(rf" (?:{'|'.join(_SUFFIX_WORDS)})$")
 

@@ -194,7 +194,8 @@ class Router:
                     index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD) -> Router:
         knowledge = load_knowledge(Path(knowledge_dir))
         if not knowledge.programmes:
-            raise ValueError(f"no programme documents in {knowledge_dir}: {'; '.join(map(str, knowledge.errors[:3]))}")
+            raise ValueError(f"no programme documents in {knowledge_dir}: "
+                             f"{'; '.join(map(str, knowledge.errors[:3]))}")
         return cls(knowledge, encode, index_dir, threshold)
 
     def _load(self, knowledge: Knowledge) -> None:

@@ -27,7 +27,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:no|zero|not any|without any) (?:clear |business |good |real )?ideas?",
         r"(?:do ?n'?t|do not) have (?:a |an |any )?(?:clear |business |good )?ideas?",
         rf"{NOT} (?:know|sure) (?:what|which|where to (?:begin|start))\b[^.,;!?]*",
-        r"what (?:\w+ ){0,2}business(?:es)? (?:can|could|should|to|is|are|would|will|for)\b[^.,;!?]*",
+        r"what (?:\w+ ){0,2}business(?:es)? "
+        r"(?:can|could|should|to|is|are|would|will|for)\b[^.,;!?]*",
         r"what (?:to|can i|could i|should i) (?:sell|do|make|start)\b[^.,;!?]*",
         r"(?:not|never|have ?n'?t|have not) (?:yet )?(?:chosen|decided)\b[^.,;!?]*",
         r"(?:ca ?n'?t|cannot|do ?n'?t|do not) think of\b[^.,;!?]*",
@@ -47,7 +48,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
     "running": (
         r"i (?:run|own|manage|have) (?:a |an |my |small )+\w+(?: \w+)?", r"running (?:a |an |my |small )*\w+",
         r"(?:for|since) (?:\d+|many|some) years", r"since (?:19|20)\d\d",
-        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|guesthouse|stall|business)"
+        r"(?:my|our) (?!own )(?:\w+ "
+        r")?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|guesthouse|stall|business)"
         r"\b(?! plan| idea| association)",
         r"profits?", r"records?", r"stock", r"sales", r"customers?", r"(?:sell|selling) \w+", r"manage better",
         r"costing", r"(?:keep|write) (?:books|anything down)", r"marketing", r"advertis\w+", r"cash",

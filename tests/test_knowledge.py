@@ -59,7 +59,8 @@ def test_duplicate_programme_id(tmp_path: Path) -> None:
 def test_chunks_follow_sections_and_stay_short(tmp_path: Path) -> None:
     root = write_small_knowledge(tmp_path)
     long_body = "\n\n".join(f"Paragraph {i}. " + "word " * 60 for i in range(10))
-    (root / "guides" / "long.md").write_text(f"---\ntitle: Long\nprogramme: siyb\n---\nIntro line.\n\n## Big\n\n{long_body}\n")
+    (root / "guides" / "long.md").write_text("---\ntitle: Long\nprogramme: siyb\n---\nIntro "
+                                             f"line.\n\n## Big\n\n{long_body}\n")
     doc = next(d for d in load_knowledge(root).documents if d.doc_id == "guides/long")
     chunks = chunk_document(doc)
     assert chunks[0].section == "Overview" and chunks[0].text == "Intro line."

@@ -168,7 +168,8 @@ def test_new_document_is_answered_after_retrain_without_failed_or_slow_requests(
           f"during the switch ({len(during)} requests): {ms(during)}")
     print("slower than 1 s (seconds after the retrain started, latency):",
           [(round(start - switch_started, 1), round(s, 2)) for start, s, _ in sorted(samples) if s > 1.0],
-          f"; index published at {at[('index', 'ok')] - switch_started:.1f} s, served at {at[('switch', 'ok')] - switch_started:.1f} s")
+          f"; index published at {at[('index', 'ok')] - switch_started:.1f} s, served at "
+          f"{at[('switch', 'ok')] - switch_started:.1f} s")
     assert not failed and len(samples) >= 10 and during
     assert max(during) < 2.0, f"a request during the switch took {max(during):.2f} s"
 
@@ -189,7 +190,8 @@ def test_broken_document_is_refused_and_previous_index_keeps_serving(own_stack: 
         code, _, stderr = run_cli(own_stack, "retrain")
         assert code != 0
         last = stderr.strip().splitlines()[-1]
-        assert last.startswith("sme-advisor: Check the knowledge folder failed: knowledge/guides/rainy-season-stock.md:3")
+        assert last.startswith("sme-advisor: Check the knowledge folder failed: "
+                               "knowledge/guides/rainy-season-stock.md:3")
         assert "keeps answering from the versions in use" in last
 
         assert served_version(own_stack) == before

@@ -263,7 +263,8 @@ def test_cli_retrain_trains_and_rolls_the_new_model_onto_every_replica(scaled: S
     assert rolling.all_up(scaled.layout.admin_socket)
     samples = [s for c in chatters for s in c.samples]
     failed = [(round(s, 2), code) for _, s, code in samples if code != 200]
-    print(f"\nsme-advisor retrain --force-rasa on 2 replicas: {took:.0f} s ({loads[-1]}); {len(samples)} requests, "
+    print(f"\nsme-advisor retrain --force-rasa on 2 replicas: {took:.0f} s ({loads[-1]}); "
+          f"{len(samples)} requests, "
           f"{len(failed)} failed, slowest {max(s for _, s, _ in samples):.2f} s")
     assert len(samples) >= 20 and not failed
 

@@ -73,7 +73,8 @@ CASES: dict[str, tuple[list[dict], bool]] = {
                  {"custom": {"sources": [SYB], "widget": {"kind": "map"}}}], True),
     "lines": ([{"text": "Trainers near Kampala:\n\n**1. A**, Org\nKampala · 2 km away\nContact: phone 1",
                 "buttons": BUTTONS[:1]}], True),
-    "contacts": ([{"text": "**1. Sample Trainer 1**, Org\nContact: phone +000 000 0001 · email sample.trainer01@example.org"
+    "contacts": ([{"text": "**1. Sample Trainer 1**, Org\nContact: phone +000 000 0001 · email "
+                           "sample.trainer01@example.org"
                             " · Telegram @sample_trainer_01"}], True),
     "outside a turn": ([{"text": "Reminder", "buttons": BUTTONS}, {"custom": {"sources": [SYB]}},
                         {"image": "https://example.org/x.png"}], False),
@@ -144,7 +145,8 @@ def test_lines_inside_a_paragraph_stay_lines(emitted) -> None:
 
 
 def test_a_trainers_phone_email_and_telegram_are_links(emitted) -> None:
-    assert emitted["contacts"] == [{"text": "**1. Sample Trainer 1**, Org  \nContact: phone [+000 000 0001](tel:+0000000001)"
+    assert emitted["contacts"] == [{"text": "**1. Sample Trainer 1**, Org  \nContact: phone [+000 "
+                                            "000 0001](tel:+0000000001)"
                                             " · email [sample.trainer01@example.org](mailto:sample.trainer01@example.org)"
                                             " · Telegram [@sample\\_trainer\\_01](https://t.me/sample_trainer_01)"}]
 

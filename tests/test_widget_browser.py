@@ -298,7 +298,8 @@ def test_bot_markdown_is_rendered_safely(new_tab, offline_gateway):
                 "- Step two <img src=x onerror=\"window.pwned=1\">\n\n"
                 "1. First\n2. Second\n\n"
                 "Bad links: [click me](javascript:window.pwned=2) and "
-                "[data](data:text/html,<script>window.pwned=3</script>) <script>window.pwned=4</script>",
+                "[data](data:text/html,<script>window.pwned=3</script>) "
+                "<script>window.pwned=4</script>",
                 "buttons": [{"title": "Tell me more <b>now</b>", "payload": "/ask_more"}],
                 "sources": [
                     {"title": "SYB manual", "url": "https://www.ilo.org/syb-manual", "programme": "siyb"},
@@ -590,7 +591,8 @@ def visible_controls(page) -> list[dict[str, Any]]:
 @needs_axe
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_touch_targets_names_and_axe(new_tab, offline_gateway, viewport):
-    answer = {"text": "**Start Your Business** helps you plan a business. See [the guide](https://www.ilo.org/syb).",
+    answer = {"text": "**Start Your Business** helps you plan a business. See [the "
+                      "guide](https://www.ilo.org/syb).",
               "buttons": [{"title": "Tell me more", "payload": "Tell me more"},
                           {"title": "Find a trainer near me", "payload": "/find_trainer"}],
               "sources": [SYB_SOURCE]}
@@ -653,7 +655,8 @@ def _keyboard_open_and_ask(page, text: str) -> None:
     """Tab until the launcher has focus, Enter opens, type, Enter sends."""
     for _ in range(40):
         page.keyboard.press("Tab")
-        if page.evaluate(f"{SHADOW}.activeElement && {SHADOW}.activeElement.classList.contains('launcher')"):
+        if page.evaluate(f"{SHADOW}.activeElement && "
+                         f"{SHADOW}.activeElement.classList.contains('launcher')"):
             break
     else:
         pytest.fail("Tab never reached the widget's launcher")

@@ -178,7 +178,8 @@ async def get_knowledge_page(request: Request, settings: SettingsDep, who: Staff
     if saved in known:
         message = flash("ok", f"Saved knowledge/{saved}. Press Retrain on the overview page to make the bot use it.")
     elif restored in known:
-        message = flash("ok", f"Restored the earlier version of knowledge/{restored}. Press Retrain to make the bot use it.")
+        message = flash("ok", f"Restored the earlier version of knowledge/{restored}. Press "
+                              "Retrain to make the bot use it.")
     return _knowledge_page(request, settings, who, message)
 
 

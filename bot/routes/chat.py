@@ -94,14 +94,16 @@ def chat_body_limit(settings: Settings) -> tuple[int, str]:
     message (up to 8 bytes a character as JSON) and the largest metadata, never under 64 KiB."""
     limit = max(64 * 1024, 8 * settings.MAX_MESSAGE_CHARS + 2 * MAX_METADATA_BYTES + 4096)
     return limit, (f"request is too large: at most {limit} bytes (a message may have at most "
-                   f"{settings.MAX_MESSAGE_CHARS} characters, metadata at most {MAX_METADATA_BYTES} bytes)")
+                   f"{settings.MAX_MESSAGE_CHARS} characters, metadata at most "
+                   f"{MAX_METADATA_BYTES} bytes)")
 
 
 def feedback_body_limit() -> tuple[int, str]:
     """Largest `POST /api/feedback` body (bytes) and the 413 detail naming it."""
     limit = 128 * 1024
     return limit, (f"feedback is too large: at most {limit} bytes (a question may have at most "
-                   f"{MAX_FEEDBACK_QUESTION_CHARS} characters, an answer at most {MAX_FEEDBACK_ANSWER_CHARS})")
+                   f"{MAX_FEEDBACK_QUESTION_CHARS} characters, an answer at most "
+                   f"{MAX_FEEDBACK_ANSWER_CHARS})")
 
 
 def client_address(request: Request) -> str:

@@ -151,7 +151,8 @@ async def require_staff(request: Request) -> Staff:
         if sent is None and request.headers.get("content-type", "").startswith(("multipart/", "application/x-www")):
             sent = str((await request.form()).get("csrf") or "")
         if not sent or not hmac.compare_digest(sent, staff.csrf):
-            raise HTTPException(403, "this form has expired or did not come from the admin pages: reload the page and try again")
+            raise HTTPException(403, "this form has expired or did not come from the admin pages: "
+                                     "reload the page and try again")
     return staff
 
 

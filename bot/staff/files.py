@@ -100,7 +100,8 @@ def validate(root: Path, rel: str, data: bytes) -> list[str]:
     """Problems the file would cause, checked on a temporary copy of the knowledge folder (nothing
     is written)."""
     if len(data) > MAX_FILE_BYTES:
-        raise FileRefused(413, f"the file is {len(data) / 1e6:.1f} MB: files may be at most {MAX_FILE_BYTES // 1_000_000} MB")
+        raise FileRefused(413, f"the file is {len(data) / 1e6:.1f} MB: files may be at most "
+                               f"{MAX_FILE_BYTES // 1_000_000} MB")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -48,7 +48,8 @@ class RetrainJob:
     def start(self) -> None:
         """Start a retrain in the background; RetrainBusy if one is running."""
         if self.running:
-            raise RetrainBusy(f"a retrain is already running (started {time.time() - (self.started_at or 0):.0f} s ago)")
+            raise RetrainBusy("a retrain is already running (started "
+                              f"{time.time() - (self.started_at or 0):.0f} s ago)")
         self.state, self.started_at, self.finished_at = "running", time.time(), None
         self.events, self.result, self.error = [], None, None
         self._task = asyncio.get_running_loop().create_task(self._run())
