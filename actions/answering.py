@@ -49,6 +49,20 @@ IN_SCOPE = re.compile(
     re.IGNORECASE)
 
 
+# Subjects that are never the unit's, whatever words of business come with them ("should I buy bitcoin?")
+OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|bet on|gambl\w*|football|soccer|"
+                       r"arsenal|chelsea|barcelona|real madrid|premier league|world cup|weather (?:today|tomorrow|forecast|now)|"
+                       r"(?:what|how)(?:'s| is) the weather|rain tomorrow|jokes?|"
+                       r"politic\w*|elections?|vote for|president|girlfriend|boyfriend|movies?|songs?|horoscope|"
+                       r"zodiac)\b", re.IGNORECASE)
+
+
+def off_topic(text: str) -> bool:
+    """Whether a message is about a subject that is never the unit's (and says too little of business to be
+    one of its questions: "football club business plan" stays a question)."""
+    return bool(OFF_TOPIC.search(text)) and not in_scope(text, words=2)
+
+
 def in_scope(text: str, words: int = 1) -> bool:
     """Whether an unanswered message is about the unit's subjects (worth passing on to the team): it uses at
     least `words` of their words."""
@@ -95,10 +109,10 @@ def compose_answer(response: SearchResponse, question: str | None = None, progra
 
 def heading(passage: SearchResult, names: Mapping[str, str] | None = None) -> str:
     """The reply's heading: the passage's section, with the programme's name when the section hides it
-    ("SIYB - How to take part")."""
+    ("SIYB - How to take part", "Greening SMEs - Find your waste": the user sees whose material it is)."""
     text = passage.section if passage.section.lower() != "overview" else passage.title
     name = (names or {}).get(passage.programme)
-    if name and passage.doc_id.startswith("programmes/") and name.lower() not in text.lower():
+    if name and name.lower() not in text.lower():
         return f"{name} - {text}"
     return text
 

@@ -17,7 +17,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import answering, knowledge, programmes, runtime, turn_reader
+from actions import answering, focus, knowledge, programmes, runtime, turn_reader
 from actions.answering import FOLLOW_UPS
 from actions import trainer_replies
 from actions.trainer_search import OFFICE_GUIDE, as_float
@@ -29,10 +29,15 @@ logger = logging.getLogger(__name__)
 RESET_SLOTS = ("programme", "package", "topic_doc", "topic_subject", "topic_more", "stage", "need", "group", "sector", "trainer_programme", "trainers_shown",
                "answered", "requested_slot", "flow")
 ABOUT_THE_TRAINERS = re.compile(r"\b(?:they|them|their|he|she|trainers?|charge|contact|call|reach)\b", re.IGNORECASE)
-PRONOUN = re.compile(r"\b(?:it|this|that|there|the (?:course|training|programm?e|program))\b",
+PRONOUN = re.compile(r"\b(?:it|this|that|the (?:course|training|programm?e|program))\b",
                                  re.IGNORECASE)
 
 REPLIES = {
+    "why_asking": ("Sorry, let me put it another way: I ask a few short questions so that I can point you to the "
+                   "programme or the trainers that fit you. Tap the answer that fits best, type it in your own words, "
+                   "or type “stop” to ask me something else."),
+    "which_programme": ("Which programme or course do you mean? Ask me with its name, for example “how much does "
+                        "Start Your Business cost?”, or tell me about your business and I'll suggest one."),
     "restart": "OK, a fresh start: I have put aside what we said. What would you like to do? Ask me anything about your business, or pick one:",
     "stop_form": "OK, I've stopped. Ask me anything about your business whenever you like, or pick one:",
     "stop": "OK. Ask me anything about your business whenever you like, or pick one:",
@@ -140,6 +145,7 @@ class ActionReadTurn(Action):
         if lat is None or lon is None:
             return [SlotSet("flow", "trainers"), SlotSet("trainer_programme", tracker.get_slot("trainer_programme"))]
         reply = trainer_replies.details_reply(runtime.trainer_directory(), pages, lat, lon,
+                                              str(tracker.get_slot("place") or ""),
                                               tracker.get_slot("trainer_programme"), context.trainers_shown,
                                               bool(reading.values.get("first")))
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
@@ -185,14 +191,20 @@ class ActionReadTurn(Action):
         dispatcher.utter_message(response="utter_greet")
         return [SlotSet("flow", None)]
 
-    def _unclear(self, dispatcher, *args) -> list[EventType]:
-        dispatcher.utter_message(text=answering.UNCLEAR, buttons=list(FOLLOW_UPS))
+    def _unclear(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
+        if context.in_form:  # the form asks its question again after this
+            dispatcher.utter_message(text=REPLIES["why_asking"])
+        else:
+            dispatcher.utter_message(text=answering.UNCLEAR, buttons=list(FOLLOW_UPS))
         return [SlotSet("flow", None)]
 
     # --- the knowledge answer ------------------------------------------------------------------------
 
     def _simpler(self, dispatcher, tracker, text, reading, context, pages) -> list[EventType]:
-        """"I don't understand": what the topic under discussion is, from the start."""
+        """"I don't understand": the topic in one plain sentence, else what it is, from the start."""
+        topic = _topic(tracker, context)
+        if (short := knowledge.in_short(topic, pages)) is not None:
+            return self._say(dispatcher, short, topic)
         name = turn_reader.topic_name(pages, context.topic, context.package) or str(context.topic)
         return self._question(dispatcher, tracker, f"What is {name}?", reading, context, pages)
 
@@ -227,11 +239,17 @@ class ActionReadTurn(Action):
             return searcher.search(question, k=20 if about else 8, topic=about)
 
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if answering.off_topic(text):  # "btw should i buy bitcoin now": never an answer from "How to buy well"
+            dispatcher.utter_message(text=answering.SCOPE, buttons=list(FOLLOW_UPS))
+            return [SlotSet("answered", False), SlotSet("flow", None)]
         reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text, pages), topic, pages, search,
                                                       off_topic=intent == "out_of_scope")
         if not reply.answered:
             if reading.values and not turn_reader.is_question(text):  # "I run a small shop": the finder reads the rest
                 return [SlotSet("flow", "finder")]
+            if not topic.programme and focus.expected(text) and turn_reader.is_follow_up(text):  # "how much is it?"
+                dispatcher.utter_message(text=REPLIES["which_programme"], buttons=list(FOLLOW_UPS))
+                return [SlotSet("answered", False), SlotSet("flow", None)]
             # Rasa's "off-topic" gives way to a message that clearly speaks of business ("insurance for my shop")
             if not answering.in_scope(text) or intent == "out_of_scope" and not answering.in_scope(text, words=2):
                 dispatcher.utter_message(text=answering.SCOPE, buttons=list(FOLLOW_UPS))

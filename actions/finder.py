@@ -204,7 +204,9 @@ def step(values: dict[str, str | None], turn: Turn) -> Step:
     clash = _contradiction(values)
     if clash:
         say.append(clash)
-    return Step(values, say, next_slot(values, turn.opening))
+    # "I have a bakery running 5 years and want to open a second branch", typed at any question: enough to recommend
+    rich = bool(text) and not clash and all(read_answer(s, text, values)[0] not in (None, "none") for s in ("stage", "need"))
+    return Step(values, say, next_slot(values, turn.opening or rich))
 
 
 def _read_opening(text: str, values: dict[str, str | None]) -> None:

@@ -39,7 +39,7 @@ FACT_KINDS = (
     FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
              _rx(r"\b(?:fees?|free of charge|free|low[- ]cost|cheap|inexpensive|costs? little|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
                  r"(?:course|training|participants?)|pay(?:s|ing)? (?:for (?:the )?(?:course|training)|a fee|part)|"
-                 r"subsidi[sz]\w*|charges?|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"),
+                 r"subsidi[sz]\w*|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"),
              _rx(r"\bfees?\b|\bprices? of (?:the )?training")),
     FactKind("year", _rx(r"\bsince when\b|\bwhen (?:did|was|were|has)\b|\bwhat year\b|\bhow old\b|\bstart(?:ed)? when\b|"
                          r"\bhistory\b|\bbegan\b|\blaunched\b"),
@@ -59,7 +59,9 @@ FACT_KINDS = (
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
                         r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
                         r"everyone|men|women|my \w+|refugees|youth|young people) (?:join|take|attend|apply|participate)\b|"
-                        r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my \w+)\W*(?:\?|$)|"
+                        r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my (?:son|daughter|wife|husband|"
+                        r"brother|sister|cousin|friends?|mother|father|children|kids|staff|workers|employees|group|members))"
+                        r"\W*(?:\?|$)|"
                         r"\b(?:i'?m|i am|he is|she is) (?:only )?1\d\b"),
              _rx(r"\b(?:for (?:people|women|men|owners|entrepreneurs|anyone|organisations)|open to|can join|"
                  r"may join|is for|are for|who want|who have|who run|(?:firms|businesses|enterprises|participants|"
@@ -90,6 +92,11 @@ FACT_KINDS = (
                               r"(?:check|update|review|revise|renew|redo)\b"),
              _rx(r"\b(?:every|each) (?:year|month|week|quarter|day|\d+ \w+)\b|\bonce a (?:year|month|week)\b|\bannual\w*|"
                  r"\bregularly\b|\bafter (?:any|every|each|a) (?:shock|change|crisis)\b")),
+    FactKind("format", _rx(r"\bwhere (?:is|does|do|will|would|are) (?:it|this|that|they|the (?:course|training|classes|"
+                           r"sessions)) (?:done|held|happen\w*|take place|run|given|taught)\b|\bwhere (?:do|does|will|would) "
+                           r"(?:we|they|the (?:course|training|classes)) (?:meet|take place|happen|go)\b|\bin (?:a )?classroom\b"),
+             _rx(r"\b(?:classroom|in-company|on[- ]site|(?:factory|workplace|firm|company) visits?|visits? (?:to|by|from)|"
+                 r"at the workplace|online|self-paced|in person|face[- ]to[- ]face|venue)\b")),
     FactKind("binding", _rx(r"\b(?:a law|the law|by law|legal(?:ly)?|binding|oblig\w*|compulsory|mandatory|must (?:i |we )?"
                             r"(?:follow|obey|do it)|is it (?:a )?must|required)\b"),
              _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"
@@ -121,12 +128,19 @@ def expected(question: str) -> list[FactKind]:
     if _asks_a_term(question):
         return []  # "what is indirect cost?" asks what a term means, not for a fee
     kinds = [k for k in FACT_KINDS if k.question.search(question)]
+    if PRICING.search(question):
+        kinds = [k for k in kinds if k.name != "cost"]  # "how to calculate price of one dress": pricing, not a fee
     if any(k.name in GROUP_KINDS for k in kinds):
         kinds = [k for k in kinds if k.name != "who"]
     return kinds
 
 
 GROUP_KINDS = frozenset({"men", "women"})
+# The price or cost of what the user makes or sells (answered by costing and pricing, not by a course's fee)
+PRICING = re.compile(r"\b(?:calculate|work out|set|put|fix|decide|find)\b.{0,20}\b(?:price|cost)|"
+                     r"\b(?:price|cost) (?:of|for) (?:one|my|a|an|each|the|our) (?!course|training|programm?e|program|"
+                     r"workshop|package|class)\w+|\bmy (?:prices?|costs?|products?)\b|\bshould (?:i|we) (?:charge|sell)\b",
+                     re.IGNORECASE)
 _WHAT_IS = re.compile(r"^\W*(?:ok(?:ay)?\W+|so\W+)?(?:what|wat)(?: is|'s| are| does) (?:an? |the )?(?P<term>[a-z' -]{3,40}?)"
                       r"(?: mean\w*)?\W*$", re.IGNORECASE)
 _OF_THE_COURSE = frozenset("of for in to on course training programme program class workshop total usual average".split())

@@ -61,6 +61,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"
     programme, package = turn_reader.named(question, pages)
     follows = not programme and topic.programme in pages and turn_reader.is_follow_up(question)
+    if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
+        topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
     if follows and (made_for := _programme_for_group(question, topic.programme, pages)):
         topic = Topic(made_for)  # "what about for women?" after SIYB: the programme made for women
     response = None
@@ -89,6 +91,10 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if follows:
         about = topic.document or _package_section(topic, pages)  # "who can join?" after EYB: EYB's section
         response = _without_other_packages(response, topic)
+        if topic.package and _stated_on_page(response, question, topic.programme) is None:
+            wider = _without_other_packages(search(question, _search_topic(Topic(topic.programme), pages)), topic)
+            if wider.answerable and _stated_on_page(wider, question, topic.programme) is not None:
+                response = wider  # "what does it cost?" after IYB: SIYB's fees (never GYB's days for EYB)
         reply = compose_answer(response, question, topic.programme, about, names=names,
                                passage=_not_again(response, question, topic))
     elif programme and package and (own := _own_section(response, question, Topic(programme, package), pages)):
@@ -126,6 +132,37 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
         return None, topic
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
+
+
+ORDINAL = re.compile(r"\b(?:the )?(first|second|former|latter|last|other) (?:one|programme|program|course|package)\b|"
+                     r"\bthe (former|latter|second)\b", re.IGNORECASE)
+
+
+def _side_meant(question: str, subject: str, pages: Pages) -> tuple[str, str | None, str] | None:
+    """After a comparison, the side "the second one" / "the first one" / "the latter" means."""
+    m = ORDINAL.search(question)
+    sides = turn_reader.named_all(subject, pages) if m else []
+    if len(sides) < 2:
+        return None
+    return sides[0] if (m.group(1) or m.group(2)).lower() in ("first", "former") else sides[1]
+
+
+def in_short(topic: Topic, pages: Pages) -> Answer | None:
+    """"I don't understand": the programme's (or package's) one-sentence summary from its page, and what to ask
+    next; None when the topic is a guide (it is explained from its own first passage instead)."""
+    doc = pages.get(topic.programme or "")
+    if doc is None or topic.document and not topic.document.startswith("programmes/"):
+        return None
+    data = (doc.meta.get("packages") or {}).get(topic.package) if topic.package else None
+    summary = (data or {}).get("summary") if isinstance(data, dict) else None
+    summary = summary or doc.meta.get("summary")
+    if not summary:
+        return None
+    name = turn_reader.topic_name(pages, topic.programme, topic.package)
+    text = (f"**{name}, in short**\n\n{summary}\n\nAsk me one thing at a time if you like, for example “how long is "
+            "it?”, “how much does it cost?” or “who can join?”.")
+    return Answer(text=text, answered=True, programme=doc.programme, sources=[programmes.source(doc)],
+                  buttons=next_steps(pages, doc.programme, False), document=topic.document)
 
 
 def _without_other_packages(response: SearchResponse, topic: Topic) -> SearchResponse:

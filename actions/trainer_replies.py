@@ -30,6 +30,9 @@ ANY_PROGRAMME_BUTTON = {"title": "Trainers of any programme", "payload": '/find_
 ANY_PROGRAMME = {"any", "all", "any programme", "all programmes"}  # slot values that mean "no filter"
 NEXT_NEAREST_MAX_KM = 1000.0  # past the radius, "Show more" names the next trainer only this close
 COUNTRY_QUESTION = "How can I take part in the programme in my country?"  # answered by the knowledge action
+COUNTRY_LABEL = re.compile(r"^.+ \(around .+\)$")  # a country alone was asked for ("Kenya (around Nairobi)")
+COUNTRY_RADIUS_KM = 3000.0  # a search of a whole country lists its trainers this far from its biggest city
+COUNTRY_POOL = 200  # nearest trainers looked at to find a country's own
 PLACE_QUESTION = "Which city or town are you in? You can also share your location."
 STOP_HINT = "Type “find a trainer in” and a town to search somewhere else."
 
@@ -337,7 +340,9 @@ def search_reply(directory: TrainerDirectory, pages: Mapping[str, object], latit
     names = programme_names(pages)
     if country is None:
         country = nearest_place(latitude, longitude).country
-    found = directory.near(latitude, longitude, programme=programme, limit=offset + PAGE_SIZE + 1)
+    found = _nearest(directory, latitude, longitude, label, programme, country, offset + PAGE_SIZE + 1)
+    if COUNTRY_LABEL.match(label):
+        radius_km = max(radius_km, COUNTRY_RADIUS_KM)
     nearby_any: list[tuple[Trainer, float]] = []
     if programme and not offset and (not found or is_far(found[0][1], radius_km)):
         nearby_any = directory.near(latitude, longitude, limit=PAGE_SIZE, radius_km=radius_km)
@@ -367,11 +372,21 @@ def language_reply(directory: TrainerDirectory, pages: Mapping[str, object], lat
     return Reply(f"The nearest{of} trainers who speak {spoken}, from {where(label)}:\n\n" + "\n\n".join(blocks))
 
 
+def _nearest(directory: TrainerDirectory, latitude: float, longitude: float, label: str, programme: str | None,
+             country: str | None, limit: int) -> list[tuple[Trainer, float]]:
+    """The trainers a search lists, nearest first; for a country alone ("only in Pakistan"), that country's."""
+    if not COUNTRY_LABEL.match(label):
+        return directory.near(latitude, longitude, programme=programme, limit=limit)
+    pool = directory.near(latitude, longitude, programme=programme, limit=max(COUNTRY_POOL, limit))
+    return [(t, km) for t, km in pool if t.country == country][:limit]
+
+
 def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], latitude: float, longitude: float,
-                  programme: str | None, shown: int, first_only: bool) -> Reply:
+                  label: str, programme: str | None, shown: int, first_only: bool) -> Reply:
     """"Give me his number", "what language they speak?" after a list: how to reach the trainers shown and the
     languages they speak (only the first, for "his"/"her"/"the first one")."""
-    found = directory.near(latitude, longitude, programme=trainer_filter(programme, pages), limit=max(shown, 1))
+    country = nearest_place(latitude, longitude).country
+    found = _nearest(directory, latitude, longitude, label, trainer_filter(programme, pages), country, max(shown, 1))
     if not found:
         return no_place_reply()
     found = found[:1] if first_only else found[:shown or PAGE_SIZE]

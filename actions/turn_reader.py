@@ -71,6 +71,7 @@ SIMPLER = re.compile(r"\b(?:explain|say (?:it|that)|tell me)\b.{0,20}\b(?:simpl\
                      r"\b(?:i )?(?:don'?t|do not|didn'?t|did not) (?:understand|get it|get that)\b|"
                      r"^\W*(?:what do you mean|meaning|i am confused|i'?m confused|confused)\W*$", re.IGNORECASE)
 
+PARDON = _whole(r"what\?*", r"wat\?*", r"huh\?*", r"eh\?*", r"sorry\?+", r"pardon\??", r"come again\??", r"what\?+ (?:is that|do you mean)")
 COMPLAINT = re.compile(
     r"^\W*(?:(?:you|u|ur|your|you're|youre|you are|this bot|the bot|bot|it)\s+(?:is\s+|are\s+)?)?(?:not|dont|don't|do not|never|"
     r"didn't|didnt|did not|cant|can't|cannot)\s+(?:answer\w*|reply\w*|help\w*|understand\w*|respond\w*|working)"
@@ -93,7 +94,8 @@ _TRAINER_WORDS = r"(?:trainers?|coach(?:es)?|mentors?|facilitators?|instructors?
 TRAINER_REQUEST = re.compile(
     rf"\b(?:(?:find|need|want|looking for|search(?: for)?|get|show(?: me)?|list|contact|recommend|any|a|an|some|"
     rf"nearest|local|certified) (?:\w+ ){{0,3}}{_TRAINER_WORDS}"
-    rf"|{_TRAINER_WORDS} (?:near|in|around|at|close to|from|for me|nearby|near me|for (?:refugees|women|\w+ (?:in|near)))"
+    rf"|{_TRAINER_WORDS} (?:near|in|around|at|close to|from|for me|nearby|near me|there|here|over there|"
+    r"for (?:refugees|women|(?:\w+ ){1,3}(?:in|near|around|at)))"
     rf"|(?:is|are) there (?:an? |any |some )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
     r"|who (?:teach|teaches|trains|gives|offers|runs|delivers) (?:\w+ ){0,3}(?:in|near|around|at) "
     r"|who (?:can|could|will|would) (?:train|teach|coach|help train) (?:me|us|my)"
@@ -122,6 +124,9 @@ FINDER_REQUEST = re.compile(
     r"|programm?e finder|help me (?:choose|decide|pick)|what (?:can )?(?:the )?ilo (?:can )?(?:offer|do)(?: for)? (?:me|us|my|our)"
     r"|(?:right|best) (?:programm?e|program|training|course) for)\b",
     re.IGNORECASE)
+ILO_HAS = re.compile(r"\b(?:does|do|can) (?:the )?ilo (?:have|offer|give|run) (?:a |an |any |some )?(?:method|programm?e|"
+                     r"program|tool|support|help|something|anything)(?: for (?:us|me|this|that|it|them))?\W*$",
+                     re.IGNORECASE)  # a general ask after a description; "ILO have training how to budget?" is a question
 WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
                            re.IGNORECASE)
 # "what about Dar es Salaam?", "and in Kano?": another place for the same search (match: the lead-in)
@@ -161,7 +166,8 @@ TEXTING = {
     "wont": "won't", "doesnt": "doesn't", "isnt": "isn't", "busines": "business", "bussiness": "business",
     "bussines": "business", "buisness": "business", "biz": "business", "bizness": "business", "programe": "programme",
     "progam": "program", "trainning": "training", "traning": "training", "reqister": "register", "regester": "register",
-    "goverment": "government", "govt": "government", "wich": "which", "whre": "where", "wen": "when", "nd": "and",
+    "goverment": "government", "govt": "government", "recomendation": "recommendation",
+    "reccomendation": "recommendation", "recommandation": "recommendation", "formalisation": "formalization", "wich": "which", "whre": "where", "wen": "when", "nd": "and",
     "n": "and", "tnx": "thanks", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
 }
 _TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True))
@@ -318,6 +324,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainers")  # "only GET Ahead pls": the same search, for that programme
     if TELL_MORE.match(text):
         return reading("more")
+    if PARDON.match(text):  # "what?", "huh?": in a form, why it asks; after an answer, the topic in short
+        return reading("simpler" if context.topic and not context.in_form else "unclear")
     if SIMPLER.search(text) and context.topic and len(text.split()) <= 10:
         return reading("simpler")  # "i dont understand, explain more simple pls": what the topic is, in short
     if COMPLAINT.match(text) or intent == "no_answer" and confidence >= 0.8 and len(text.split()) <= 6:
@@ -330,6 +338,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     values = describes_self(text)
     if "stage" in values and not programme and WHICH_PROGRAMME.search(text):
         return reading("finder", values=values)  # "I have the idea and some money saved. which training?"
+    if {"stage", "need"} <= set(values) and not programme and ILO_HAS.search(text):
+        return reading("finder", values=values)  # "we are a chamber ... want to lobby ... does ILO have a method?"
     if not question and values and len(text.split()) >= 3 and ({"stage", "need"} <= set(values)
                                                                or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
@@ -409,7 +419,7 @@ _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
 GENERIC = frozenset(
     "cost costs price pricing fee fees pay paid free charge money expensive cheap long last lasts take takes duration "
-    "days weeks hours months day week hour month time only one single separately alone part parts join joining attend enrol enroll register apply application eligible eligibility "
+    "days weeks hours months day week hour month time only one single separately alone part parts come coming bring join joining attend enrol enroll register apply application eligible eligibility "
     "who whom funds fund funded funding finances pays sponsor donor donors countries country where available "
     "offered run runs since started start began begin year years old history women men woman man husband wife "
     "youth young girls people refugees online internet virtual phone language languages french spanish "

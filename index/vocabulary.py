@@ -54,8 +54,11 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|seller|"
         r"shop ?keeper|carpenter)s?",
         r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)",
-        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm)"
+        r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm|"
+        r"factory|hotel|guest ?house|garage|pharmacy|mill|plant|clinic|firm|cooperative)"
         r"\b(?! plan| idea)",
+        r"\b\d{2,} (?:workers?|employees|staff|people working)\b",  # "40 worker", "200 workers": a firm that runs
+        r"(?:we are|we'?re|i am|i'?m) (?:an? )?(?:\w+ )?(?:exporters?|manufacturers?|processors?|factory|company|firm)\b",
         r"\b(?:with|have|has|got) (?:a |an |my |our )?(?:small |little |big )?(?:\w+ )?(?:shop|store|restaurant|salon|"
         r"workshop|bakery|kiosk|stall|farm|factory|garage|pharmacy|fish ?pond|pond)s?\b(?! plan| idea)",
     ),

@@ -87,6 +87,8 @@ def test_the_heading_names_the_programme_when_the_section_hides_it() -> None:
     names = {"siyb": "SIYB"}
     assert heading(result("How to take part", "x", 1.0), names) == "SIYB - How to take part"
     assert heading(result("SIYB in numbers", "x", 1.0), names) == "SIYB in numbers"
+    guide = SearchResult("siyb", "guides/costing-and-pricing", "Costing", "Direct and indirect costs", "x", 1.0, None)
+    assert heading(guide, names) == "SIYB - Direct and indirect costs", "a guide's answer says whose material it is"
 
 
 def test_a_group_named_asks_about_that_group_not_who_a_course_is_for() -> None:
@@ -126,3 +128,11 @@ def test_the_sentence_in_an_intro_paragraph_that_answers_is_found() -> None:
             "It has three aims:\n- help workers move to the formal economy;\n- stop formal jobs becoming informal.")
     body, _ = focus.window("is it a law i must follow?", text, lead=True)
     assert body.startswith("It is guidance for governments, not a binding treaty.") and "stop formal jobs" in body
+
+
+def test_pricing_ones_own_product_is_not_a_question_about_fees_and_where_it_is_done_asks_the_format() -> None:
+    kinds = lambda q: [k.name for k in focus.expected(q)]  # noqa: E731
+    assert kinds("haha ok. i do tailoring, how to calculate price of one dress") == []
+    assert kinds("how much should i charge for my bread") == []
+    assert kinds("what is the price of the training") == ["cost"]
+    assert kinds("where is it done") == ["format"]

@@ -407,3 +407,18 @@ def test_the_nearest_trainers_who_speak_a_language(directory, pages):
     assert "who speak Somali" in reply.text and "Lodwar" in reply.text
     none = language_reply(directory, pages, 3.1191, 35.5973, "Lodwar, Kenya", "score", "qu")
     assert none.text.startswith("No SCORE trainer in the directory lists Quechua")
+
+
+def test_a_country_alone_lists_that_countrys_trainers_however_far(directory, pages):
+    step = tr.resolve("pakistan")
+    assert step.label and step.label.startswith("Pakistan (around")
+    reply, shown = search_reply(directory, pages, step.latitude, step.longitude, step.label, "score")
+    assert "Sample Trainer 48" in reply.text and "Karachi" in reply.text and "India" not in reply.text, reply.text
+    details = tr.details_reply(directory, pages, step.latitude, step.longitude, step.label, "score", shown, True)
+    assert "Sample Trainer 48" in details.text and "sample.trainer48@" in details.text
+
+
+def test_contacts_of_the_trainers_shown(directory, pages):
+    details = tr.details_reply(directory, pages, *KAMPALA, "Kampala, Uganda", None, 2, False)
+    assert "Sample Trainer 1" in details.text and "Speaks English, Luganda" in details.text
+    assert details.text.count("**") == 4, "the two trainers shown, no more"

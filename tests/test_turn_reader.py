@@ -238,3 +238,25 @@ def test_an_association_asking_what_the_ilo_can_do_starts_the_finder_and_someone
     said = "we are business association in Kyrgyzstan, we want push the government to cut red tape. what ILO can do for us"
     assert read(said, pages).kind == "finder"
     assert read("somebody in kano who can help", pages).kind == "trainers"
+
+
+def test_what_alone_explains_the_question_in_a_form_and_the_topic_after_an_answer(pages) -> None:
+    assert read("what?", pages, in_form="programme_finder_form").kind == "unclear"
+    assert read("huh?", pages, topic="siyb", last_bot="action_read_turn").kind == "simpler"
+
+
+def test_off_topic_subjects_are_never_answered_from_the_materials() -> None:
+    from actions.answering import off_topic
+
+    assert off_topic("btw should i buy bitcoin now") and off_topic("do you like arsenal")
+    assert not off_topic("the weather destroyed my crops, what can I do")
+    assert not off_topic("I want to open a football pitch business, how do I write a business plan")
+
+
+def test_the_second_one_after_a_comparison_is_that_side(pages) -> None:
+    from actions.knowledge import _side_meant
+
+    subject = "SCORE vs Productivity Ecosystems"
+    assert _side_meant("ok the second one, in which countries", subject, pages)[0] == "productivity-ecosystems"
+    assert _side_meant("and the first one?", subject, pages)[0] == "score"
+    assert _side_meant("which countries", subject, pages) is None
