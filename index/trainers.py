@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
+import gc
 import hashlib
 import io
 import itertools
@@ -107,8 +108,11 @@ def is_far(distance_km: float, radius_km: float = DEFAULT_RADIUS_KM) -> bool:
 
 def _split(cell: str) -> list[str]:
     """Items of a ';'-separated cell, trimmed and lower-cased, without empties or repeats."""
+    if LIST_SEPARATOR not in cell:  # one item (or none): the common case, without the general pass
+        item = cell.lower().strip()
+        return [item] if item else []
     items = [p.strip() for p in cell.lower().split(LIST_SEPARATOR)]
-    return list(dict.fromkeys(p for p in items if p)) if len(items) > 1 or not items[0] else items
+    return list(dict.fromkeys(p for p in items if p))
 
 
 def _coordinate(cell: str, column: str, limit: float, err: ErrorSink) -> float | None:
@@ -182,6 +186,16 @@ def load_trainers(path: str | Path, cache_dir: Path | None = None) -> tuple[list
     fraction of the time; any edit to the file or to the rules reads and validates it afresh.
     """
     path = Path(path)
+    paused = gc.isenabled()
+    gc.disable()  # tens of thousands of small objects: the cyclic collector would run again and again
+    try:
+        return _load_trainers(path, cache_dir)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load_trainers(path: Path, cache_dir: Path | None) -> tuple[list[Trainer], list[KnowledgeError]]:
     if cache_dir is None:
         return _read_and_validate(path)
     try:
