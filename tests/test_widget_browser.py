@@ -29,28 +29,15 @@ from bot.chat import location_message
 from bot.sessions import SessionSigner
 from index.trainers import Trainer
 
+# The same names from either place: one per line, twice, would only repeat the list.
+# isort: off
 try:
-    from tests.browser import (
-        ROOT,
-        axe_violations,
-        free_port,
-        needs_axe,
-        needs_chromium,
-        run_gateway,
-        screenshot,
-        static_server,
-    )
+    from tests.browser import (ROOT, axe_violations, free_port, needs_axe, needs_chromium,
+                               run_gateway, screenshot, static_server)
 except ImportError:  # run as plain `pytest` (not `python -m pytest`): tests/ itself is on sys.path
-    from browser import (
-        ROOT,
-        axe_violations,
-        free_port,
-        needs_axe,
-        needs_chromium,
-        run_gateway,
-        screenshot,
-        static_server,
-    )
+    from browser import (ROOT, axe_violations, free_port, needs_axe, needs_chromium, run_gateway,
+                         screenshot, static_server)
+# isort: on
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
