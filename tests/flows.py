@@ -82,14 +82,13 @@ FLOWS: dict[str, list[Step]] = {
         Step(say="how much does it cost?", expect=r"SIYB[\s\S]*\bfees?\b", sources=True, buttons=("Tell me more",)),
         Step(tap="Tell me more", expect=r"\bpaid\b|\bcost\b"),
     ],
-    "programme_finder": [  # buttons, then free text for one question, then a button again
+    "programme_finder": [  # buttons, then free text (rich enough to recommend at once), then a button again
         OPEN,
         Step(tap="Find a programme", expect=r"Where are you with your business", buttons=("not started yet",)),
         Step(tap="not started yet", expect=r"What do you need", buttons=("business plan",)),
-        Step(say="I want to open a small bakery and need help writing a business plan", expect=r"describe you",
-             buttons=("None of these",)),
-        Step(tap="None of these", expect=r"fits best[\s\S]*Start Your Business", sources=True,
-             buttons=("Find a trainer",)),
+        Step(say="I want to open a small bakery and need help writing a business plan",
+             expect=r"fits best[\s\S]*Start Your Business", sources=True, buttons=("Find a trainer",)),
+        Step(tap="Find a trainer", expect=r"Which city or town are you in"),
     ],
     "trainer_by_city": [
         OPEN, FIND_TRAINER,
