@@ -25,7 +25,7 @@ train: setup  ## train the Rasa model if its data changed
 validate: setup  ## rasa data validate, failing on any warning
 	$(CLI) validate
 
-lint: setup  ## ruff (rules in pyproject.toml) and mypy (its scope in pyproject.toml: index/)
+lint: setup  ## ruff and mypy (rules, scope and the modules still excused: pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

@@ -54,10 +54,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = PROJECT_ROOT / "tests" / "eval"
@@ -663,7 +666,7 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
 
 
 @contextmanager
-def throwaway_stack(settings) -> Iterator[str]:
+def throwaway_stack(settings: Settings) -> Iterator[str]:
     """rasa + actions + gateway on free loopback ports with a temporary state folder (the trained
     model and the published index are shared); yields the gateway URL and stops everything
     afterwards."""

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 logger = logging.getLogger("sme_advisor")
 
@@ -74,7 +74,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ensure_index(settings, knowledge: Path) -> None:
+def _ensure_index(settings: Settings, knowledge: Path) -> None:
     """Bring the index up to date with the folder; on errors keep serving the last good build."""
     from bot import services
     from index.errors import KnowledgeInvalid

@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if processes.train(settings) != 0:
         print("sme-advisor: training the Rasa model failed (see the output above)", file=sys.stderr)
         return 1
+    stack: processes.Stack  # the embedded one, or the scaled one (a subclass)
     if args.replicas > 1 or args.postgres_url or args.redis_url:
         from bot.scaled import scaled_stack
         from bot.servers import ServerMissing

@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli import CommandError, emit, texts_from
 from bot.settings import get_settings
 
+if TYPE_CHECKING:
+    from index.routing import Router
 
-def make_router(settings: Any, knowledge_dir: Path | None = None, ensure_index: bool = True):
+
+def make_router(settings: Any, knowledge_dir: Path | None = None, ensure_index: bool = True) -> Router:
     """A router over a knowledge folder and its published index (built or updated first by default).
     """
     from bot import services

@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot.retrain import RetrainFailed, RetrainResult, StepEvent, retrain
 from bot.settings import get_settings
@@ -76,7 +77,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _watched(change, path: str) -> bool:  # noqa: ANN001 (watchfiles.Change)
+def _watched(change: Any, path: str) -> bool:  # change: a watchfiles.Change
     """Knowledge files only: markdown and CSV, not hidden files or editors' temporary files."""
     name = Path(path).name
     return name.endswith(WATCHED_SUFFIXES) and not name.startswith((".", "~", "#"))

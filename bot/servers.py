@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -46,7 +47,7 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *command]
 
 
-def tcp_probe(host: str, port: int, send: bytes = b"", expect: bytes = b""):
+def tcp_probe(host: str, port: int, send: bytes = b"", expect: bytes = b"") -> Callable[[httpx.Client], bool]:
     """A readiness probe (Child.ready) that connects to host:port and, if asked, checks a reply."""
     def ready(_client: httpx.Client) -> bool:
         try:

@@ -6,10 +6,15 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
 from index.builds import BuildReport, build_index
 from index.search import Searcher
+
+if TYPE_CHECKING:
+    from index.embedding import Embedder
+    from index.routing import Router
 
 
 def index_dir_for(settings: Settings, knowledge_dir: Path | None = None) -> Path:
@@ -20,7 +25,7 @@ def index_dir_for(settings: Settings, knowledge_dir: Path | None = None) -> Path
     return settings.STATE_DIR / "indexes" / hashlib.sha256(str(knowledge_dir).encode()).hexdigest()[:12]
 
 
-def encoder(settings: Settings):
+def encoder(settings: Settings) -> Embedder:
     """The embedding function for the configured model (loaded once per process)."""
     from index.embedding import get_embedder
 
@@ -46,7 +51,7 @@ def make_searcher(settings: Settings, knowledge_dir: Path | None = None) -> Sear
     return Searcher(index_dir_for(settings, knowledge_dir), embedder.encode, settings.ANSWERABLE_THRESHOLD)
 
 
-def make_router(settings: Settings, knowledge_dir: Path | None = None):
+def make_router(settings: Settings, knowledge_dir: Path | None = None) -> Router:
     """The programme router over a knowledge folder and its published index (raises ValueError if
     unusable).
 

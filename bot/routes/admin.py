@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.routes import admin_api
@@ -61,7 +61,7 @@ def see_other(url: str) -> RedirectResponse:
 # --- sign-in (public) -----------------------------------------------------------------------------
 
 @public.get("/login", response_class=HTMLResponse)
-async def get_login(request: Request, next: str = "/admin") -> HTMLResponse:
+async def get_login(request: Request, next: str = "/admin") -> Response:
     """The sign-in form (or straight on, when already signed in)."""
     if auth.current_session(request):
         return see_other(auth.safe_next(next))
@@ -69,7 +69,7 @@ async def get_login(request: Request, next: str = "/admin") -> HTMLResponse:
 
 
 @public.post("/login", response_class=HTMLResponse)
-async def post_login(request: Request, settings: SettingsDep, token: str = Form(""), next: str = Form("/admin")):
+async def post_login(request: Request, settings: SettingsDep, token: str = Form(""), next: str = Form("/admin")) -> Response:
     """Check the staff token (constant time; wrong ones throttled) and set the signed session
     cookie."""
     verdict = await auth.judge_token(request, token)
@@ -119,7 +119,7 @@ async def get_overview(request: Request, settings: SettingsDep, who: StaffDep, j
 
 
 @staff.post("/retrain", response_class=HTMLResponse)
-async def post_retrain_page(request: Request, settings: SettingsDep, who: StaffDep, job: JobDep):
+async def post_retrain_page(request: Request, settings: SettingsDep, who: StaffDep, job: JobDep) -> Response:
     """Start a retrain from the overview page."""
     try:
         job.start()
@@ -184,7 +184,7 @@ async def get_knowledge_page(request: Request, settings: SettingsDep, who: Staff
 
 
 @staff.post("/knowledge/upload", response_class=HTMLResponse)
-async def post_upload_page(request: Request, settings: SettingsDep, who: StaffDep):
+async def post_upload_page(request: Request, settings: SettingsDep, who: StaffDep) -> Response:
     """Check an uploaded file and save it (keeping the version it replaces); errors are shown on the
     page."""
     try:
@@ -199,7 +199,7 @@ async def post_upload_page(request: Request, settings: SettingsDep, who: StaffDe
 
 @staff.post("/knowledge/restore", response_class=HTMLResponse)
 async def post_restore_page(request: Request, settings: SettingsDep, who: StaffDep, path: str = Form(""),
-                            version: str = Form("")):
+                            version: str = Form("")) -> Response:
     """Put back an earlier version of one file."""
     try:
         files.restore(settings, path, version or None)

@@ -34,7 +34,8 @@ def knowledge_status(settings: Settings) -> dict[str, Any]:
     root = Path(settings.KNOWLEDGE_DIR)
     knowledge = load_knowledge(root)
     errors = [_error_dict(e, root) for e in knowledge.errors]
-    trainers_csv, trainers = root / "trainers.csv", []
+    trainers_csv = root / "trainers.csv"
+    trainers: list[Any] = []
     if trainers_csv.exists():
         trainers, trainer_errors = load_trainers(trainers_csv)
         errors += [_error_dict(e, root) for e in trainer_errors]
