@@ -83,25 +83,27 @@ class Answer:
 
 def compose_answer(response: SearchResponse, question: str | None = None, programme: str | None = None,
                    document: str | None = None, limit: int = focus.MAX_CHARS,
-                   names: Mapping[str, str] | None = None, passage: SearchResult | None = None) -> Answer:
+                   names: Mapping[str, str] | None = None, passage: SearchResult | None = None,
+                   seen: str | None = None, subject: str | None = None) -> Answer:
     """The reply for a search response: the passage (and the part of it) that answers the question, with its
     sources, or a plain 'not found'.
 
     `programme`: the programme the answer must be about (a follow-up's topic); else the best result's.
     `names`: programme id -> short name, for the heading. `passage`: the result to answer from, when the
-    caller knows it (a definition).
+    caller knows it (a definition). `seen`: the passage ("doc_id#section") the user read last; shown again, it
+    starts at the sentence that answers.
     """
     if not response.answerable or not response.results:
         return Answer(text=NOT_FOUND, answered=False)
     question = response.question if question is None else question
-    best = passage or focus.choose(question, response.results, programme, document)
+    best = passage or focus.choose(question, response.results, programme, document, subject)
     floor = response.results[0].score * 0.85
     sources, seen = [], set()
     for r in [best, *response.results]:
         if (r is best or r.score >= floor) and r.doc_id not in seen and len(sources) < MAX_SOURCES:
             seen.add(r.doc_id)
             sources.append({"title": r.title, "url": r.source_url, "programme": r.programme})
-    shown = document is not None and f"{best.doc_id}#{best.section}" == document  # the passage the user just read
+    shown = f"{best.doc_id}#{best.section}" in (document, seen)  # the passage the user just read
     body, more_at = focus.window(question, best.text, limit, lead=shown)
     return Answer(text=f"**{heading(best, names)}**\n\n{body}", answered=True, programme=best.programme,
                   sources=sources, document=f"{best.doc_id}#{best.section}", section=best.section, more_at=more_at)

@@ -42,6 +42,7 @@ FACT_KINDS = (
                  r"subsidi[sz]\w*|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"),
              _rx(r"\bfees?\b|\bprices? of (?:the )?training")),
     FactKind("year", _rx(r"\bsince when\b|\bwhen (?:did|was|were|has)\b|\bwhat year\b|\bhow old\b|\bstart(?:ed)? when\b|"
+                         r"\bwhen\b.{0,25}\b(?:came out|come out|published|released|launched|introduced|created|written)\b|"
                          r"\bhistory\b|\bbegan\b|\blaunched\b"),
              _rx(r"\b(?:19[5-9]\d|20[0-3]\d)s?\b")),
     FactKind("funder", _rx(r"\bfund(?:s|ed|ing|er|ers)?\b|\bdonors?\b|\bsponsor\w*\b|\bwho pays\b|\bpaid for by\b|"
@@ -51,18 +52,21 @@ FACT_KINDS = (
     FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "
                               r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b|"
                               r"\b(?:is|are) (?:it|this|that|they|there \w+) (?:also )?(?:available |offered |running |active |used )?in\b"
-                              r"(?! " + LANGUAGE_NAMES + r"\b)|\b(?:available|offered|exists?|runs?) in\b(?! " + LANGUAGE_NAMES + r"\b)"),
+                              r"(?! " + LANGUAGE_NAMES + r"\b)|\b(?:available|offered|exists?|runs?|works?|operates?|active) in\b(?! "
+                              + LANGUAGE_NAMES + r"\b)"),
              re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
                         r"\b(?:[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?, ){2,}(?:and )?[A-Z][a-zà-ÿ]+|"
                         r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
-             _rx(r"key facts|figures|where")),
+             _rx(r"key facts|figures|countries|where (?:it|they|we) (?:runs?|works?|operates?)")),
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
                         r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
                         r"everyone|men|women|my \w+|refugees|youth|young people) (?:join|take|attend|apply|participate)\b|"
                         r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my (?:son|daughter|wife|husband|"
                         r"brother|sister|cousin|friends?|mother|father|children|kids|staff|workers|employees|group|members))"
                         r"\W*(?:\?|$)|"
-                        r"\b(?:i'?m|i am|he is|she is) (?:only )?1\d\b"),
+                        r"\b(?:i'?m|i am|he is|she is) (?:only )?1\d\b|\b(?:he|she|they|we|i) (?:can|could|may) "
+                        r"(?:also )?(?:join|come|attend|take part|participate)\b|\b(?:can|could|may) (?:he|she|they|we|i) "
+                        r"(?:also )?(?:join|come|attend|take part|participate)\b"),
              _rx(r"\b(?:for (?:people|women|men|owners|entrepreneurs|anyone|organisations)|open to|can join|"
                  r"may join|is for|are for|who want|who have|who run|(?:firms|businesses|enterprises|participants|"
                  r"people) are (?:chosen|selected)|suits)\b"),
@@ -72,7 +76,8 @@ FACT_KINDS = (
     FactKind("women", _rx(r"\b(?:women|woman|female|ladies|girls?|mothers?|wife|wives|sister|daughter)\b"),
              _rx(r"\bwom[ae]n\b"), _rx(r"who it is for|audience")),
     FactKind("finance", _rx(r"\bhow (?:can |do |to |could )?(?:i |we )?(?:get|find|raise|borrow) (?:some |the )?(?:money|"
-                            r"a loan|loans|finance|funding|capital|credit)\b|\bwhere (?:can|do) (?:i|we) (?:get|borrow)\b"),
+                            r"a loan|loans|finance|funding|capital|credit)\b|\bwhere (?:can|do) (?:i|we) (?:get|borrow)\b|"
+                            r"\b(?:need|want|looking for) (?:some |a )?(?:money|loan|capital|finance|credit|cash)\b"),
              _rx(r"\bsavings groups?\b|\bmicrofinance\b|\bsupplier credit\b|\bloans?\b"),
              _rx(r"ways to get money|finance|loans?|credit")),
     FactKind("online", _rx(r"\bonline\b|\binternet\b|\bvirtual\b|\bdistance\b|\be-?learning\b|\bremote\w*\b|\bphone\b"),
@@ -97,11 +102,34 @@ FACT_KINDS = (
                            r"(?:we|they|the (?:course|training|classes)) (?:meet|take place|happen|go)\b|\bin (?:a )?classroom\b"),
              _rx(r"\b(?:classroom|in-company|on[- ]site|(?:factory|workplace|firm|company) visits?|visits? (?:to|by|from)|"
                  r"at the workplace|online|self-paced|in person|face[- ]to[- ]face|venue)\b")),
+    FactKind("content", _rx(r"\bwhat (?:do|does|will|did) (?:they|it|you|the (?:course|training|trainers?)|we|i) "
+                            r"(?:teach|cover|learn|study|include|contain)\b|\bwhat is (?:in|inside) (?:it|the course)\b|"
+                            r"\b(?:topics|syllabus|curriculum|contents?)\b"),
+             _rx(r"\b(?:covers?|teach(?:es)?|topics|modules?|learn(?:s)?|skills|sessions on|includes?)\b"),
+             _rx(r"what participants get|modules|content|topics")),
+    FactKind("next", _rx(r"\bwhat(?:'s| is)? next\b|\b(?:and )?after (?:that|this|it|the course|that one)\b|"
+                         r"\bnext step\b|\bwhat (?:comes|happens) (?:next|after)\b"),
+             _rx(r"\bnext step\b|\bafter (?:the|this|that) (?:course|training)\b|\b(?:usual|natural) next\b|"
+                 r"\bthen (?:move|go) on\b|\bfollow-?up\b|\bsupport continues\b")),
+    FactKind("module", _rx(r"\b(?:only|just) (?:one|a|the|this)?\s?(?:[\w-]+ ){0,2}(?:part|module|topic)\b|"
+                           r"\b(?:single|one|separate) module\b|\b(?:part|module) (?:alone|only|separately)\b"),
+             _rx(r"\bsingle module\b|\bonly the modules\b|\bone at a time\b|\bone by one\b|\bon its own\b|"
+                 r"\bas a single\b|\bseparately\b")),
+    FactKind("training", _rx(r"\b(?:is there|are there|any|do you have|you have|offer)\b.{0,15}\b(?:training|course|"
+                             r"class(?:es)?|workshop)s?\b"),
+             _rx(r"\b(?:training|course|workshop)s? (?:for|called|named|on)\b|\b(?:[A-Z][a-z]+ ){1,3}\([A-Z]{2,5}\) is "
+                 r"the ILO's (?:training|course)\b|\bis (?:an? |the )?(?:ILO )?(?:training|course)\b"),
+             _rx(r"\((?:FYB|GYB|SYB|IYB|EYB)\)|training|course")),
+    FactKind("place", _rx(r"\bwhere (?:did|was|were) (?:they|it|the \w+|this|that)\b|\bwhere\b.{0,30}\bfirst\b|"
+                          r"\bin which (?:city|town|place)\b"),
+             re.compile(r"\b(?:held|took place|started|began|piloted|launched|tested|introduced|developed|first used)"
+                        r"(?: \w+){0,2} in (?:(?:[A-Z][a-z]+ )?\d{4} in )?[A-Z][a-zà-ÿ]+")),
     FactKind("binding", _rx(r"\b(?:a law|the law|by law|legal(?:ly)?|binding|oblig\w*|compulsory|mandatory|must (?:i |we )?"
                             r"(?:follow|obey|do it)|is it (?:a )?must|required)\b"),
              _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"
                  r"does not (?:force|oblige|require)|guidance for)\b")),
     FactKind("steps", _rx(r"\b(?:what|which) (?:are )?(?:the )?(?:steps?|stages|process|procedure)\b|\bsteps?\b|"
+                          r"\bwhat (?:can|should|must|do) (?:i|we) do\b|\bwhat to do\b|\bwhat i (?:can|should|must) do\b|"
                           r"\bhow (?:do|can|should) (?:i|we) (?:do it|start|begin|go about it)\b|\bwhere (?:do|should) (?:i|we) start\b"),
              re.compile(r"(?m)^\s*\d+[.)]\s|\b[Ss]teps?\b[^.\n]{0,80}:(?:\s|$)"),
              _rx(r"\bsteps?\b|\bhow to\b|\bprocess\b")),
@@ -130,12 +158,21 @@ def expected(question: str) -> list[FactKind]:
     kinds = [k for k in FACT_KINDS if k.question.search(question)]
     if PRICING.search(question):
         kinds = [k for k in kinds if k.name != "cost"]  # "how to calculate price of one dress": pricing, not a fee
+    if (m := HOW_MANY.search(question)) and not kinds:  # "how many modules it have" -> "13 modules"
+        stem = re.escape(m.group(1).lower().rstrip("s")[:6])
+        kinds = [FactKind("count", HOW_MANY, re.compile(rf"\b(?:\d+|{NUMBER_WORDS}) (?:[\w-]+ )?{stem}\w*",
+                                                        re.IGNORECASE))]
+    if any(k.name not in GROUP_KINDS and k.name != "who" for k in kinds):
+        kinds = [k for k in kinds if k.name not in GROUP_KINDS]  # "which countries had the first WED assessment
+        # of women entrepreneurs": countries, not a sentence about women
     if any(k.name in GROUP_KINDS for k in kinds):
         kinds = [k for k in kinds if k.name != "who"]
     return kinds
 
 
 GROUP_KINDS = frozenset({"men", "women"})
+HOW_MANY = re.compile(r"\bhow many ([a-z]{3,})\b", re.IGNORECASE)
+NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen|twenty"
 # The price or cost of what the user makes or sells (answered by costing and pricing, not by a course's fee)
 PRICING = re.compile(r"\b(?:calculate|work out|set|put|fix|decide|find)\b.{0,20}\b(?:price|cost)|"
                      r"\b(?:price|cost) (?:of|for) (?:one|my|a|an|each|the|our) (?!course|training|programm?e|program|"
@@ -197,6 +234,15 @@ def _fit(result: SearchResult, kinds: Sequence[FactKind]) -> float:
     return best
 
 
+SUBJECT_BONUS = 0.1  # ... and one that names what the topic is ("GET Ahead" after "what is GET Ahead training?")
+SUBJECT_WORDS = 4  # a subject longer than this is a guide's title, not a name
+_TRAINING_WORDS = re.compile(r"\b(?:training|course|programm?e|program|package)\b", re.IGNORECASE)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", _TRAINING_WORDS.sub(" ", text.lower())).strip()
+
+
 # A guide for people who want to become trainers answers a participant's question only when nothing else does
 TRAINER_GUIDE = "-trainer"  # guides/becoming-a-get-ahead-trainer, guides/becoming-an-siyb-trainer
 TRAINER_GUIDE_PENALTY = 0.15
@@ -206,10 +252,11 @@ ABOUT_TRAINING_TRAINERS = re.compile(r"\b(?:trainers?|ToTs?|training of trainers
 
 
 def choose(question: str, results: Sequence[SearchResult], programme: str | None = None,
-           document: str | None = None) -> SearchResult:
+           document: str | None = None, subject: str | None = None) -> SearchResult:
     """The passage that answers the question best: among the results of one programme (the topic's, or the
     best result's), one that states the kind of fact asked for if any, by score plus that bonus (plus a
-    bonus for the passage or document the conversation is about, `document`: "doc_id#section")."""
+    bonus for the passage or document the conversation is about, `document`: "doc_id#section", and for one that
+    names the thing it is about, `subject`: "GET Ahead")."""
     if not results:
         raise ValueError("no passages to choose from")
     for_trainers = bool(ABOUT_TRAINING_TRAINERS.search(question)) and not NO_TRAINER.search(question)
@@ -218,6 +265,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         return TRAINER_GUIDE_PENALTY if TRAINER_GUIDE in r.doc_id and not for_trainers else 0.0
 
     programme = programme or max(results, key=lambda r: r.score - away(r)).programme
+    about = f" {_key(subject)} " if subject and len(subject.split()) <= SUBJECT_WORDS else None
     kinds = expected(question)
     pool = [r for r in results if r.programme == programme] or list(results)
 
@@ -227,7 +275,8 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         guide = not r.doc_id.startswith("programmes/")  # a guide is about one thing: stay in it
         shown = f"{r.doc_id}#{r.section}" == document  # the passage the last answer showed: again only for a fact it states
         near = PASSAGE_BONUS if shown and fit > 0 else (GUIDE_BONUS if guide else DOCUMENT_BONUS) if same_doc else 0.0
-        return fit > 0, r.score + fit + near - away(r)
+        named = SUBJECT_BONUS if about and about in f" {_key(r.section)} {_key(r.text[:400])} " else 0.0
+        return fit > 0, r.score + fit + near + named - away(r)
 
     return max(pool, key=value)
 

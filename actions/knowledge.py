@@ -52,15 +52,20 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     context). Returns the answer, the topic it leaves the conversation on, and the response it used (for
     the unanswered list).
     """
+    seen = topic.document  # the passage the user read last: shown again, it starts at the sentence that answers
     if turn_reader.changes_topic(question) and (rest := turn_reader.TOPIC_CHANGE.sub(" ", question).strip(" .,:;-")):
         question, topic = rest, Topic()  # "different question: social security for my workers?"
     sides = compared(question, pages)
     if sides:
         return compare(question, sides, pages, search)
-    if topic.subject and BOTH.search(question) and len(sides := turn_reader.named_all(topic.subject, pages)) >= 2:
-        return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"
     programme, package = turn_reader.named(question, pages)
-    follows = not programme and topic.programme in pages and turn_reader.is_follow_up(question)
+    if topic.subject and not programme and (BOTH.search(question) or focus.expected(question) and not ORDINAL.search(
+            question) and turn_reader.is_follow_up(question)) and len(sides := turn_reader.named_all(
+            topic.subject, pages)) >= 2:
+        return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"
+    follows = not programme and topic.programme in pages and (
+        turn_reader.is_follow_up(question) or bool(focus.expected(question)) and _short(question)
+        and not turn_reader.changes_topic(question))  # "my sister is 19, can she join?", "how long the mission takes"
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
     if follows and (made_for := _programme_for_group(question, topic.programme, pages)):
@@ -91,21 +96,23 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if follows:
         about = topic.document or _package_section(topic, pages)  # "who can join?" after EYB: EYB's section
         response = _without_other_packages(response, topic)
-        if topic.package and _stated_on_page(response, question, topic.programme) is None:
+        kinds = focus.expected(question)
+        if kinds and (topic.package or topic.subject) and not any(
+                r.programme == topic.programme and focus.fits(r, kinds) for r in response.results):
             wider = _without_other_packages(search(question, _search_topic(Topic(topic.programme), pages)), topic)
             if wider.answerable and _stated_on_page(wider, question, topic.programme) is not None:
                 response = wider  # "what does it cost?" after IYB: SIYB's fees (never GYB's days for EYB)
         reply = compose_answer(response, question, topic.programme, about, names=names,
-                               passage=_not_again(response, question, topic))
+                               passage=_not_again(response, question, topic), subject=topic.subject)
     elif programme and package and (own := _own_section(response, question, Topic(programme, package), pages)):
-        reply = compose_answer(response, question, programme, names=names, passage=own)  # "who can join EYB?"
+        reply = compose_answer(response, question, programme, names=names, passage=own, seen=seen)  # "who can join EYB?"
     elif fact is not None:
-        reply = compose_answer(response, question, programme, names=names, passage=fact)
+        reply = compose_answer(response, question, programme, names=names, passage=fact, seen=seen)
     elif programme and not package and _defines(question, pages):  # "what is SCORE?": its "What it is"
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
                                passage=_defining(response, question, programme, pages))
     else:
-        reply = compose_answer(response, question, names=names)
+        reply = compose_answer(response, question, names=names, seen=seen)
     if not reply.answered:
         return reply, topic, response
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
@@ -211,8 +218,11 @@ def _defines(question: str, pages: Pages) -> bool:
     about it ("what is the email for the greening team?", "what are the steps of value chain development")."""
     if not DEFINITION.match(question):
         return False
-    named = {w for _, key, _, _ in turn_reader.mentions(question, pages) for w in key.split()}
-    rest = [w for w in turn_reader.content_words(question) if w not in named and w not in _DEFINITION_WORDS]
+    found = turn_reader.mentions(question, pages)
+    named = {w for _, key, _, _ in found for w in key.split()}
+    named |= {w for _, _, pid, _ in found for w in programmes.name_key(programmes.name(pages[pid])).split()}
+    rest = [w for w in turn_reader.content_words(question)
+            if programmes.name_key(w) not in named and w not in _DEFINITION_WORDS]
     return not rest
 
 
@@ -271,7 +281,9 @@ def _short(question: str) -> bool:
 
 def subject_of(question: str, pages: Pages, limit: int = 8) -> str | None:
     """The words of a question that set a topic, for the follow-ups: "what is GET ahead training" -> "GET ahead training"."""
-    named = {w for _, key, _, _ in turn_reader.mentions(question, pages) for w in key.split()}
+    found = turn_reader.mentions(question, pages)
+    named = {w for _, key, _, _ in found for w in key.split()}
+    named |= {w for _, _, pid, _ in found for w in programmes.name_key(programmes.name(pages[pid])).split()}
     words = [w for w in re.findall(r"[\w'-]+", question)
              if w.lower() in named or w.lower() not in turn_reader.STOPWORDS and w.lower() not in turn_reader.GENERIC]
     return " ".join(words[:limit]) or None

@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
-from actions.turn_reader import IN_PLACE, OTHER_PLACE
-from index.places import Place, PlaceResult, country_code, country_name, nearest_place, resolve_place
+from actions.turn_reader import IN_PLACE, OTHER_PLACE, spoken_language
+from index.places import (Place, PlaceResult, country_code, country_like, country_name, nearest_place,
+                          resolve_place)
 from index.knowledge import PROGRAMME_IDS
 from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory, is_far, language_name
 
@@ -150,6 +151,11 @@ def resolve(query: str, resolver: Callable[[str], PlaceResult] = resolve_place) 
     if result.status == "ambiguous" and result.candidates and (code := country_code(query.strip(" ,.!?"))):
         p = result.candidates[0]  # a country alone ("in kenya"): around its biggest city; a town narrows it
         return PlaceStep(f"{country_name(code)} (around {p.name})", p.latitude, p.longitude)
+    if result.status != "resolved" and (code := country_like(query.strip(" ,.!?"))):  # "Indonesa", "Kenia"
+        again = resolver(country_name(code))
+        if again.status == "ambiguous" and again.candidates:
+            p = again.candidates[0]
+            return PlaceStep(f"{country_name(code)} (around {p.name})", p.latitude, p.longitude)
     if result.status == "ambiguous":
         return PlaceStep(say=[ambiguous_reply(query, result.candidates)])
     return PlaceStep(say=[unknown_reply(query, result.candidates)])
@@ -199,7 +205,8 @@ def place_step(turn: PlaceTurn, resolver: Callable[[str], PlaceResult] = resolve
     if unresolved and answering:
         if turn.intent == "find_trainer" and not turn.place_entity:  # "find a trainer" again: just ask again
             return PlaceStep()
-        if turn.intent in INTERRUPTING_INTENTS or turn.intent == "ask_question" and _QUESTION.search(text):
+        if turn.intent in INTERRUPTING_INTENTS or _QUESTION.search(text) and (
+                turn.intent == "ask_question" or spoken_language(text)):  # "speak somali?" is not a town
             return PlaceStep(interrupt=True)
         return unresolved
     if unresolved and (turn.place_entity or turn.opening and place_in_text(text)):
@@ -378,7 +385,8 @@ def _nearest(directory: TrainerDirectory, latitude: float, longitude: float, lab
     if not COUNTRY_LABEL.match(label):
         return directory.near(latitude, longitude, programme=programme, limit=limit)
     pool = directory.near(latitude, longitude, programme=programme, limit=max(COUNTRY_POOL, limit))
-    return [(t, km) for t, km in pool if t.country == country][:limit]
+    own = [(t, km) for t, km in pool if t.country == country][:limit]
+    return own or pool[:limit]  # nobody in that country: the nearest, with their distance
 
 
 def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], latitude: float, longitude: float,

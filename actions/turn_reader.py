@@ -113,8 +113,9 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     r"|how (?:are|do|does) (?:\w+ ){0,2}trainers?)\b",
     re.IGNORECASE)
 # "which course for him", "which training": with what the message says about the business, a finder request
-WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b",
-                             re.IGNORECASE)
+WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b|"
+                             r"\bwhich (?:one|is (?:better|best|right)) (?:for (?:me|us)|should (?:i|we))\b|"
+                             r"\bwhich one (?:should|do|can) (?:i|we)\b", re.IGNORECASE)
 FINDER_REQUEST = re.compile(
     r"\b(?:(?:which|what|wich|wat) (?:\w+ ){0,2}(?:programm?e?s?|programs?|trainings?|courses?|package|support)"
     r" (?:\w+ ){0,3}(?:for me|for us|right for|fits?|suits?|should (?:i|we)|best for|good for|can help (?:me|us|my|our)"
@@ -133,8 +134,9 @@ WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do
 OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?)"
                          r"(?: (?:in|near|around|at))?\s+", re.IGNORECASE)
 # "in X", "near X", "from X": the words that may name a place (never "near me", "near us", "here")
-IN_PLACE = re.compile(r"\b(?:in|near|around|at|from|close to)\s+(?!me\b|my\b|here\b|you\b|us\b|our\b|there\b)([^?!.;]+)",
-                      re.IGNORECASE)
+IN_PLACE = re.compile(r"\b(?:in|near|around|at|(?<!refugees )(?<!refugee )(?<!migrants )(?<!people )(?<!come )from|"
+                      r"close to)\s+(?!me\b|my\b|here\b|you\b|us\b|our\b|there\b)([^?!.;]+)",
+                      re.IGNORECASE)  # "refugees from Venezuela" says where they come from, not where to look
 _WORD = re.compile(r"[a-zà-ÿ']+", re.IGNORECASE)
 _VOWELS = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 
@@ -211,7 +213,8 @@ def names_spelled_out(text: str, pages: Pages) -> str:
     spans = [m.span() for m in re.finditer(r"[a-z0-9]+", text.lower())]
     words = [text[a:b].lower() for a, b in spans]
     fixes: dict[int, tuple[int, str]] = {}  # first word -> (words covered, the name)
-    for key in {name_key(alias) for alias in aliases(pages)}:
+    keys = {name_key(alias) for alias in aliases(pages)}
+    for key in keys:
         names = key.split()
         if len(names) < 2 or f" {key} " in f" {' '.join(words)} ":
             continue
@@ -220,7 +223,7 @@ def names_spelled_out(text: str, pages: Pages) -> str:
             for word, name in zip(words[i:i + len(names)], names):
                 if word != name:
                     edits += edit_distance(word, name, 1) if len(name) >= 4 and word[:1] == name[:1] else 2
-            if edits == 1 and not any(j <= i < j + n or i <= j < i + len(names) for j, (n, _) in fixes.items()):
+            if edits == 1 and " ".join(words[i:i + len(names)]) not in keys and not any(j <= i < j + n or i <= j < i + len(names) for j, (n, _) in fixes.items()):
                 fixes[i] = (len(names), key)
     for i in sorted(fixes, reverse=True):
         n, key = fixes[i]
@@ -322,6 +325,11 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainer_details", values={"first": "yes"} if FIRST_ONE.search(text) else {})
     if trainers_context and programme and ONLY.search(text):
         return reading("trainers")  # "only GET Ahead pls": the same search, for that programme
+    if trainers_context and not programme and (ONLY.search(text) or len(text.split()) <= 6 and not is_question(text)) and (
+            made_for := _programme_for(text, pages)):
+        return Reading("trainers", made_for)  # "only for women business training": the programme made for women
+    if trainers_context and ANY_PROGRAMME.search(text):
+        return Reading("trainers", "any")  # "too far. any trainer in lahore, any program ok"
     if TELL_MORE.match(text):
         return reading("more")
     if PARDON.match(text):  # "what?", "huh?": in a form, why it asks; after an answer, the topic in short
@@ -355,6 +363,19 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if looks_like_gibberish(text):
         return reading("unclear")
     return reading("question", values=values)  # the values start the finder if nothing answers it
+
+
+ANY_PROGRAMME = re.compile(r"\bany (?:programm?e|program|kind|type)s?(?: is)? (?:ok|okay|fine|good)\b|\b(?:all|any) "
+                           r"programm?es\b|\bdoesn'?t matter which\b|\bno matter which\b", re.IGNORECASE)
+
+
+def _programme_for(text: str, pages: Pages) -> str | None:
+    """The programme made for the group a message names ("for women" -> wed, "for refugees" -> aims)."""
+    for group in finder.read_groups(text):
+        for pid, doc in sorted(pages.items()):
+            if group != "none" and group in (doc.meta.get("groups") or []) and group in ("women", "refugees"):
+                return pid
+    return None
 
 
 _SPEAKS = re.compile(r"\b(?:speaks?|speaking|language|in) (\w+)|\b(\w+)[ -]speaking\b", re.IGNORECASE)
@@ -437,7 +458,7 @@ def content_words(text: str) -> list[str]:
 # "different question: ...", "another thing.", "ok forget it. ...": what follows is about something new
 TOPIC_CHANGE = re.compile(r"\b(?:(?:a |one )?(?:different|other|another|new|next|separate) (?:question|thing|topic|matter|issue|"
                           r"subject)|(?:ok |okay )?forget (?:it|that|this)|change (?:of )?(?:the )?(?:topic|subject)|"
-                          r"something else|by the way|btw|(?:going |coming )?back to(?= (?:the |my )?\w+(?: \w+)?\W*[.:;,!-]))\b\W*",
+                          r"something else|by the way|btw|no,? not that|that'?s not what i (?:asked|meant|want(?:ed)?)|not what i asked|(?:going |coming )?back to(?= (?:the |my )?\w+(?: \w+)?\W*[.:;,!-]))\b\W*",
                           re.IGNORECASE)  # "back to my wood." keeps "my wood": it names the topic
 
 

@@ -452,6 +452,18 @@ def country_code(text: str) -> str | None:
     return country_table()[0].get(fold(text))
 
 
+def country_like(text: str) -> str | None:
+    """Alpha-2 code of a country name typed with a slip ("Indonesa", "Kenia", "Pakstan"): one edit for names of
+    5+ letters, two for 9+, same first letter; None when no name or several are that close."""
+    query = fold(text)
+    if len(query) < 5 or country_code(query):
+        return country_code(query) if len(query) >= 5 else None
+    limit = 2 if len(query) >= 9 else 1
+    near = {code for name, code in country_table()[0].items()
+            if len(name) >= 5 and name[0] == query[0] and edit_distance(query, name, limit) <= limit}
+    return near.pop() if len(near) == 1 else None
+
+
 def gazetteer(min_population: int = MIN_POPULATION) -> _Gazetteer:
     """The lookup tables (once per process), from the disk cache when it is there and current."""
     return _load(min_population)  # one cache entry whether or not the default is spelt out

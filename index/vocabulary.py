@@ -50,7 +50,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
     "running": (
         r"(?:i|we) (?:run|own|have|manage|operate) (?:a |an |my |our |his |her |the |small |little |family )+\w+",
         r"running", r"already (?:have|run|own|open|started)", r"existing", r"established",
-        r"(?:i|we) (?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep)\w* (?!a business)",
+        r"(?:i|we) (?:already |still |now )?(?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep)"
+        r"\w* (?!a business)",
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|seller|"
         r"shop ?keeper|carpenter)s?",
         r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)",

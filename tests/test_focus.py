@@ -136,3 +136,15 @@ def test_pricing_ones_own_product_is_not_a_question_about_fees_and_where_it_is_d
     assert kinds("how much should i charge for my bread") == []
     assert kinds("what is the price of the training") == ["cost"]
     assert kinds("where is it done") == ["format"]
+
+
+def test_how_many_of_a_thing_and_where_the_first_one_was_held() -> None:
+    count = focus.expected("how many modules it have")
+    assert [k.name for k in count] == ["count"]
+    assert focus.fits(result("Green versions", "SIYGCB: 13 modules for building contractors.", 0.5), count)
+    assert not focus.fits(result("What it is", "Greening SMEs helps firms use less energy.", 0.5), count)
+    place = focus.expected("where they did the first one")
+    assert [k.name for k in place] == ["place"]
+    assert focus.fits(result("Green versions", "The first training was held in Johannesburg in 2014.", 0.5), place)
+    countries = next(k for k in focus.FACT_KINDS if k.name == "countries")
+    assert not countries.section.search("Where the ILO can help with waste"), "not a section of countries"

@@ -422,3 +422,10 @@ def test_contacts_of_the_trainers_shown(directory, pages):
     details = tr.details_reply(directory, pages, *KAMPALA, "Kampala, Uganda", None, 2, False)
     assert "Sample Trainer 1" in details.text and "Speaks English, Luganda" in details.text
     assert details.text.count("**") == 4, "the two trainers shown, no more"
+
+
+def test_a_country_typed_with_a_slip_is_that_country_and_a_language_question_is_not_a_town():
+    assert tr.resolve("Indonesa").label == "Indonesia (around Jakarta)"
+    assert tr.resolve("Kenia").label.startswith("Kenya (around")
+    step = place_step(PlaceTurn(text="speak somali?", requested="place", fresh=True, opening=False))
+    assert step.interrupt

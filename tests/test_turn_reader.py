@@ -260,3 +260,16 @@ def test_the_second_one_after_a_comparison_is_that_side(pages) -> None:
     assert _side_meant("ok the second one, in which countries", subject, pages)[0] == "productivity-ecosystems"
     assert _side_meant("and the first one?", subject, pages)[0] == "score"
     assert _side_meant("which countries", subject, pages) is None
+
+
+def test_after_a_list_a_group_a_wider_search_and_refugees_from_a_country(pages) -> None:
+    after_list = dict(last_bot="action_find_trainers", trainers_shown=2)
+    assert read("only for women business training", pages, **after_list).programme == "wed"
+    assert read("for refugees from venezuela", pages, **after_list).programme == "aims"
+    assert read("too far. any trainer in lahore, any program ok", pages, **after_list).programme == "any"
+    assert tr.IN_PLACE.search("for refugees from venezuela") is None
+
+
+def test_a_name_written_another_right_way_is_left_as_it_is(pages) -> None:
+    assert tr.spelled_out("what is Enterprise Formalization", pages) == "what is Enterprise Formalization"
+    assert tr.spelled_out("wat is get ahed", pages) == "what is get ahead"
