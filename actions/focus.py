@@ -120,6 +120,10 @@ FACT_KINDS = (
              _rx(r"\b(?:training|course|workshop)s? (?:for|called|named|on)\b|\b(?:[A-Z][a-z]+ ){1,3}\([A-Z]{2,5}\) is "
                  r"the ILO's (?:training|course)\b|\bis (?:an? |the )?(?:ILO )?(?:training|course)\b"),
              _rx(r"\((?:FYB|GYB|SYB|IYB|EYB)\)|training|course")),
+    FactKind("literacy", _rx(r"\b(?:can'?t|cannot|cant|don'?t|dont|do not|not|never) (?:\w+ )?(?:read|write)\b|"
+                             r"\billiterate\b|\bliteracy\b|\b(?:no|little|low) (?:school|schooling|education)\b"),
+             _rx(r"\b(?:pictures?|diagrams?|drawings?|illiterate|literacy|basic reading|reading and (?:writing|counting)|"
+                 r"cannot read|can'?t read|do not read|low education)\b")),
     FactKind("place", _rx(r"\bwhere (?:did|was|were) (?:they|it|the \w+|this|that)\b|\bwhere\b.{0,30}\bfirst\b|"
                           r"\bin which (?:city|town|place)\b"),
              re.compile(r"\b(?:held|took place|started|began|piloted|launched|tested|introduced|developed|first used)"
@@ -129,7 +133,7 @@ FACT_KINDS = (
              _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"
                  r"does not (?:force|oblige|require)|guidance for)\b")),
     FactKind("steps", _rx(r"\b(?:what|which) (?:are )?(?:the )?(?:steps?|stages|process|procedure)\b|\bsteps?\b|"
-                          r"\bwhat (?:can|should|must|do) (?:i|we) do\b|\bwhat to do\b|\bwhat i (?:can|should|must) do\b|"
+
                           r"\bhow (?:do|can|should) (?:i|we) (?:do it|start|begin|go about it)\b|\bwhere (?:do|should) (?:i|we) start\b"),
              re.compile(r"(?m)^\s*\d+[.)]\s|\b[Ss]teps?\b[^.\n]{0,80}:(?:\s|$)"),
              _rx(r"\bsteps?\b|\bhow to\b|\bprocess\b")),

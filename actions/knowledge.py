@@ -59,12 +59,12 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if sides:
         return compare(question, sides, pages, search)
     programme, package = turn_reader.named(question, pages)
-    if topic.subject and not programme and (BOTH.search(question) or focus.expected(question) and not ORDINAL.search(
-            question) and turn_reader.is_follow_up(question)) and len(sides := turn_reader.named_all(
-            topic.subject, pages)) >= 2:
+    sides = turn_reader.named_all(topic.subject, pages) if topic.subject and not programme else []
+    if len(sides) >= 2 and (BOTH.search(question) or focus.expected(question) and not ORDINAL.search(question)
+                            and sides[0][0] != sides[1][0] and turn_reader.is_follow_up(question)):
         return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"
     follows = not programme and topic.programme in pages and (
-        turn_reader.is_follow_up(question) or bool(focus.expected(question)) and _short(question)
+        turn_reader.is_follow_up(question) or bool(focus.expected(question)) and _few_own_words(question)
         and not turn_reader.changes_topic(question))  # "my sister is 19, can she join?", "how long the mission takes"
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
@@ -73,6 +73,9 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     response = None
     if follows:
         response = search(question, _search_topic(topic, pages))
+        if not _few_own_words(question) and (own := search(question, None)).answerable and own.results and (
+                own.results[0].programme != topic.programme and own.results[0].score > _best(response, topic)):
+            response = None  # "what is that continuity plan tool of ILO" after SIYB: its words name another topic
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
@@ -97,13 +100,18 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         about = topic.document or _package_section(topic, pages)  # "who can join?" after EYB: EYB's section
         response = _without_other_packages(response, topic)
         kinds = focus.expected(question)
-        if kinds and (topic.package or topic.subject) and not any(
-                r.programme == topic.programme and focus.fits(r, kinds) for r in response.results):
+        guide = (topic.document or "").partition("#")[0] if (topic.document or "").startswith("guides/") else None
+        if kinds and guide:
+            response = _within_guide(response, question, guide, topic.subject or "")
+        elif kinds and _stated_on_page(response, question, topic.programme) is None:
             wider = _without_other_packages(search(question, _search_topic(Topic(topic.programme), pages)), topic)
             if wider.answerable and _stated_on_page(wider, question, topic.programme) is not None:
                 response = wider  # "what does it cost?" after IYB: SIYB's fees (never GYB's days for EYB)
-        reply = compose_answer(response, question, topic.programme, about, names=names,
-                               passage=_not_again(response, question, topic), subject=topic.subject)
+        passage = _not_again(response, question, topic)
+        if passage is None and not (topic.document or "programmes/").startswith("guides/"):
+            passage = _stated_on_page(response, question, topic.programme, about, topic.subject)  # "is it free?"
+        reply = compose_answer(response, question, topic.programme, about, names=names, passage=passage,
+                               subject=topic.subject, seen=seen)
     elif programme and package and (own := _own_section(response, question, Topic(programme, package), pages)):
         reply = compose_answer(response, question, programme, names=names, passage=own, seen=seen)  # "who can join EYB?"
     elif fact is not None:
@@ -147,11 +155,19 @@ ORDINAL = re.compile(r"\b(?:the )?(first|second|former|latter|last|other) (?:one
 
 def _side_meant(question: str, subject: str, pages: Pages) -> tuple[str, str | None, str] | None:
     """After a comparison, the side "the second one" / "the first one" / "the latter" means."""
-    m = ORDINAL.search(question)
-    sides = turn_reader.named_all(subject, pages) if m else []
+    sides = turn_reader.named_all(subject, pages)
     if len(sides) < 2:
         return None
-    return sides[0] if (m.group(1) or m.group(2)).lower() in ("first", "former") else sides[1]
+    if m := ORDINAL.search(question):
+        return sides[0] if (m.group(1) or m.group(2)).lower() in ("first", "former") else sides[1]
+    words = set(turn_reader.content_words(question))  # "the ecosystems one": a word of one side's name only
+    own = [[w for w in turn_reader.content_words(name) if w not in _COMMON_NAME_WORDS] for _, _, name in sides[:2]]
+    hits = [i for i, names in enumerate(own) if words & set(names) and not words & set(own[1 - i])]
+    return sides[hits[0]] if len(hits) == 1 and re.search(r"\bone\b", question) else None
+
+
+_COMMON_NAME_WORDS = frozenset("business enterprises enterprise small development ilo programme training decent work "
+                               "your start improve".split())
 
 
 def in_short(topic: Topic, pages: Pages) -> Answer | None:
@@ -187,11 +203,13 @@ def _without_other_packages(response: SearchResponse, topic: Topic) -> SearchRes
     return SearchResponse(response.question, kept, response.answerable) if kept else response
 
 
-def _stated_on_page(response: SearchResponse, question: str, programme: str):
-    """The passage of the programme's own page that states the kind of fact the question asks for, if any."""
+def _stated_on_page(response: SearchResponse, question: str, programme: str, document: str | None = None,
+                    subject: str | None = None):
+    """The passage of the programme's own page that states the kind of fact the question asks for, if any
+    (preferring the passage `document` the conversation is about, and one naming its `subject`)."""
     kinds = focus.expected(question)
     on_page = [r for r in response.results if r.doc_id == f"programmes/{programme}" and focus.fits(r, kinds)]
-    return focus.choose(question, on_page, programme) if on_page else None
+    return focus.choose(question, on_page, programme, document, subject) if on_page else None
 
 
 def _own_section(response: SearchResponse, question: str, topic: Topic, pages: Pages):
@@ -273,6 +291,26 @@ def _search_topic(topic: Topic, pages: Pages) -> SearchTopic:
     """The topic as the search reads it: its programme, and its name led by the words that set it."""
     name = turn_reader.topic_name(pages, topic.programme, topic.package) or str(topic.programme)
     return SearchTopic(str(topic.programme), f"{topic.subject}, {name}" if topic.subject else name)
+
+
+def _within_guide(response: SearchResponse, question: str, guide: str, subject: str) -> SearchResponse:
+    """A follow-up about a guide ("how long is it?" after C-BED) is answered from the guide, or from a passage that
+    names the guide's subject and states the fact; never from another course of the same programme ("SYB: 5 days")."""
+    kinds = focus.expected(question)
+    names = [n.lower() for n in re.findall(r"\(([A-Za-z][\w.-]+)\)", subject)] or [subject.lower()]
+    kept = [r for r in response.results if r.doc_id == guide
+            or focus.fits(r, kinds) and any(n in f"{r.section} {r.text}".lower() for n in names)]
+    return SearchResponse(response.question, kept, response.answerable) if kept else response
+
+
+def _few_own_words(question: str) -> bool:
+    """At most one word of its own beyond the words any question about a programme uses ("how long the mission
+    takes", "can my sister join?"): a question that needs its topic."""
+    return len([w for w in turn_reader.content_words(question) if w not in turn_reader.GENERIC]) <= 1
+
+
+def _best(response: SearchResponse, topic: Topic) -> float:
+    return max((r.score for r in response.results if r.programme == topic.programme), default=0.0)
 
 
 def _short(question: str) -> bool:

@@ -142,9 +142,23 @@ def place_in_text(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def resolve(query: str, resolver: Callable[[str], PlaceResult] = resolve_place) -> PlaceStep:
-    """A place for the text, or the reply that asks which one (ambiguous) or says it is unknown."""
+def country_named(text: str) -> str | None:
+    """The country a message names among its words ("Kenia, trainers for refugees in Lodwa" -> KE), if one."""
+    words = re.findall(r"[a-zà-ÿ']+", text.lower())
+    found = {code for n in (2, 1) for i in range(len(words) - n + 1)
+             if len(phrase := " ".join(words[i:i + n])) >= 4 and (code := country_code(phrase) or country_like(phrase))}
+    return found.pop() if len(found) == 1 else None
+
+
+def resolve(query: str, resolver: Callable[[str], PlaceResult] = resolve_place,
+            country: str | None = None) -> PlaceStep:
+    """A place for the text, or the reply that asks which one (ambiguous) or says it is unknown. `country`:
+    the country the message names, which settles a town typed with a slip ("Lodwa" in Kenya: Lodwar)."""
     result = resolver(query)
+    if result.status != "resolved" and country and result.candidates:
+        inside = [c for c in result.candidates if c.country == country]
+        if len(inside) == 1:
+            return PlaceStep(inside[0].label(), inside[0].latitude, inside[0].longitude)
     if result.status == "resolved" and result.place:
         p = result.place
         return PlaceStep(p.label(), p.latitude, p.longitude)
@@ -197,8 +211,9 @@ def place_step(turn: PlaceTurn, resolver: Callable[[str], PlaceResult] = resolve
         return PlaceStep(say=[Reply(NEED_A_PLACE)])
     candidates = _candidates(turn, text) if turn.fresh else []
     unresolved: PlaceStep | None = None
+    country = country_named(text) if text else None
     for candidate in candidates:
-        step = resolve(candidate, resolver)
+        step = resolve(candidate, resolver, country)
         if step.label:
             return step
         unresolved = unresolved or step
@@ -399,12 +414,12 @@ def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], lati
         return no_place_reply()
     found = found[:1] if first_only else found[:shown or PAGE_SIZE]
     lines = []
-    for i, (t, _km) in enumerate(found, 1):
+    for i, (t, km) in enumerate(found, 1):
         contact = [f"phone {t.phone}" if t.phone else "", f"email {t.email}" if t.email else "",
                    f"Telegram {t.telegram}" if t.telegram else ""]
         reach = " · ".join(c for c in contact if c) or "through the ILO country office"
         spoken = ", ".join(language_name(code) for code in t.languages) or "not listed"
-        lines.append(f"**{i}. {t.name}** ({t.city}): {reach}\nSpeaks {spoken}")
+        lines.append(f"**{i}. {t.name}** ({t.city}, {distance_text(km)}): {reach}\nSpeaks {spoken}")
     head = "You can contact this trainer directly:" if len(found) == 1 else "You can contact these trainers directly:"
     return Reply(head + "\n\n" + "\n\n".join(lines) + "\n\nSay which language you need (“any who speak French?”) "
                  "and I'll look for trainers who speak it.", [MORE_BUTTON])

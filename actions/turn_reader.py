@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
-from actions import finder
+from actions import finder, focus
 from actions.programmes import TOOL_NAMES, Pages, aliases, name_key
 from index.places import edit_distance
 from index.trainers import language_code
@@ -60,7 +60,7 @@ MORE_TRAINERS = re.compile(r"^\W*(?:ok\W+|and\W+)?(?:show |any |see |give me |ar
                            r"|^\W*(?:any(?:one)? |someone )?(?:elsewhere|further away|farther away)\W*$", re.IGNORECASE)
 # After a trainer list: how to reach them or what they speak ("ok give me his number", "what language the trainer speak")
 TRAINER_DETAILS = re.compile(r"\b(?:numbers?|phone|call|contacts?|e-?mail|whatsapp|reach|telegram|address|"
-                             r"languages?|speak)\b", re.IGNORECASE)
+                             r"languages?|speak|how far|distance|km)\b", re.IGNORECASE)
 FIRST_ONE = re.compile(r"\b(?:his|her|him|the first(?: one)?|first one|number (?:one|1)|no\.? ?1|that one)\b", re.IGNORECASE)
 
 # After a trainer list: the user narrows it to one programme ("only GET Ahead pls", "just SIYB ones", "SCORE only")
@@ -318,10 +318,12 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if MORE_TRAINERS.match(text) and (context.trainers_shown or trainers_context):
         if trainers_context or not TELL_MORE.match(text) or context.last_bot != "action_read_turn":
             return reading("more_trainers")
-    if (trainers_context or context.trainers_shown and re.search(_TRAINER_WORDS, text, re.IGNORECASE)) and (
+    if (trainers_context or context.trainers_shown and re.search(_TRAINER_WORDS + r"|\b(?:he|she|they|him|her|them)\b",
+                                                               text, re.IGNORECASE)) and (
             language := spoken_language(text)):
         return reading("trainer_language", values={"language": language})  # "they speak somali?"
-    if trainers_context and context.trainers_shown and TRAINER_DETAILS.search(text) and not wants_trainer(text):
+    if (trainers_context or context.last_bot == "action_read_turn" and context.trainers_shown and FIRST_ONE.search(text)
+            ) and context.trainers_shown and TRAINER_DETAILS.search(text) and not wants_trainer(text):
         return reading("trainer_details", values={"first": "yes"} if FIRST_ONE.search(text) else {})
     if trainers_context and programme and ONLY.search(text):
         return reading("trainers")  # "only GET Ahead pls": the same search, for that programme
@@ -336,7 +338,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("simpler" if context.topic and not context.in_form else "unclear")
     if SIMPLER.search(text) and context.topic and len(text.split()) <= 10:
         return reading("simpler")  # "i dont understand, explain more simple pls": what the topic is, in short
-    if COMPLAINT.match(text) or intent == "no_answer" and confidence >= 0.8 and len(text.split()) <= 6:
+    if COMPLAINT.match(text) or intent == "no_answer" and confidence >= 0.8 and len(text.split()) <= 6 and not (
+            is_question(text) and focus.expected(text)):  # "did it work anywhere?" asks for results
         return reading("complaint")
     if wants_trainer(text):
         return reading("trainers")
@@ -440,7 +443,8 @@ _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\
 # Words that ask about "the programme" in general: a question made only of these needs the topic.
 GENERIC = frozenset(
     "cost costs price pricing fee fees pay paid free charge money expensive cheap long last lasts take takes duration "
-    "days weeks hours months day week hour month time only one single separately alone part parts come coming bring join joining attend enrol enroll register apply application eligible eligibility "
+    "days weeks hours months day week hour month time only one single separately alone part parts come coming bring "
+    "cant dont read write reading writing illiterate sister brother son daughter neighbour neighbor friend join joining attend enrol enroll register apply application eligible eligibility "
     "who whom funds fund funded funding finances pays sponsor donor donors countries country where available "
     "offered run runs since started start began begin year years old history women men woman man husband wife "
     "youth young girls people refugees online internet virtual phone language languages french spanish "

@@ -273,3 +273,11 @@ def test_after_a_list_a_group_a_wider_search_and_refugees_from_a_country(pages) 
 def test_a_name_written_another_right_way_is_left_as_it_is(pages) -> None:
     assert tr.spelled_out("what is Enterprise Formalization", pages) == "what is Enterprise Formalization"
     assert tr.spelled_out("wat is get ahed", pages) == "what is get ahead"
+
+
+def test_a_question_of_fact_is_not_a_complaint_and_a_country_named_settles_a_town(pages) -> None:
+    assert read("did it work anywhere?", pages, intent="no_answer", confidence=0.95).kind == "question"
+    from actions import trainer_replies
+
+    assert trainer_replies.country_named("Kenia, trainers for refugees in Lodwa") == "KE"
+    assert trainer_replies.resolve("Lodwa", country="KE").label == "Lodwar, Kenya"
