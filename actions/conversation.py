@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import answering, focus, knowledge, programmes, runtime, turn_reader
 from actions.answering import FOLLOW_UPS
+from actions.finder_questions import WHY_ASKING
 from actions import trainer_replies
 from actions.trainer_search import OFFICE_GUIDE, as_float
 from actions.turn_reader import Context, Reading
@@ -33,9 +34,7 @@ PRONOUN = re.compile(r"\b(?:it|this|that|the (?:course|training|programm?e|progr
                                  re.IGNORECASE)
 
 REPLIES = {
-    "why_asking": ("Sorry, let me put it another way: I ask a few short questions so that I can point you to the "
-                   "programme or the trainers that fit you. Tap the answer that fits best, type it in your own words, "
-                   "or type “stop” to ask me something else."),
+    "why_asking": WHY_ASKING,
     "which_programme": ("Which programme or course do you mean? Ask me with its name, for example “how much does "
                         "Start Your Business cost?”, or tell me about your business and I'll suggest one."),
     "restart": "OK, a fresh start: I have put aside what we said. What would you like to do? Ask me anything about your business, or pick one:",

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from actions.programmes import name_key
 
+from actions.answering import off_topic
 from actions.finder_questions import (  # noqa: F401  (re-exported)
     GROUP_LABELS, INTRO, NEED_LABELS, NEEDS_BY_STAGE, ORG_GROUP_LABELS, RESTART_HINT, SECTOR_LABELS, SKIP_BUTTON,
-    STAGE_LABELS, Reply, _button, question,
+    STAGE_LABELS, WHY_ASKING, Reply, _button, question,
 )
 from actions.finder_summary import describe, groups_of, summary  # noqa: F401  (re-exported)
 from index.vocabulary import (  # noqa: F401  (re-exported: the finder's vocabulary, defined in index/)
@@ -98,6 +99,10 @@ class Step:
     say: list[Reply] = field(default_factory=list)
     next_slot: str | None = None
     interrupt: bool = False  # not an answer: let the dialogue policies handle the message
+
+
+PARDON = re.compile(r"^\W*(?:what|wat|huh|eh|sorry|pardon|come again|what do you mean|i (?:do ?n'?t|do not) "
+                    r"understand(?: the question)?)\W*$", re.IGNORECASE)
 
 
 def known(value: str | None) -> bool:
@@ -240,7 +245,7 @@ def _answer(turn: Turn, text: str, values: dict[str, str | None]) -> Step | None
         values[slot] = SKIPPED
         return None
     if (turn.intent in INTERRUPTING_INTENTS and turn.confidence >= INTERRUPT_CONFIDENCE
-            or looks_like_question(text)):  # no answer in it, and it asks something: "who can join?"
+            or looks_like_question(text) or off_topic(text)):  # no answer in it, and it asks something: "who can join?"
         return Step(values, interrupt=True)
     values[slot] = None
     if turn.intent == "find_programme":  # asked for the finder again: just ask the question again
@@ -250,6 +255,8 @@ def _answer(turn: Turn, text: str, values: dict[str, str | None]) -> Step | None
         named = " and ".join(f"“{labels[c].lower()}”" for c in several[:2])
         return Step(values, [Reply(f"You mentioned {named}. Which one fits best? Please pick one below.",
                                    [_button(slot, c, labels[c]) for c in several[:3]])])
+    if PARDON.match(text):  # "what?", "I don't understand": why it asks, then the question again
+        return Step(values, [Reply(WHY_ASKING)])
     return Step(values, [Reply("Sorry, I didn't catch that. Please tap one of the options, type your answer in a "
                                "few words, or type “skip”.")])
 

@@ -43,6 +43,9 @@ ORG_GROUP_LABELS = {"women": "Women entrepreneurs", "refugees": "Refugees and ho
 SECTOR_LABELS = {"agriculture": "Farming & food", "manufacturing": "Manufacturing", "trade": "Trade & retail",
                  "services": "Services & tourism", "construction": "Construction", "other": "Other"}
 SKIP_BUTTON = {"title": "Skip", "payload": "/skip"}
+WHY_ASKING = ("Sorry, let me put it another way: I ask a few short questions so that I can point you to the programme "
+              "or the trainers that fit you. Tap the answer that fits best, type it in your own words, or type “stop” "
+              "to ask me something else.")
 RESTART_HINT = ("Not quite right? Tell me in your own words (“I already run a shop”), or type “find a programme” "
                 "to answer the questions once more.")
 

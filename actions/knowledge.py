@@ -24,6 +24,7 @@ _PACKAGE_ANYWHERE = re.compile(r"\((GYB|SYB|IYB|EYB)\)")
 COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif+e?re?n[cs]e|differ|or|better)\b",
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
+OTHER_TOPIC_MARGIN = 0.05  # a follow-up's words alone find another programme this much better: the topic changed
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
 CAN_JOIN = re.compile(r"\b(?:can|could|may|is it ok (?:if|for))\b.{0,30}\b(?:join|attend|come|take part|participate|"
@@ -74,7 +75,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if follows:
         response = search(question, _search_topic(topic, pages))
         if not _few_own_words(question) and (own := search(question, None)).answerable and own.results and (
-                own.results[0].programme != topic.programme and own.results[0].score > _best(response, topic)):
+                own.results[0].programme != topic.programme
+                and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN):
             response = None  # "what is that continuity plan tool of ILO" after SIYB: its words name another topic
     if response is None or not response.answerable:
         follows = False
@@ -306,7 +308,8 @@ def _within_guide(response: SearchResponse, question: str, guide: str, subject: 
 def _few_own_words(question: str) -> bool:
     """At most one word of its own beyond the words any question about a programme uses ("how long the mission
     takes", "can my sister join?"): a question that needs its topic."""
-    return len([w for w in turn_reader.content_words(question) if w not in turn_reader.GENERIC]) <= 1
+    without_places = turn_reader.IN_PLACE.sub(" ", question)  # "is it in kenya? i am in lodwar": places are not topics
+    return len([w for w in turn_reader.content_words(without_places) if w not in turn_reader.GENERIC]) <= 1
 
 
 def _best(response: SearchResponse, topic: Topic) -> float:

@@ -52,8 +52,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"running", r"already (?:have|run|own|open|started)", r"existing", r"established",
         r"(?:i|we) (?:already |still |now )?(?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep)"
         r"\w* (?!a business)",
-        r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|seller|"
-        r"shop ?keeper|carpenter)s?",
+        r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:\d+ )?(?:[a-z]+ )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|"
+        r"seller|shop ?keeper|carpenter|grower|producer|fisher(?:man|men)?|weaver|potter)s?\b",
         r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)",
         r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm|"
         r"factory|hotel|guest ?house|garage|pharmacy|mill|plant|clinic|firm|cooperative)"

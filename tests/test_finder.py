@@ -245,3 +245,13 @@ def test_a_running_business_and_its_owners_group_recommend_straight_away():
     s = step(EMPTY, Turn(text="my husband died last year, now i run his grain shop alone. which training for me?",
                          intent="find_programme", opening=True))
     assert s.values["stage"] == "running" and s.values["group"] == "women" and s.next_slot is None
+
+
+def test_off_topic_and_what_inside_the_finder():
+    from actions import finder
+
+    empty = {"stage": None, "need": None, "group": None, "sector": None}
+    off = finder.step(empty, finder.Turn(text="btw should i buy bitcoin now", requested="stage", fresh=True))
+    assert off.interrupt, "an off-topic message is handed over, not 'didn't catch'"
+    assert finder.PARDON.match("what?") and finder.PARDON.match("i dont understand")
+    assert finder.read_stage("we are 30 coffee farmers in Peru") == ["running"]

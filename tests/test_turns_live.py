@@ -295,3 +295,26 @@ def test_a_recommendation_ends_with_how_to_correct_it_never_start_again(stack) -
     reply = say(stack, fresh(), "i want be my own boss but i dont know what business to do")
     assert "Generate Your Business Idea" in text(reply) and "start again" not in text(reply)
     assert reply[-1]["text"].rstrip().endswith("to answer the questions once more.")
+
+
+def test_off_topic_inside_a_conversation_then_back_and_a_country_with_a_slip(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "we are coffee farmers, the middleman pay us very little")
+    bitcoin = say(stack, sender, "btw should i buy bitcoin now")
+    assert first_source(bitcoin) is None and "outside what I can help with" in text(bitcoin), text(bitcoin)
+    pakistan = text(say(stack, fresh(), "SCORE trainer in Pakstan"))
+    assert "Pakistan" in pakistan and "Karachi" in pakistan, pakistan
+    sender = fresh()
+    say(stack, sender, "which programme is right for me?")
+    why = text(say(stack, sender, "what?"))
+    assert "put it another way" in why and "Where are you with your business" in why, why
+
+
+def test_a_follow_up_about_a_guide_stays_in_it_and_a_new_subject_leaves_the_topic(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "what is C-BED")
+    assert "5 days" not in text(say(stack, sender, "how long is it")), "never another course's length"
+    sender = fresh()
+    say(stack, sender, "how do i separate my money from business money")
+    tool = say(stack, sender, "what is that continuity plan tool of ILO")
+    assert first_source(tool) == "sme-resilience", text(tool)
