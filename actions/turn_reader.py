@@ -126,7 +126,10 @@ FINDER_REQUEST = re.compile(
     r"|(?:right|best) (?:programm?e|program|training|course) for)\b",
     re.IGNORECASE)
 ILO_HAS = re.compile(r"\b(?:does|do|can) (?:the )?ilo (?:have|offer|give|run) (?:a |an |any |some )?(?:method|programm?e|"
-                     r"program|tool|support|help|something|anything)(?: for (?:us|me|this|that|it|them))?\W*$",
+                     r"program|tool|support|help|something|anything)(?: for (?:us|me|this|that|it|them))?\W*$|"
+                     r"\bany (?:ilo )?(?:help|support|programm?e|program) for (?:us|me)\W*$|"
+                     r"\b(?:can|could|how can|how could) (?:the )?ilo help (?:us|me)\W*$|"
+                     r"\bwhat (?:help|support) (?:can|does|do) (?:the )?ilo (?:give|offer|have)\b",
                      re.IGNORECASE)  # a general ask after a description; "ILO have training how to budget?" is a question
 WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
                            re.IGNORECASE)

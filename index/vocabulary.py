@@ -67,15 +67,17 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
 STAGE_ORDER = ("organisation", "idea", "growing", "starting", "running")  # which stage wins when several match
 
 NEED_CUES: dict[str, tuple[str, ...]] = {
-    "crisis": (r"crisis", r"recover\w*", r"floods?", r"disasters?", r"covid", r"pandemic", r"shocks?", r"war\b",
-               r"conflict", r"drought", r"earthquake", r"fire\b", r"lost (?:everything|my (?:shop|business))"),
+    "crisis": (r"crisis", r"recover\w*", r"flood(?:s|ed|ing)?", r"disasters?", r"covid", r"pandemic", r"shocks?", r"war\b",
+               r"conflict", r"drought", r"earthquake", r"fire\b", r"lost (?:everything|my (?:shop|business))",
+               r"cyclones?", r"storms?", r"hurricanes?", r"burn(?:ed|t) down", r"(?:stock|goods) (?:is |are )?(?:all )?gone"),
     "formalise": (r"regist\w*", r"formal(?:i[sz]\w*)?\b", r"licen[cs]e", r"permits?", r"\btax(?:es)?\b", r"legal\w*",
                   r"social security", r"papers"),
     "green": (r"green", r"energy", r"environment\w*", r"climate", r"waste", r"recycl\w*", r"solar", r"pollution",
               r"circular"),
     "policy": (r"polic(?:y|ies)", r"reforms?", r"business environment", r"regulations?", r"red tape", r"advocacy",
                r"lobby\w*", r"laws?\b", r"enabling environment"),
-    "markets": (r"market systems?", r"value chains?", r"buyers", r"better prices?", r"middlem[ae]n", r"market access",
+    "markets": (r"market systems?", r"value chains?", r"buyers", r"better prices?", r"middle ?m[ae]n", r"market access",
+                r"traders? (?:cheat|pay)\w*", r"(?:cheat|pay) us (?:on price|too little|very little|little)", r"low prices?",
                 r"(?:new|bigger|export) markets?", r"export\w*", r"sell together", r"small producers"),
     "productivity": (r"productiv\w*", r"working conditions", r"safety", r"safer", r"quality", r"defects?",
                      r"efficien\w*", r"accidents?", r"workplace", r"staff turnover", r"(?<!\d )workers"),

@@ -281,3 +281,11 @@ def test_a_question_of_fact_is_not_a_complaint_and_a_country_named_settles_a_tow
 
     assert trainer_replies.country_named("Kenia, trainers for refugees in Lodwa") == "KE"
     assert trainer_replies.resolve("Lodwa", country="KE").label == "Lodwar, Kenya"
+
+
+def test_a_factory_asking_for_any_ilo_help_gets_a_recommendation_and_a_flood_is_a_crisis(pages) -> None:
+    said = "We r garment factory with 120 workers in Dhaka. many defects and workers leaving. any ILO help for us?"
+    reading = read(said, pages)
+    assert reading.kind == "finder" and reading.values["need"] == "productivity"
+    assert tr.describes_self("my shop got flooded last week, all the stock gone. what i do now")["need"] == "crisis"
+    assert tr.describes_self("we are cocoa farmers, middle men cheat us on price every season")["need"] == "markets"
