@@ -36,7 +36,7 @@ FACT_KINDS = (
                              r"\b(?:days|weeks|hours) (?:does it|is it|it)\b"),
              _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|a few)(?:[ -](?:to|or)[ -]\w+)?[ -]"
                  r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b")),
-    FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
+    FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|pays|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
              _rx(r"\b(?:fees?|free of charge|free|low[- ]cost|cheap|inexpensive|costs? little|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
                  r"(?:course|training|participants?)|pay(?:s|ing)? (?:for (?:the )?(?:course|training)|a fee|part)|"
                  r"subsidi[sz]\w*|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"),
@@ -175,6 +175,8 @@ def expected(question: str) -> list[FactKind]:
 
 
 GROUP_KINDS = frozenset({"men", "women"})
+# Facts about a programme as a whole, which its page states rather than a guide about one subject
+PROGRAMME_LEVEL = frozenset({"funder", "countries", "contact", "join", "training", "year"})
 HOW_MANY = re.compile(r"\bhow many ([a-z]{3,})\b", re.IGNORECASE)
 NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen|twenty"
 # The price or cost of what the user makes or sells (answered by costing and pricing, not by a course's fee)

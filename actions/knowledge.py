@@ -299,7 +299,11 @@ def _within_guide(response: SearchResponse, question: str, guide: str, subject: 
     """A follow-up about a guide ("how long is it?" after C-BED) is answered from the guide, or from a passage that
     names the guide's subject and states the fact; never from another course of the same programme ("SYB: 5 days")."""
     kinds = focus.expected(question)
-    names = [n.lower() for n in re.findall(r"\(([A-Za-z][\w.-]+)\)", subject)] or [subject.lower()]
+    names = [n.lower() for n in re.findall(r"\(([A-Za-z][\w.-]+)\)", subject)]  # a tool the guide is about: C-BED
+    if not names and all(k.name in focus.PROGRAMME_LEVEL for k in kinds) and not any(
+            r.doc_id == guide and focus.fits(r, kinds) for r in response.results):
+        return response  # "who is funding this?" after an AIMS guide on host communities: the programme's page says
+    names = names or [subject.lower()]
     kept = [r for r in response.results if r.doc_id == guide
             or focus.fits(r, kinds) and any(n in f"{r.section} {r.text}".lower() for n in names)]
     return SearchResponse(response.question, kept, response.answerable) if kept else response

@@ -15,7 +15,7 @@ def test_the_kind_of_fact_a_question_asks_for() -> None:
     assert kinds("how long is it?") == ["duration"]
     assert kinds("how much does it cost?") == ["cost"]
     assert kinds("since when?") == ["year"]
-    assert kinds("who funds it") == ["funder"] and "funder" in kinds("who pay for it")
+    assert kinds("who funds it") == ["funder"] and {"funder", "cost"} <= set(kinds("who pays for it"))
     assert kinds("which countries?") == ["countries"]
     assert "men" in kinds("can my husband join?")
     assert kinds("What is Start Your Business?") == []
