@@ -6,8 +6,8 @@ Plain functions (no Rasa imports), so they are tested directly.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from actions import focus
 from index.search import SearchResponse, SearchResult

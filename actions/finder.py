@@ -13,16 +13,36 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from actions.programmes import name_key
-
 from actions.answering import off_topic
 from actions.finder_questions import (  # noqa: F401  (re-exported)
-    GROUP_LABELS, INTRO, NEED_LABELS, NEEDS_BY_STAGE, ORG_GROUP_LABELS, RESTART_HINT, SECTOR_LABELS, SKIP_BUTTON,
-    STAGE_LABELS, WHY_ASKING, Reply, _button, question,
+    GROUP_LABELS,
+    INTRO,
+    NEED_LABELS,
+    NEEDS_BY_STAGE,
+    ORG_GROUP_LABELS,
+    RESTART_HINT,
+    SECTOR_LABELS,
+    SKIP_BUTTON,
+    STAGE_LABELS,
+    WHY_ASKING,
+    Reply,
+    _button,
+    question,
 )
 from actions.finder_summary import describe, groups_of, summary  # noqa: F401  (re-exported)
+from actions.programmes import name_key
 from index.vocabulary import (  # noqa: F401  (re-exported: the finder's vocabulary, defined in index/)
-    APOSTROPHES, CHOICES, CUE_PATTERNS, GROUPS, NEEDS, SECTORS, STAGES, read_groups, read_needs, read_sector, read_stage,
+    APOSTROPHES,
+    CHOICES,
+    CUE_PATTERNS,
+    GROUPS,
+    NEEDS,
+    SECTORS,
+    STAGES,
+    read_groups,
+    read_needs,
+    read_sector,
+    read_stage,
 )
 
 SLOTS = ("stage", "need", "group", "sector")

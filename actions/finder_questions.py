@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 from index.vocabulary import STAGES
 
-
 STAGE_LABELS = {
     "idea": "I need a business idea",
     "starting": "I have an idea, not started yet",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from actions.finder_questions import GROUP_LABELS, NEED_LABELS, ORG_GROUP_LABELS, SECTOR_LABELS
 
-
 STAGE_TEXT = {
     "idea": "I want to start a business but I have no business idea yet.",
     "starting": "I have a business idea and want to start my business.",

@@ -10,8 +10,8 @@ that holds that kind of fact, and `window()` the sentences around it, whole, in 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from index.search import SearchResult
 

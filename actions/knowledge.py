@@ -9,8 +9,8 @@ the document of the last answer; "X vs Y" answers from both sides.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from actions import focus, programmes, turn_reader
 from actions.answering import FOLLOW_UPS, TELL_MORE, Answer, compose_answer, continuation

@@ -6,7 +6,7 @@ Plain functions over `index.knowledge.Document`s (no Rasa imports), so staff wor
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from index.knowledge import Document
 

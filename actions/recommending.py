@@ -10,8 +10,8 @@ as source. Everything programme-specific comes from the pages, which staff edit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from actions import programmes as pages_
 from actions.finder import RESTART_HINT, groups_of, known, summary

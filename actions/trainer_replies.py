@@ -14,13 +14,20 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 from actions.turn_reader import IN_PLACE, OTHER_PLACE, spoken_language
-from index.places import (Place, PlaceResult, country_code, country_like, country_name, nearest_place,
-                          resolve_place)
 from index.knowledge import PROGRAMME_IDS
+from index.places import (
+    Place,
+    PlaceResult,
+    country_code,
+    country_like,
+    country_name,
+    nearest_place,
+    resolve_place,
+)
 from index.trainers import DEFAULT_RADIUS_KM, Trainer, TrainerDirectory, is_far, language_name
 
 PAGE_SIZE = 3

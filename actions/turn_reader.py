@@ -10,8 +10,9 @@ acts on it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Mapping
+from typing import Literal
 
 from actions import finder, focus
 from actions.programmes import TOOL_NAMES, Pages, aliases, name_key
