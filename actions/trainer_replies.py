@@ -170,16 +170,19 @@ def resolve(query: str, resolver: Callable[[str], PlaceResult] = resolve_place,
         p = result.place
         return PlaceStep(p.label(), p.latitude, p.longitude)
     if result.status == "ambiguous" and result.candidates and (code := country_code(query.strip(" ,.!?"))):
-        p = result.candidates[0]  # a country alone ("in kenya"): around its biggest city; a town narrows it
-        return PlaceStep(f"{country_name(code)} (around {p.name})", p.latitude, p.longitude)
+        return _whole_country(code, result.candidates[0])  # "in kenya": around its biggest city; a town narrows it
     if result.status != "resolved" and (code := country_like(query.strip(" ,.!?"))):  # "Indonesa", "Kenia"
         again = resolver(country_name(code))
         if again.status == "ambiguous" and again.candidates:
-            p = again.candidates[0]
-            return PlaceStep(f"{country_name(code)} (around {p.name})", p.latitude, p.longitude)
+            return _whole_country(code, again.candidates[0])
     if result.status == "ambiguous":
         return PlaceStep(say=[ambiguous_reply(query, result.candidates)])
     return PlaceStep(say=[unknown_reply(query, result.candidates)])
+
+
+def _whole_country(code: str, biggest: Place) -> PlaceStep:
+    """A search of a whole country, around its biggest city; its label is what COUNTRY_LABEL recognises."""
+    return PlaceStep(f"{country_name(code)} (around {biggest.name})", biggest.latitude, biggest.longitude)
 
 
 def _candidates(turn: PlaceTurn, text: str) -> list[str]:
@@ -250,16 +253,25 @@ def distance_text(km: float) -> str:
     return "less than 1 km away" if km < 1 else f"{km:.0f} km away"
 
 
+def contact_text(trainer: Trainer) -> str:
+    """How to reach a trainer: "phone ... · email ... · Telegram ...", or the country office."""
+    contact = [f"phone {trainer.phone}" if trainer.phone else "", f"email {trainer.email}" if trainer.email else "",
+               f"Telegram {trainer.telegram}" if trainer.telegram else ""]
+    return " · ".join(c for c in contact if c) or "through the ILO country office"
+
+
+def languages_text(trainer: Trainer) -> str:
+    return ", ".join(language_name(code) for code in trainer.languages)
+
+
 def trainer_block(number: int | None, trainer: Trainer, km: float, names: Mapping[str, str]) -> str:
     """One trainer: name, organisation, programmes, city, distance and how to contact them (number None: no number)."""
     programmes = ", ".join(names.get(p, p.upper()) for p in trainer.programmes)
-    contact = [f"phone {trainer.phone}" if trainer.phone else "", f"email {trainer.email}" if trainer.email else "",
-               f"Telegram {trainer.telegram}" if trainer.telegram else ""]
     head = f"{number}. {trainer.name}" if number is not None else trainer.name
     lines = [f"**{head}**, {trainer.organisation or 'independent trainer'}",
              f"Teaches {programmes} · {trainer.city}, {country_name(trainer.country)} · {distance_text(km)}",
-             "Speaks " + ", ".join(language_name(code) for code in trainer.languages),
-             "Contact: " + (" · ".join(c for c in contact if c) or "through the ILO country office")]
+             "Speaks " + languages_text(trainer),
+             "Contact: " + contact_text(trainer)]
     return "\n".join(lines)
 
 
@@ -422,11 +434,8 @@ def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], lati
     found = found[:1] if first_only else found[:shown or PAGE_SIZE]
     lines = []
     for i, (t, km) in enumerate(found, 1):
-        contact = [f"phone {t.phone}" if t.phone else "", f"email {t.email}" if t.email else "",
-                   f"Telegram {t.telegram}" if t.telegram else ""]
-        reach = " · ".join(c for c in contact if c) or "through the ILO country office"
-        spoken = ", ".join(language_name(code) for code in t.languages) or "not listed"
-        lines.append(f"**{i}. {t.name}** ({t.city}, {distance_text(km)}): {reach}\nSpeaks {spoken}")
+        spoken = languages_text(t) or "not listed"
+        lines.append(f"**{i}. {t.name}** ({t.city}, {distance_text(km)}): {contact_text(t)}\nSpeaks {spoken}")
     head = "You can contact this trainer directly:" if len(found) == 1 else "You can contact these trainers directly:"
     return Reply(head + "\n\n" + "\n\n".join(lines) + "\n\nSay which language you need (“any who speak French?”) "
                  "and I'll look for trainers who speak it.", [MORE_BUTTON])
