@@ -17,7 +17,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import answering, focus, knowledge, programmes, runtime, trainer_replies, turn_reader
+from actions import answering, focus, knowledge, localisation, programmes, runtime, trainer_replies, turn_reader
 from actions.answering import FOLLOW_UPS
 from actions.finder_questions import WHY_ASKING
 from actions.trainer_search import OFFICE_GUIDE, as_float
@@ -32,6 +32,7 @@ ABOUT_THE_TRAINERS = re.compile(r"\b(?:they|them|their|he|she|trainers?|charge|c
 PRONOUN = re.compile(r"\b(?:it|this|that|the (?:course|training|programm?e|program))\b",
                                  re.IGNORECASE)
 
+ENGLISH_ONLY = "I only have this in English:"  # before an English passage given to a user of another language
 REPLIES = {
     "why_asking": WHY_ASKING,
     "which_programme": ("Which programme or course do you mean? Ask me with its name, for example “how much does "
@@ -90,6 +91,8 @@ class ActionReadTurn(Action):
         pages = runtime.programme_pages()
         if text.startswith("/"):
             reading = _payload_reading(text, intent, entities)
+        elif localisation.only_asks_for_language(message.get("original_text") or text):
+            reading = Reading("greet")  # "en français s'il vous plaît": the greeting, in French
         else:
             reading = turn_reader.read(text, intent, confidence, context, pages, place_named=_names_a_place)
         logger.info("turn read as %s (intent %s %.2f)", reading.kind, intent, confidence)
@@ -232,16 +235,19 @@ class ActionReadTurn(Action):
         elif context.last_bot == "action_find_trainers" and (chosen := tracker.get_slot("trainer_programme")):
             topic = knowledge.Topic(chosen)  # "which module do we do first?" after a search for SCORE trainers
         searcher = runtime.searcher()
+        language = tracker.get_slot("language")
+        own_words = tracker.latest_message.get("original_text")  # the user's French, Spanish or Portuguese
+        asked = turn_reader.spelled_out(text, pages)
 
         def search(question: str, about):  # a follow-up looks further down the topic's passages
-            return searcher.search(question, k=20 if about else 8, topic=about)
+            words = own_words if own_words and question == asked else question
+            return searcher.search(words, k=20 if about else 8, topic=about, language=language)
 
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if answering.off_topic(text):  # "btw should i buy bitcoin now": never an answer from "How to buy well"
             dispatcher.utter_message(text=answering.SCOPE, buttons=list(FOLLOW_UPS))
             return [SlotSet("answered", False), SlotSet("flow", None)]
-        reply, new_topic, response = knowledge.answer(turn_reader.spelled_out(text, pages), topic, pages, search,
-                                                      off_topic=intent == "out_of_scope")
+        reply, new_topic, response = knowledge.answer(asked, topic, pages, search, off_topic=intent == "out_of_scope")
         if not reply.answered:
             if reading.values and not turn_reader.is_question(text):  # "I run a small shop": the finder reads the rest
                 return [SlotSet("flow", "finder")]
@@ -256,6 +262,10 @@ class ActionReadTurn(Action):
                 best = response.results[0].score if response.results else None
                 runtime.records().add_unanswered(tracker.sender_id, text, best)
             return [SlotSet("answered", False), SlotSet("flow", None)]
+        used = next((r for r in response.results if (reply.document or "").startswith(f"{r.doc_id}#")),
+                    response.results[0] if response.results else None)
+        if language and language != localisation.DEFAULT and used and used.language != language:
+            reply.text = f"{ENGLISH_ONLY}\n\n{reply.text}"  # the answer is from an English passage
         return self._say(dispatcher, reply, new_topic)
 
 

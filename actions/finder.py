@@ -249,16 +249,17 @@ def _answer(turn: Turn, text: str, values: dict[str, str | None]) -> Step | None
         values[slot] = SKIPPED
         return None
     value, several = read_answer(slot, text, values)
-    changed = False
+    changed = restated = False
     for other in SLOTS:  # "I'm a refugee with a small shop" answers more than one question
         if other != slot and (values[other] is None or other in ("stage", "need") and not value):
             extra, _ = read_answer(other, text, values)
             if extra and extra != "none" and extra != values[other]:
                 values[other], changed = extra, True  # also a correction: "I need a business plan" at another question
+            restated |= bool(extra) and extra == values[other]
     if value:
         values[slot] = value
         return None
-    if changed and not looks_like_question(text):
+    if (changed or restated) and not looks_like_question(text):  # "not started yet, i have an idea" said twice
         values[slot] = None
         return None  # the answer was about another question: taken, and this one is asked again
     if turn.intent == "skip" and turn.confidence >= 0.8:

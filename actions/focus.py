@@ -35,11 +35,14 @@ FACT_KINDS = (
     FactKind("duration", _rx(r"\bhow (?:long|many (?:days?|weeks?|hours?|months?))\b|\bduration\b|\bhow much time\b|"
                              r"\b(?:days|weeks|hours) (?:does it|is it|it)\b"),
              _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|a few)(?:[ -](?:to|or)[ -]\w+)?[ -]"
-                 r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b")),
+                 r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b"
+                 # a French, Spanish or Portuguese passage: "5 jours", "cinco días", "duas semanas"
+                 r"|\b\d+(?:[ -](?:à|a|ou|o)[ -]\d+)?[ -](?:jours?|semaines?|mois|heures?|d[ií]as|semanas|meses|horas)\b")),
     FactKind("cost", _rx(r"\b(?:cost|costs|price|fees?|pay|pays|paid|charge|free|expensive|cheap|how much (?:is|does|do|will))\b"),
              _rx(r"\b(?:fees?|free of charge|free|low[- ]cost|cheap|inexpensive|costs? little|(?:course|training|participation) costs?|costs? (?:of|for) (?:the |a )?"
                  r"(?:course|training|participants?)|pay(?:s|ing)? (?:for (?:the )?(?:course|training)|a fee|part)|"
-                 r"subsidi[sz]\w*|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"),
+                 r"subsidi[sz]\w*|costs? (?:are|is) (?:\w+ ){0,4}paid)\b"
+                 r"|\b(?:frais|gratuite?s?|payante?s?|tarifs?|gratis|gratuit[oa]s?|tarifas?|gr[aá]tis|cuesta|custa|co[uû]te)\b"),
              _rx(r"\bfees?\b|\bprices? of (?:the )?training")),
     FactKind("year", _rx(r"\bsince when\b|\bwhen (?:did|was|were|has)\b|\bwhat year\b|\bhow old\b|\bstart(?:ed)? when\b|"
                          r"\bwhen\b.{0,25}\b(?:came out|come out|published|released|launched|introduced|created|written)\b|"
@@ -69,12 +72,14 @@ FACT_KINDS = (
                         r"(?:also )?(?:join|come|attend|take part|participate)\b"),
              _rx(r"\b(?:for (?:people|women|men|owners|entrepreneurs|anyone|organisations)|open to|can join|"
                  r"may join|is for|are for|who want|who have|who run|(?:firms|businesses|enterprises|participants|"
-                 r"people) are (?:chosen|selected)|suits)\b"),
+                 r"people) are (?:chosen|selected)|suits"
+                 r"|pour qui|ouverte? aux|s'adresse|para qui[eé]n|abiert[oa] a|dirigid[oa] a|para quem|abert[oa] a)\b"),
              _rx(r"who it is for|audience")),
     FactKind("men", _rx(r"\b(?:men|man|husband|male|boys?|my son|brother)\b"),
-             _rx(r"\b(?:men|male|husbands?|both women and men|women and men)\b"), _rx(r"who it is for|audience")),
+             _rx(r"\b(?:men|male|husbands?|both women and men|women and men|hommes|hombres|homens)\b"),
+             _rx(r"who it is for|audience")),
     FactKind("women", _rx(r"\b(?:women|woman|female|ladies|girls?|mothers?|wife|wives|sister|daughter)\b"),
-             _rx(r"\bwom[ae]n\b"), _rx(r"who it is for|audience")),
+             _rx(r"\bwom[ae]n\b|\b(?:femmes?|mujer(?:es)?|mulher(?:es)?)\b"), _rx(r"who it is for|audience")),
     FactKind("finance", _rx(r"\bhow (?:can |do |to |could )?(?:i |we )?(?:get|find|raise|borrow) (?:some |the )?(?:money|"
                             r"a loan|loans|finance|funding|capital|credit)\b|\bwhere (?:can|do) (?:i|we) (?:get|borrow)\b|"
                             r"\b(?:need|want|looking for) (?:some |a )?(?:money|loan|capital|finance|credit|cash)\b"),
@@ -226,8 +231,10 @@ def units(text: str) -> list[Unit]:
 
 
 def fits(result: SearchResult, kinds: Sequence[FactKind]) -> bool:
-    """Whether the passage states a fact of one of the kinds asked for."""
-    return any(kind.sentence.search(result.text) for kind in kinds)
+    """Whether the passage states a fact of one of the kinds asked for (a passage in another language than
+    English also by its heading: "¿Cuánto cuesta IMESUN?")."""
+    text = result.text if getattr(result, "language", "en") == "en" else f"{result.section}\n{result.text}"
+    return any(kind.sentence.search(text) for kind in kinds)
 
 
 def _fit(result: SearchResult, kinds: Sequence[FactKind]) -> float:

@@ -8,6 +8,7 @@ the document of the last answer; "X vs Y" answers from both sides.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from actions import focus, programmes, turn_reader
 from actions.answering import FOLLOW_UPS, TELL_MORE, Answer, compose_answer, continuation
 from actions.programmes import Pages
-from index.search import SearchResponse
+from index.search import SearchResponse, SearchResult
 from index.search import Topic as SearchTopic
 
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
@@ -83,7 +84,7 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         response = search(question, None)
     if not response.answerable and programme and not off_topic and any(
             r.programme == programme for r in response.results[:3]):  # "what is germe": the name settles it
-        response = SearchResponse(response.question, response.results, True)
+        response = dataclasses.replace(response, answerable=True)
     if (not response.answerable and not off_topic and not programme and topic.programme in pages
             and _short(question) and turn_reader.refers_back(question)):
         retry = search(question, _search_topic(topic, pages))
@@ -202,7 +203,7 @@ def _without_other_packages(response: SearchResponse, topic: Topic) -> SearchRes
         return bool(named) and mine not in named
 
     kept = [r for r in response.results if not other_package(r)]
-    return SearchResponse(response.question, kept, response.answerable) if kept else response
+    return dataclasses.replace(response, results=kept) if kept else response
 
 
 def _stated_on_page(response: SearchResponse, question: str, programme: str, document: str | None = None,
@@ -210,8 +211,17 @@ def _stated_on_page(response: SearchResponse, question: str, programme: str, doc
     """The passage of the programme's own page that states the kind of fact the question asks for, if any
     (preferring the passage `document` the conversation is about, and one naming its `subject`)."""
     kinds = focus.expected(question)
-    on_page = [r for r in response.results if r.doc_id == f"programmes/{programme}" and focus.fits(r, kinds)]
+    on_page = [r for r in response.results if _programme_page(r, programme) and focus.fits(r, kinds)]
+    if own_language := [r for r in on_page if r.language == response.language]:
+        on_page = own_language  # "combien ça coûte ?": the French page's fees, not the English page's
     return focus.choose(question, on_page, programme, document, subject) if on_page else None
+
+
+def _programme_page(result: SearchResult, programme: str) -> bool:
+    """Whether a passage is from the programme's page: `programmes/<id>`, or its translation
+    (`fr/<id>`, `es/<id>`: a document named for the programme in another language)."""
+    return result.doc_id == f"programmes/{programme}" or (
+        result.language != "en" and result.doc_id.rsplit("/", 1)[-1] == programme)
 
 
 def _own_section(response: SearchResponse, question: str, topic: Topic, pages: Pages):
@@ -274,7 +284,9 @@ def _defining(response: SearchResponse, question: str, programme: str, pages: Pa
     """The passage of the programme's page that says what the thing named is: for a tool of the programme, the
     section named for it ("what is GET Ahead" -> "GET Ahead training"), else "What it is"; None when the
     search found neither."""
-    on_page = [r for r in response.results if r.doc_id == f"programmes/{programme}"]
+    on_page = [r for r in response.results if _programme_page(r, programme)]
+    if own_language := [r for r in on_page if r.language == response.language]:
+        on_page = own_language  # "¿qué es IMESUN?": the Spanish page
     doc = pages[programme]
     own = {programmes.name_key(n)
            for n in (programme, programmes.short_name(doc), programmes.plain_name(doc), programmes.name(doc))}
@@ -282,7 +294,11 @@ def _defining(response: SearchResponse, question: str, programme: str, pages: Pa
     for r in on_page:
         if any(f" {key} " in f" {programmes.name_key(r.section)} " for key in keys):
             return r
-    return next((r for r in on_page if r.section == "What it is"), None)
+    return next((r for r in on_page if WHAT_IT_IS.match(r.section)), None)
+
+
+# the section that says what a programme is, on its page and its translations
+WHAT_IT_IS = re.compile(r"^(?:what it is$|¿?qu[ée] es\b|qu'est[- ]ce que\b|c'est quoi\b|o que [ée]\b)", re.IGNORECASE)
 
 
 def short_names(pages: Pages) -> dict[str, str]:
@@ -306,7 +322,7 @@ def _within_guide(response: SearchResponse, question: str, guide: str, subject: 
     names = names or [subject.lower()]
     kept = [r for r in response.results if r.doc_id == guide
             or focus.fits(r, kinds) and any(n in f"{r.section} {r.text}".lower() for n in names)]
-    return SearchResponse(response.question, kept, response.answerable) if kept else response
+    return dataclasses.replace(response, results=kept) if kept else response
 
 
 def _few_own_words(question: str) -> bool:

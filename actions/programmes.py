@@ -100,7 +100,7 @@ def aliases(pages: Pages) -> dict[str, str]:
 
 
 # Tools people name instead of their programme: alias -> (programme id, how the tool is written)
-TOOL_NAMES = {"get ahead": ("wed", "GET Ahead"), "germe": ("siyb", "GERME")}
+TOOL_NAMES = {"get ahead": ("wed", "GET Ahead"), "germe": ("siyb", "GERME"), "imesun": ("siyb", "IMESUN")}
 
 
 def programme_id(text: str | None, pages: Pages) -> str | None:

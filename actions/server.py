@@ -15,7 +15,7 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 
-from actions import runtime
+from actions import localisation, runtime
 from bot.settings import ACTION_SECRET_HEADER
 from index.builds import current_version
 
@@ -32,8 +32,12 @@ class ThreadedExecutor(ActionExecutor):
         self.pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2, thread_name_prefix="action")
 
     async def run(self, action_call):  # noqa: ANN001, ANN201 - rasa-sdk's signature
+        """Run the action in the turn's language: it reads an English gloss of the message and its
+        replies are put in the user's language (actions/localisation.py)."""
         parent = super().run
-        return await asyncio.get_running_loop().run_in_executor(self.pool, lambda: asyncio.run(parent(action_call)))
+        lang = localisation.prepare(action_call)
+        result = await asyncio.get_running_loop().run_in_executor(self.pool, lambda: asyncio.run(parent(action_call)))
+        return localisation.finish(result, lang)
 
 
 def build_app() -> Sanic:

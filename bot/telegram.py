@@ -133,6 +133,8 @@ async def ask_rasa(
         await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
     except TelegramError as exc:  # a missing indicator must not cost the answer
         logger.debug("typing indicator failed: %s", exc)
+    if language := getattr(update.effective_user, "language_code", None):  # the bot answers in it until told otherwise
+        metadata = {"language": language, **(metadata or {})}
     replies = await _chat(context).send(sender_id(chat_id), message, metadata)
     await send_replies(update, context, replies)
 
