@@ -96,7 +96,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if not question.strip():
             raise CommandError("the question is empty")
         try:
-            response = searcher.search(question, k=args.k, mode=args.mode).to_dict()
+            response = searcher.search(question, k=args.k, mode=args.mode, language=args.language).to_dict()
         except IndexNotReady as exc:
             raise CommandError(str(exc))
         emit(response, args.json, lambda r: "\n".join(
@@ -117,6 +117,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     reports = [evaluate(searcher, questions, off_topic, mode) for mode in MODES]
     print(f"knowledge search: {len(questions)} questions, {len(off_topic)} off-topic ({args.questions})")
     print(format_reports(reports))
+    if args.multilingual and Path(args.multilingual).exists():
+        from index.evaluation import run_language_eval
+
+        print()
+        print(run_language_eval(searcher, Path(args.multilingual)))
     if args.routing and Path(args.routing).exists():
         from index.evaluation import run_routing_eval
 
@@ -174,11 +179,15 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--mode", choices=["fused", "dense", "lexical"], default="fused")
+    p.add_argument("--language", choices=["en", "fr", "es", "pt"], default=None,
+                   help="the question's language (default: detected)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("eval", parents=[common], help="evaluate search (and routing) on the evaluation sets")
     p.add_argument("--questions", type=Path, default=PROJECT_ROOT / "tests/eval/questions.yaml")
     p.add_argument("--routing", type=Path, default=PROJECT_ROOT / "tests/eval/routing.yaml")
+    p.add_argument("--multilingual", type=Path, default=PROJECT_ROOT / "tests/eval/questions_multilingual.yaml",
+                   help="questions in English, French, Spanish and Portuguese, with a held-out part")
     p.add_argument("--chat", action="store_true",
                    help="also play the questions, conversations and answer facts through a "
                         "throwaway running stack (/api/chat)")

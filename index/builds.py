@@ -4,9 +4,12 @@ Layout under the index folder (settings.index_dir):
     builds/<version>/manifest.json   model, dimension, faiss factory, content hash of every document,
                                      sha256 and size of every other file of the build ("files")
     builds/<version>/chunks.jsonl    one chunk per line, row i = vector i
-    builds/<version>/vectors.npy     float32, L2-normalised
-    builds/<version>/dense.faiss     FAISS inner-product index
-    builds/<version>/lexical/        BM25 index
+    builds/<version>/vectors.npy     float32, L2-normalised (the English model, `model`)
+    builds/<version>/vectors_multilingual.npy  the same chunks by the multilingual model
+                                     (`multilingual_model`), for questions in French, Spanish, Portuguese
+    builds/<version>/dense.faiss     FAISS inner-product index over vectors.npy
+    builds/<version>/lexical/        BM25 index of the English chunks (`lexical_rows`: "en")
+    builds/<version>/lexical_all/    BM25 index of every chunk, accents folded (multilingual search)
     CURRENT                          the published version's name (replaced atomically)
 
 A build is written under a temporary name and renamed into place; CURRENT is then swapped with
@@ -37,6 +40,18 @@ from index.vectors import Lexical, build_dense, faiss_factory
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+VECTORS = "vectors.npy"
+MULTILINGUAL_VECTORS = "vectors_multilingual.npy"
+
+
+@dataclass(frozen=True)
+class VectorModel:
+    """An embedding model as a build sees it: its name (recorded in the manifest), vector size and
+    embedding function."""
+
+    name: str
+    dimension: int
+    embed: Callable[[list[str]], np.ndarray]
 
 
 @dataclass
@@ -117,21 +132,33 @@ def read_chunks(folder: Path) -> list[Chunk]:
         return [Chunk(**json.loads(line)) for line in f if line.strip()]
 
 
-def _previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
-    """content hash -> vector, from the newest intact build made with the same model (the published
-    one unless that one is damaged)."""
+def _previous_vectors(index_dir: Path, model: str, key: str = "model", filename: str = VECTORS) -> dict[str, np.ndarray]:
+    """content hash -> vector, from the newest intact build whose manifest's `key` names the same
+    model (the published one unless that one is damaged); `filename` holds that model's vectors."""
     current = current_version(index_dir)
     candidates = ([current] if current else []) + [v for v in reversed(build_versions(index_dir)) if v != current]
-    source = next((v for v in candidates if (read_manifest(index_dir, v) or {}).get("model") == model
+    source = next((v for v in candidates if (read_manifest(index_dir, v) or {}).get(key) == model
                    and not verify_build(index_dir, v)), None)
     if source is None:
         return {}
     folder = build_path(index_dir, source)
     try:
-        chunks, vectors = read_chunks(folder), np.load(folder / "vectors.npy")
+        chunks, vectors = read_chunks(folder), np.load(folder / filename)
     except (FileNotFoundError, ValueError):
         return {}
     return {c.content_hash: vectors[i] for i, c in enumerate(chunks)}
+
+
+def _embed_incrementally(chunks: list[Chunk], model: VectorModel, known: dict[str, np.ndarray]) -> tuple[np.ndarray, int]:
+    """The vectors of `chunks` (row i = chunk i), embedding only those `known` does not hold; and how
+    many were embedded."""
+    missing = [i for i, c in enumerate(chunks) if c.content_hash not in known]
+    fresh = model.embed([chunks[i].embed_text for i in missing]) if missing else np.zeros((0, model.dimension), np.float32)
+    vectors = np.zeros((len(chunks), model.dimension), dtype=np.float32)
+    fresh_rows = dict(zip(missing, fresh))
+    for i, c in enumerate(chunks):
+        vectors[i] = fresh_rows[i] if i in fresh_rows else known[c.content_hash]
+    return vectors, len(missing)
 
 
 def _publish(index_dir: Path, version: str) -> None:
@@ -161,11 +188,14 @@ def build_index(
     dimension: int,
     keep_builds: int = 3,
     force: bool = False,
+    multilingual: VectorModel | None = None,
 ) -> BuildReport:
     """Validate the knowledge folder, build a new index version re-embedding only changed chunks,
-    publish it.
+    publish it. With `multilingual`, every chunk is also embedded by that model (incrementally too).
 
-    Raises KnowledgeInvalid (and publishes nothing) when the folder has errors.
+    A published build made without the same second model (one from before it existed) is not
+    "unchanged": it is rebuilt. Raises KnowledgeInvalid (and publishes nothing) when the folder has
+    errors.
     """
     started = time.perf_counter()
     knowledge = load_knowledge(knowledge_dir)
@@ -178,18 +208,13 @@ def build_index(
     version = current_version(index_dir)
     damage = verify_build(index_dir, version) if version else []
     if (previous and not force and not damage and previous.get("knowledge_hash") == knowledge_hash
-            and previous.get("model") == model):
+            and previous.get("model") == model
+            and previous.get("multilingual_model") == (multilingual.name if multilingual else None)):
         return BuildReport(previous["version"], False, previous["chunk_count"], 0, previous["chunk_count"],
                            time.perf_counter() - started, [])
 
     chunks = [c for d in knowledge.documents for c in chunk_document(d)]
-    known = _previous_vectors(index_dir, model)
-    missing = [i for i, c in enumerate(chunks) if c.content_hash not in known]
-    fresh = embed([chunks[i].embed_text for i in missing]) if missing else np.zeros((0, dimension), np.float32)
-    vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-    fresh_rows = dict(zip(missing, fresh))
-    for i, c in enumerate(chunks):
-        vectors[i] = fresh_rows[i] if i in fresh_rows else known[c.content_hash]
+    vectors, embedded = _embed_incrementally(chunks, VectorModel(model, dimension, embed), _previous_vectors(index_dir, model))
 
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + knowledge_hash[:6]
     (Path(index_dir) / "builds").mkdir(parents=True, exist_ok=True)
@@ -198,14 +223,21 @@ def build_index(
     with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
         for c in chunks:
             f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
-    np.save(tmp / "vectors.npy", vectors)
+    np.save(tmp / VECTORS, vectors)
     faiss.write_index(build_dense(vectors), str(tmp / "dense.faiss"))
-    Lexical.build([c.embed_text for c in chunks]).save(tmp / "lexical")
+    Lexical.build([c.embed_text for c in chunks if c.language == "en"]).save(tmp / "lexical")
+    if multilingual:
+        known = _previous_vectors(index_dir, multilingual.name, "multilingual_model", MULTILINGUAL_VECTORS)
+        np.save(tmp / MULTILINGUAL_VECTORS, _embed_incrementally(chunks, multilingual, known)[0])
+        Lexical.build([c.embed_text for c in chunks], fold=True).save(tmp / "lexical_all")
     manifest = {
         "version": version,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": model,
         "dimension": dimension,
+        "multilingual_model": multilingual.name if multilingual else None,
+        "multilingual_dimension": multilingual.dimension if multilingual else None,
+        "lexical_rows": "en",  # lexical/ holds the English chunks only (before: every chunk)
         "faiss_factory": faiss_factory(len(chunks)),
         "chunk_count": len(chunks),
         "knowledge_hash": knowledge_hash,
@@ -217,5 +249,5 @@ def build_index(
     os.rename(tmp, build_path(index_dir, version))
     _publish(index_dir, version)
     _prune(index_dir, keep_builds)
-    return BuildReport(version, True, len(chunks), len(missing), len(chunks) - len(missing),
+    return BuildReport(version, True, len(chunks), embedded, len(chunks) - embedded,
                        time.perf_counter() - started, changed, damage)

@@ -23,6 +23,7 @@ class Chunk:
     section: str
     text: str
     source_url: str | None
+    language: str = "en"  # the document's `language:` (builds before issue 16 have English only)
 
     @property
     def embed_text(self) -> str:
@@ -75,5 +76,6 @@ def chunk_document(doc: Document) -> list[Chunk]:
             chunks.append(Chunk(
                 chunk_id=f"{doc.doc_id}#{len(chunks)}", doc_id=doc.doc_id, programme=doc.programme,
                 title=doc.title, section=heading, text=part, source_url=doc.source_url,
+                language=doc.language,
             ))
     return chunks

@@ -238,3 +238,103 @@ def run_routing_eval(router: Router, path: Path) -> str:
     folder."""
     items, off_topic = load_routing_set(path)
     return format_routing_report(evaluate_routing(router, items, off_topic), f"({path})")
+
+
+# --- questions in several languages --------------------------------------------------------------
+
+LANGUAGE_ORDER = ("en", "fr", "es", "pt")
+PARTS = ("tuned", "held-out")
+
+
+@dataclass
+class LanguagePart:
+    """The figures of one language on one part of the set (tuned or held-out)."""
+
+    n: int = 0
+    hit1: float = 0.0
+    hit3: float = 0.0
+    off_n: int = 0
+    off_rejected: float = 0.0
+    detected: float = 0.0  # share of its questions detected as that language
+
+
+@dataclass
+class LanguageReport:
+    language: str
+    parts: dict[str, LanguagePart] = field(default_factory=dict)
+    misses: list[str] = field(default_factory=list)  # tuned part only: held-out ones are never shown
+    on_scores: list[float] = field(default_factory=list)  # tuned part: relevance of on-topic questions
+    off_scores: list[float] = field(default_factory=list)  # tuned part: relevance of off-topic ones
+
+
+def load_multilingual(path: Path) -> list[dict[str, Any]]:
+    """The multilingual set: `questions`, each `q`, `lang`, `programme` (null: off-topic), `heldout`."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["questions"]
+
+
+def _language_part(searcher: Searcher, items: list[dict[str, Any]], report: LanguageReport | None) -> LanguagePart:
+    """Search every item as `ask` does (language detected); with `report`, collect misses and scores."""
+    from index.language import detect
+
+    hits1, hits3, rejected, detected = [], [], [], []
+    for item in items:
+        response = searcher.search(item["q"], k=10)
+        detected.append(detect(item["q"]) == item["lang"])
+        relevance = searcher.relevance(item["q"]) if report is not None else 0.0
+        if item["programme"] is None:
+            rejected.append(not response.answerable)
+            if report is not None:
+                report.off_scores.append(relevance)
+                if response.answerable:
+                    report.misses.append(f"off-topic answered ({relevance:.3f}): {item['q']}")
+            continue
+        ids = [r.programme for r in response.results]
+        hits1.append(bool(ids) and ids[0] == item["programme"])
+        hits3.append(item["programme"] in ids[:3])
+        if report is not None:
+            report.on_scores.append(relevance)
+            if not hits1[-1] or not response.answerable:
+                report.misses.append(f"{'/'.join(ids[:3]) or '[]'} (want {item['programme']}"
+                                     f"{', not answerable' if not response.answerable else ''}): {item['q']}")
+    return LanguagePart(len(hits1), _mean(hits1), _mean(hits3), len(rejected), _mean(rejected), _mean(detected))
+
+
+def evaluate_languages(searcher: Searcher, items: list[dict[str, Any]]) -> list[LanguageReport]:
+    """Per language: hit@1, hit@3 and off-topic rejection on the tuned and the held-out part."""
+    reports = []
+    for language in [lang for lang in LANGUAGE_ORDER if any(i["lang"] == lang for i in items)]:
+        report = LanguageReport(language)
+        mine = [i for i in items if i["lang"] == language]
+        report.parts["tuned"] = _language_part(searcher, [i for i in mine if not i.get("heldout")], report)
+        report.parts["held-out"] = _language_part(searcher, [i for i in mine if i.get("heldout")], None)
+        reports.append(report)
+    return reports
+
+
+def format_language_reports(reports: list[LanguageReport], source: str = "") -> str:
+    """hit@1, hit@3, off-topic rejected and language detected per language, tuned | held-out; the
+    tuned part's misses and the threshold it would calibrate for the non-English languages."""
+    lines = [f"questions by language {source}".rstrip(),
+             f"{'language':<10}{'n':>9}{'hit@1':>14}{'hit@3':>14}{'off-topic rejected':>22}{'detected':>14}",
+             f"{'':<10}{'tuned|held':>9}{'tuned|held':>14}{'tuned|held':>14}{'tuned|held':>22}{'tuned|held':>14}",
+             "-" * 83]
+    for r in reports:
+        t, h = r.parts["tuned"], r.parts["held-out"]
+        lines.append(f"{r.language:<10}{f'{t.n}|{h.n}':>9}{f'{t.hit1:.2f}|{h.hit1:.2f}':>14}"
+                     f"{f'{t.hit3:.2f}|{h.hit3:.2f}':>14}{f'{t.off_rejected:.2f}|{h.off_rejected:.2f}':>22}"
+                     f"{f'{t.detected:.2f}|{h.detected:.2f}':>14}")
+    lines.append("-" * 83)
+    others = [r for r in reports if r.language != "en"]
+    on = [s for r in others for s in r.on_scores]
+    off = [s for r in others for s in r.off_scores]
+    if on and off:
+        lines.append(f"fr/es/pt relevance threshold calibrated on the tuned part: {calibrate(on, off):.3f}")
+    misses = [f"  [{r.language}] {m}" for r in reports for m in r.misses]
+    if misses:
+        lines += ["misses (tuned part only):", *misses]
+    return "\n".join(lines)
+
+
+def run_language_eval(searcher: Searcher, path: Path) -> str:
+    """Report on the multilingual set at `path`."""
+    return format_language_reports(evaluate_languages(searcher, load_multilingual(path)), f"({path})")

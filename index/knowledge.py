@@ -35,6 +35,7 @@ STAGES = ("idea", "starting", "running", "growing", "organisation")
 SIYB_PACKAGES = ("gyb", "syb", "iyb", "eyb")
 PROGRAMME_FIELDS = ("id", "name", "area", "summary", "audience", "stages", "groups", "url")
 SKIPPED_FILES = {"readme.md"}
+LANGUAGES = ("en", "fr", "es", "pt")  # what a document's `language:` may be (default en)
 
 
 @dataclass
@@ -156,6 +157,10 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[Knowled
         if programme not in (None, "") and programme not in PROGRAMME_AREAS:
             errors.append(KnowledgeError(path, _key_line(front, "programme", 2), f"unknown programme id '{programme}'",
                                          f"use one of: {', '.join(PROGRAMME_IDS)}"))
+    language = str(meta.get("language") or "en").strip().lower()
+    if language not in LANGUAGES:
+        errors.append(KnowledgeError(path, _key_line(front, "language", 2), f"unknown language '{meta.get('language')}'",
+                                     f"write 'language:' as one of {', '.join(LANGUAGES)} (en when left out)"))
     if not body.strip():
         errors.append(KnowledgeError(path, body_line, "the document has no text after the front matter",
                                      "write the content below the closing '---' (use '## ' headings for sections)"))
@@ -163,7 +168,7 @@ def read_document(root: Path, path: Path) -> tuple[Document | None, list[Knowled
         return None, errors
     return Document(
         doc_id=doc_id, path=path, title=str(meta["title"]), programme=str(meta["programme"]),
-        source_url=meta.get("source_url") or None, language=str(meta.get("language") or "en"), meta=meta,
+        source_url=meta.get("source_url") or None, language=language, meta=meta,
         body=body, body_line=body_line, content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     ), []
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from index.knowledge import Knowledge, load_knowledge
+from index.language import detect
 from index.routing_cues import (
     STAGE_PRIORITY,
     Cue,
@@ -38,7 +39,7 @@ from index.routing_cues import (
     main_stages,
     normalise,
 )
-from index.search import IndexNotReady, Searcher
+from index.search import MULTILINGUAL_LANGUAGES, IndexNotReady, Searcher
 from index.text import STOPWORDS, keyword_stem
 from index.vocabulary import read_stage
 
@@ -179,11 +180,16 @@ class Router:
     often."""
 
     def __init__(self, knowledge: Knowledge, encode: Callable[[list[str]], np.ndarray],
-                 index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD):
+                 index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD,
+                 multilingual_encode: Callable[[list[str]], np.ndarray] | None = None):
+        """`encode`: the English model; `multilingual_encode`: the multilingual one, for texts in
+        French, Spanish and Portuguese (None: those are routed with the English model)."""
         self.knowledge_dir = knowledge.root
         self._encode = encode
+        self._multilingual_encode = multilingual_encode
         self._last: tuple[str, np.ndarray] | None = None
-        self.searcher = Searcher(index_dir, self._cached_encode, threshold) if index_dir else None
+        self.searcher = Searcher(index_dir, self._cached_encode, threshold,
+                                 multilingual_encode=multilingual_encode) if index_dir else None
         self.threshold = threshold
         self._load(knowledge)
         if self.searcher:
@@ -191,22 +197,34 @@ class Router:
 
     @classmethod
     def from_folder(cls, knowledge_dir: Path, encode: Callable[[list[str]], np.ndarray],
-                    index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD) -> Router:
+                    index_dir: Path | None = None, threshold: float = RELEVANCE_THRESHOLD,
+                    multilingual_encode: Callable[[list[str]], np.ndarray] | None = None) -> Router:
         knowledge = load_knowledge(Path(knowledge_dir))
         if not knowledge.programmes:
             raise ValueError(f"no programme documents in {knowledge_dir}: "
                              f"{'; '.join(map(str, knowledge.errors[:3]))}")
-        return cls(knowledge, encode, index_dir, threshold)
+        return cls(knowledge, encode, index_dir, threshold, multilingual_encode)
 
     def _load(self, knowledge: Knowledge) -> None:
         self.profiles = [Profile.from_meta(doc.meta) for _, doc in sorted(knowledge.programmes.items())]
         phrases = [(i, k) for i, p in enumerate(self.profiles) for k in p.keywords]
         self._phrase_owner = np.array([i for i, _ in phrases], dtype=np.int64)
-        self._phrase_vectors = self._encode([k for _, k in phrases])
         packages = [(p, pkg) for p in self.profiles for pkg in p.packages]
-        vectors: np.ndarray | list[np.ndarray] = (
-            self._encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else [])
-        self._package_vectors = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
+        # per model ("en", and "multilingual" when there is one): keyword phrase and package vectors
+        self._phrase_vectors: dict[str, np.ndarray] = {}
+        self._package_vectors: dict[str, dict[str, np.ndarray]] = {}
+        for model, encode in self._encoders().items():
+            self._phrase_vectors[model] = encode([k for _, k in phrases])
+            vectors: np.ndarray | list[np.ndarray] = (
+                encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else [])
+            self._package_vectors[model] = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
+
+    def _encoders(self) -> dict[str, Callable[[list[str]], np.ndarray]]:
+        return {"en": self._encode} | ({"multilingual": self._multilingual_encode} if self._multilingual_encode else {})
+
+    def _model_for(self, language: str | None) -> str:
+        """Which model's vectors a text in `language` is compared with."""
+        return "multilingual" if language in MULTILINGUAL_LANGUAGES and self._multilingual_encode else "en"
 
     def reload_if_changed(self) -> bool:
         """Re-read the programme pages when a newer index is published (staff edited knowledge)."""
@@ -226,16 +244,19 @@ class Router:
 
     def route(self, text: str) -> list[Recommendation]:
         """The programmes that fit `text`, best first (1-3 of them); [] when it is off-topic."""
+        language = detect(text)  # before normalising: accents tell languages apart
         text = normalise(text.strip())
         if not text:
             return []
-        query = self._encode([text])
-        self._last = (text, query)
-        passages, relevant = self._passages(text)
+        model = self._model_for(language)
+        query = self._encoders()[model]([text])
+        if model == "en":
+            self._last = (text, query)
+        passages, relevant = self._passages(text, language)
         stages, groups = detect_stages(text), detect_groups(text)
         main, tokens = self._main_stage(text, stages), _token_spans(text)
         similarity = np.full(len(self.profiles), -1.0)
-        np.maximum.at(similarity, self._phrase_owner, self._phrase_vectors @ query[0])
+        np.maximum.at(similarity, self._phrase_owner, self._phrase_vectors[model] @ query[0])
         scored = []
         for i, p in enumerate(self.profiles):
             hits = [span for span in (keyword_hit(s, tokens) for s in p.keyword_stems) if span]
@@ -252,7 +273,7 @@ class Router:
             return []
         scored.sort(key=lambda s: s[0], reverse=True)
         best = scored[0][0]
-        return [self._recommend(text, query[0], score, p, hits, stages, groups)
+        return [self._recommend(text, query[0], model, score, p, hits, stages, groups)
                 for score, p, hits, _ in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
 
     @staticmethod
@@ -264,13 +285,13 @@ class Router:
             return {read[0]} | ({"organisation"} & stages.keys())
         return main_stages(stages)
 
-    def _passages(self, text: str) -> tuple[dict[str, float], bool | None]:
+    def _passages(self, text: str, language: str | None) -> tuple[dict[str, float], bool | None]:
         """Best fused passage score per programme, and whether any passage is relevant enough (None:
         no index)."""
         if self.searcher is None:
             return {}, None
         try:
-            response = self.searcher.search(text, k=CANDIDATES)
+            response = self.searcher.search(text, k=CANDIDATES, language=language or "en")
         except IndexNotReady:
             logger.warning("no index yet: routing on front matter only")
             return {}, None
@@ -279,7 +300,7 @@ class Router:
             best.setdefault(r.programme, r.score)
         return best, response.answerable
 
-    def _package(self, p: Profile, query: np.ndarray,
+    def _package(self, p: Profile, query: np.ndarray, model: str,
                  stages: dict[str, list[Cue]]) -> tuple[Package | None, list[Cue]]:
         """The package for the main person stage spotted, else the closest package summary."""
         for stage in STAGE_PRIORITY:
@@ -288,11 +309,11 @@ class Router:
                     return pkg, stages[stage]
         if not p.packages:
             return None, []
-        return max(p.packages, key=lambda pkg: float(self._package_vectors[pkg.id] @ query)), []
+        return max(p.packages, key=lambda pkg: float(self._package_vectors[model][pkg.id] @ query)), []
 
-    def _recommend(self, text: str, query: np.ndarray, score: float, p: Profile, hits: list[tuple[int, int]],
+    def _recommend(self, text: str, query: np.ndarray, model: str, score: float, p: Profile, hits: list[tuple[int, int]],
                    stages: dict[str, list[Cue]], groups: dict[str, list[Cue]]) -> Recommendation:
-        package, package_cues = self._package(p, query, stages)
+        package, package_cues = self._package(p, query, model, stages)
         # Evidence, most telling first: the package's stage cue, keyword hits, group cues, the
         # clause closest to the programme's words, stage cues; else the first clause. longest first
         spans = [(c.start, c.end) for c in sorted(package_cues, key=lambda c: c.start - c.end)]

@@ -8,12 +8,18 @@ answerable is decided by meaning, not word overlap: the closest passage's cosine
 reach the threshold calibrated on the evaluation set (`sme-advisor eval`), or the question must name
 an acronym or coded name the materials contain ("R204?"). In lexical-only mode (an evaluation
 baseline) the BM25 score stands in for the similarity.
+
+Languages (issue 16): a question's language is given by the caller or detected (`index.language`).
+English, or no clear language, searches the English space with the English model exactly as before;
+French, Spanish and Portuguese search every passage with the multilingual model (`index.spaces`),
+with the same lexical bonus, a bonus for passages written in the user's language, and their own
+answerability threshold. A build without multilingual vectors (made before them) answers every
+question in the English space and says so in the log until it is rebuilt.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,6 +29,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from index.builds import (
+    MULTILINGUAL_VECTORS,
+    VECTORS,
     build_path,
     build_versions,
     current_version,
@@ -31,6 +39,8 @@ from index.builds import (
     verify_build,
 )
 from index.chunking import Chunk
+from index.language import detect
+from index.spaces import Space
 from index.vectors import Lexical, load_dense
 
 if TYPE_CHECKING:
@@ -50,30 +60,17 @@ LEXICAL_ONLY_SCALE = 12.0  # BM25 score that counts as a full match in lexical-o
 TOPIC_BONUS = 0.05
 # a question that names a section ("What is Start Your Business?") gets that section
 HEADING_BONUS = 0.15
-_NORMALISE = re.compile(r"[^a-z0-9]+")
-
-
-def _normalise(text: str) -> str:
-    return f" {_NORMALISE.sub(' ', text.lower()).strip()} "
-
-
-def heading_names(chunks: list[Chunk]) -> dict[str, list[int]]:
-    """Distinctive section names -> rows: "start your business" and "syb" for "Start Your Business
-    (SYB)".
-
-    Names used by more than two documents ("What it is", "Who it is for") are not distinctive and
-    are left out.
-    """
-    rows: dict[str, list[int]] = {}
-    docs: dict[str, set[str]] = {}
-    for i, chunk in enumerate(chunks):
-        m = re.match(r"^(.*?)\s*(?:\(([^)]+)\))?\s*$", chunk.section)
-        for name in (m.group(1), m.group(2)) if m else (chunk.section,):
-            key = _normalise(name or "")
-            if len(key.split()) >= 2 or (name and name.isupper() and len(name) >= 3):
-                rows.setdefault(key, []).append(i)
-                docs.setdefault(key, set()).add(chunk.doc_id)
-    return {k: v for k, v in rows.items() if len(docs[k]) <= 2}
+# Questions in French, Spanish or Portuguese (the multilingual model; chosen on the tuned part of
+# tests/eval/questions_multilingual.yaml, `sme-advisor eval`):
+MULTILINGUAL_LANGUAGES = frozenset({"fr", "es", "pt"})
+# a passage written in the user's language, among those of the programme that comes first
+LANGUAGE_BONUS = 0.1
+# the lexical bonus of the best lexical match (as LEXICAL_WEIGHT: 0.1 and more lose hit@1 here, the
+# names of programmes still count)
+MULTILINGUAL_LEXICAL_WEIGHT = 0.05
+# the closest passage's cosine an answerable question reaches (the middle of the tuned part's gap
+# between on-topic 0.237 and off-topic 0.228)
+MULTILINGUAL_THRESHOLD = 0.23
 
 
 @dataclass(frozen=True)
@@ -94,6 +91,7 @@ class SearchResult:
     text: str
     score: float
     source_url: str | None
+    language: str = "en"  # the language the passage is written in (its document's `language:`)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,6 +102,9 @@ class SearchResponse:
     question: str
     results: list[SearchResult]
     answerable: bool
+    # the question's language as searched (given by the caller or detected; None: not clear, searched
+    # as English). Not in `to_dict`: the CLI contract's top level stays as it is.
+    language: str | None = None
 
     def to_dict(self) -> dict:
         return {"question": self.question, "results": [r.to_dict() for r in self.results], "answerable": self.answerable}
@@ -120,10 +121,20 @@ class LoadedIndex:
     dense: faiss.Index
     lexical: Lexical
     headings: dict[str, list[int]] = field(default_factory=dict)
+    # the multilingual model's vectors and the accent-folded BM25 of every chunk (None: a build made
+    # before them)
+    multilingual_vectors: np.ndarray | None = None
+    lexical_all: Lexical | None = None
 
     def __post_init__(self) -> None:
+        self.english = Space.english(self.chunks, self.vectors, self.dense, self.lexical,
+                                     lexical_is_english=self.manifest.get("lexical_rows") == "en")
         if not self.headings:
-            self.headings = heading_names(self.chunks)
+            self.headings = self.english.headings
+        self.english.headings = self.headings
+        self.multilingual: Space | None = None
+        if self.multilingual_vectors is not None and self.lexical_all is not None:
+            self.multilingual = Space.multilingual(self.chunks, self.multilingual_vectors, self.lexical_all)
         self._by_programme: dict[str, list[int]] = {}
         for i, chunk in enumerate(self.chunks):
             self._by_programme.setdefault(chunk.programme, []).append(i)
@@ -140,23 +151,41 @@ class LoadedIndex:
         if problems:
             raise IndexDamaged(version, problems)
         folder = build_path(index_dir, version)
+        manifest = read_manifest(index_dir, version) or {}
+        multilingual = bool(manifest.get("multilingual_model"))
         try:
             loaded = cls(
                 version=version,
-                manifest=read_manifest(index_dir, version) or {},
+                manifest=manifest,
                 chunks=read_chunks(folder),
-                vectors=np.load(folder / "vectors.npy"),
+                vectors=np.load(folder / VECTORS),
                 dense=load_dense(folder / "dense.faiss"),
                 lexical=Lexical.load(folder / "lexical"),
+                multilingual_vectors=np.load(folder / MULTILINGUAL_VECTORS) if multilingual else None,
+                lexical_all=Lexical.load(folder / "lexical_all", fold=True) if multilingual else None,
             )
         # unreadable files
         except (OSError, ValueError, RuntimeError, EOFError, KeyError, TypeError) as exc:
             raise IndexDamaged(version, [f"{type(exc).__name__}: {exc}"]) from exc
         rows = len(loaded.chunks)
-        if loaded.vectors.shape[0] != rows or loaded.dense.ntotal != rows:
+        second = loaded.multilingual_vectors
+        if loaded.vectors.shape[0] != rows or loaded.dense.ntotal != rows or (second is not None and second.shape[0] != rows):
             raise IndexDamaged(version, [f"{rows} chunks, {loaded.vectors.shape[0]} vectors, "
-                                         f"{loaded.dense.ntotal} in dense.faiss"])
+                                         f"{loaded.dense.ntotal} in dense.faiss"
+                                         + (f", {second.shape[0]} multilingual vectors" if second is not None else "")])
         return loaded
+
+
+@dataclass(frozen=True)
+class SearchPath:
+    """How one question is searched: its language, the space, the model that embeds it, the
+    answerability threshold."""
+
+    language: str | None
+    space: Space
+    encode: Callable[[list[str]], np.ndarray]
+    threshold: float
+    lexical_weight: float
 
 
 class IndexNotReady(RuntimeError):
@@ -175,10 +204,17 @@ class IndexDamaged(RuntimeError):
 class Searcher:
     """Loads the published index once and swaps in newer builds when they are published."""
 
-    def __init__(self, index_dir: Path, encode: Callable[[list[str]], np.ndarray], threshold: float):
+    def __init__(self, index_dir: Path, encode: Callable[[list[str]], np.ndarray], threshold: float,
+                 multilingual_encode: Callable[[list[str]], np.ndarray] | None = None,
+                 multilingual_threshold: float = MULTILINGUAL_THRESHOLD):
+        """`encode`: the English model; `multilingual_encode`: the multilingual one (None: every
+        question is searched in English)."""
         self.index_dir = Path(index_dir)
         self.encode = encode
         self.threshold = threshold
+        self.multilingual_encode = multilingual_encode
+        self.multilingual_threshold = multilingual_threshold
+        self._warned: set[str] = set()  # builds without multilingual vectors already logged
         self._index: LoadedIndex | None = None
         self._lock = threading.Lock()
         # damaged build -> why; not tried again (a rebuild gets a new name)
@@ -247,53 +283,74 @@ class Searcher:
             raise IndexNotReady("no index is published yet: run 'sme-advisor index build'")
         return self._index
 
-    def search(self, question: str, k: int = 5, mode: Mode = "fused", topic: Topic | None = None) -> SearchResponse:
+    def search(self, question: str, k: int = 5, mode: Mode = "fused", topic: Topic | None = None,
+               language: str | None = None) -> SearchResponse:
         """The best `k` passages for a question, best first, and whether they answer it.
 
         `topic`: what the conversation is about, for a follow-up ("how much does it cost?"): its
         name joins the question for the dense ranker only (not the lexical one, nor section-name
         matches), every passage of its programme is a candidate, and those passages get a small
-        bonus.
+        bonus. `language`: the question's language ('en', 'fr', 'es', 'pt'), detected when None.
         """
         index = self._index_or_raise()
-        scores, relevance = self._score(index, question, mode, topic)
+        path = self._path(index, question, language)
+        scores, relevance = self._score(index, path, question, mode, topic)
         order = sorted(scores, key=scores.__getitem__, reverse=True)[:k]
         results = [self._result(index.chunks[i], scores[i]) for i in order]
-        answerable = bool(results) and (relevance >= self.threshold or bool(index.lexical.known_names(question)))
-        return SearchResponse(question, results, answerable)
+        answerable = bool(results) and (relevance >= path.threshold or bool(path.space.lexical.known_names(question)))
+        return SearchResponse(question, results, answerable, path.language)
 
-    def relevance(self, question: str, mode: Mode = "fused") -> float:
+    def relevance(self, question: str, mode: Mode = "fused", language: str | None = None) -> float:
         """How close the best passage is to the question (what `answerable` compares to the
-        threshold)."""
-        return self._score(self._index_or_raise(), question, mode)[1]
+        threshold of the question's language)."""
+        index = self._index_or_raise()
+        return self._score(index, self._path(index, question, language), question, mode)[1]
 
-    def _score(self, index: LoadedIndex, question: str, mode: Mode,
+    def threshold_for(self, language: str | None) -> float:
+        """The answerability threshold a question in `language` is held to."""
+        return self.multilingual_threshold if language in MULTILINGUAL_LANGUAGES and self.multilingual_encode else self.threshold
+
+    def _path(self, index: LoadedIndex, question: str, language: str | None) -> SearchPath:
+        """Where a question is searched: the multilingual space for French, Spanish and Portuguese
+        (when the build and this searcher have the multilingual model), else the English one."""
+        language = detect(question) if language is None else language
+        if language in MULTILINGUAL_LANGUAGES and self.multilingual_encode:
+            if index.multilingual is not None:
+                return SearchPath(language, index.multilingual, self.multilingual_encode, self.multilingual_threshold,
+                                  MULTILINGUAL_LEXICAL_WEIGHT)
+            if index.version not in self._warned:
+                self._warned.add(index.version)
+                logger.warning("index build %s has no multilingual vectors (made before they existed): "
+                               "questions in French, Spanish and Portuguese are searched in English; "
+                               "run 'sme-advisor index build' to rebuild it", index.version)
+        return SearchPath(language, index.english, self.encode, self.threshold, LEXICAL_WEIGHT)
+
+    def _score(self, index: LoadedIndex, path: SearchPath, question: str, mode: Mode,
                topic: Topic | None = None) -> tuple[dict[int, float], float]:
         """(candidate row -> score for the chosen ranker, relevance of the best passage)."""
-        n = len(index.chunks)
+        space = path.space
         # the question's own words
-        lex_ids, lex_scores = index.lexical.search(question, min(CANDIDATES, n))
+        lex_ids, lex_scores = space.lexical_search(question, CANDIDATES)
         if mode == "lexical":
             scores = {int(i): float(min(s / LEXICAL_ONLY_SCALE, 1.0)) for i, s in zip(lex_ids, lex_scores)}
             return scores, max(scores.values(), default=0.0)
         # the topic shapes the meaning
-        query = self.encode([f"{question} ({topic.name})" if topic else question])
-        _, dense_ids = index.dense.search(query, min(CANDIDATES, n))
-        candidates = {int(i) for i in dense_ids[0] if i >= 0}
-        named = [row for name, rows in index.headings.items() if name in _normalise(question) for row in rows]
+        query = path.encode([f"{question} ({topic.name})" if topic else question])
+        candidates = space.dense_rows(query, CANDIDATES)
+        named = space.named_rows(question)
         if mode == "fused":
             candidates |= {int(i) for i in lex_ids} | set(named)
         if topic:  # every passage of the programme under discussion competes
-            candidates |= set(index.rows_of(topic.programme))
+            candidates |= {i for i in index.rows_of(topic.programme) if space.member[i]}
         rows = np.fromiter(candidates, dtype=np.int64)
         # exact cosine for every candidate, whichever ranker found it
-        cosine = index.vectors[rows] @ query[0]
+        cosine = space.vectors[rows] @ query[0]
         scores = dict(zip(rows.tolist(), cosine.tolist()))
         relevance = float(cosine.max()) if len(cosine) else 0.0
         if mode == "fused" and len(lex_scores):
             best = float(lex_scores.max())
             for i, s in zip(lex_ids.tolist(), lex_scores.tolist()):
-                scores[i] += LEXICAL_WEIGHT * s / best
+                scores[i] += path.lexical_weight * s / best
         if mode == "fused":
             for i in set(named):
                 scores[i] += HEADING_BONUS
@@ -301,9 +358,21 @@ class Searcher:
             for i in scores:
                 if index.chunks[i].programme == topic.programme:
                     scores[i] += TOPIC_BONUS
+        if path.space is index.multilingual and scores:
+            self._prefer_language(index, scores, path.language)
         return scores, relevance
+
+    @staticmethod
+    def _prefer_language(index: LoadedIndex, scores: dict[int, float], language: str | None) -> None:
+        """Passages in the user's language of the best passage's programme move up (LANGUAGE_BONUS):
+        which programme comes first stays the meaning's choice, how it is told prefers the user's
+        language."""
+        best = index.chunks[max(scores, key=scores.__getitem__)].programme
+        for i in scores:
+            if index.chunks[i].programme == best and index.chunks[i].language == language:
+                scores[i] += LANGUAGE_BONUS
 
     @staticmethod
     def _result(chunk: Chunk, score: float) -> SearchResult:
         return SearchResult(chunk.programme, chunk.doc_id, chunk.title, chunk.section, chunk.text,
-                            round(float(score), 4), chunk.source_url)
+                            round(float(score), 4), chunk.source_url, chunk.language)

@@ -20,6 +20,22 @@ STOPWORDS = frozenset(
 )
 
 
+# Function words of French, Spanish and Portuguese, accents folded: left out of the multilingual
+# lexical index (`index.vectors.Lexical` with fold=True), whose matches should be content words.
+FOLDED_STOPWORDS = STOPWORDS | frozenset(
+    "le la les l un une des du de d au aux et ou mais donc ni car ce cet cette ces c est sont je j tu il elle "
+    "nous vous ils elles on me te se mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs qui que "
+    "qu quoi dont pour par sur sous dans avec sans chez pas ne plus tres comment quel quelle quels quelles "
+    "y en faut fait faire avoir etre ai as a suis es veux peut "
+    "el los las lo del al y o pero si no es son soy eres esta estan estoy mi mis tu tus su sus nuestro "
+    "nuestra que cual como cuando donde por para con sin sobre entre muy mas hay tengo tiene quiero puedo "
+    "ser hacer un una unos unas este esta ese esa "
+    "o os as um uma uns umas do da dos das no na nos nas ao aos e ou mas nao sim eu ele ela voce meu minha "
+    "seu sua nosso nossa que qual como quando onde por para com sem sobre muito mais ha tenho tem quero "
+    "posso ser fazer este esta esse essa isso".split()
+)
+
+
 def normalise(text: str) -> str:
     """Lower case, accents folded, punctuation removed, spaces collapsed ("Café, SÃO!" -> "cafe
     sao")."""
@@ -36,13 +52,13 @@ def stem(word: str) -> str:
     return word
 
 
-def tokenize(text: str) -> list[str]:
+def tokenize(text: str, stopwords: frozenset[str] = STOPWORDS) -> list[str]:
     """The search index's terms: lower-cased stems without stopwords; hyphenated names also give
     their parts."""
     tokens = []
     for word in WORD.findall(text.lower()):
         parts = [word] + (word.split("-") if "-" in word else [])
-        tokens += [stem(p) for p in parts if p not in STOPWORDS and len(p) > 1]
+        tokens += [stem(p) for p in parts if p not in stopwords and len(p) > 1]
     return tokens
 
 

@@ -98,7 +98,8 @@ def test_cli_ask_contract_and_batch(setup: tuple[Settings, Path], tmp_path: Path
     assert one.returncode == 0, one.stderr
     data = json.loads(one.stdout)
     assert set(data) == {"question", "results", "answerable"} and data["answerable"] is True
-    assert set(data["results"][0]) == {"programme", "doc_id", "title", "section", "text", "score", "source_url"}
+    # the contract's fields, plus the passage's language (issue 16)
+    assert set(data["results"][0]) == {"programme", "doc_id", "title", "section", "text", "score", "source_url", "language"}
     assert data["results"][0]["programme"] == "formalization" and len(data["results"]) == 2
 
     batch = run_cli("ask", "-", "--json", "--knowledge", str(knowledge), state=state,
