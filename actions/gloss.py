@@ -103,6 +103,16 @@ PHRASES: dict[str, dict[str, str]] = {
         r"impots?|taxes?": "tax",
         r"est[- ]ce que|est[- ]ce qu'": "", r"peuvent|peut|pouvez": "can", r"hommes": "men", r"homme": "man",
         r"soeur|sœur": "sister", r"mari": "husband", r"frere": "brother", r"fille": "daughter",
+        r"(?:il|elle) parle|parle[- ]t[- ](?:il|elle)": "he speaks", r"ils parlent|parlent[- ]ils": "they speak",
+        r"parlez|parles?|parlent": "speak", r"il": "he", r"elle": "she", r"ils|elles": "they",
+        r"francais": "french", r"anglais": "english", r"espagnol": "spanish", r"portugais": "portuguese",
+        r"arabe": "arabic", r"donne[- ]moi|donnez[- ]moi|envoie[- ]moi|envoyez[- ]moi": "give me",
+        r"son numero|leur numero|son telephone|son contact": "his number", r"numero|telephone": "number",
+        r"s'il (?:vous|te) plait|svp|stp": "please", r"venir": "come", r"aussi": "too",
+        r"je ne sais pas (?:quoi|quelle entreprise)|je sais pas (?:quoi|quelle entreprise)": "no business idea yet",
+        r"usine|fabrique": "factory", r"nous voulons|on veut|nous aimerions": "we want", r"exporter": "export",
+        r"travailleurs|employes|employees|salaries": "workers", r"marche": "market",
+        r"j'ai": "i have", r"nous avons|on a": "we have", r"est": "is", r"il faut|faut[- ]il": "need",
         r"une?": "a", r"les?|la|l'": "the", r"des": "some", r"de|du|d'": "of", r"et": "and", r"pour": "for",
         r"avec": "with", r"mais": "but", r"mon|ma|mes": "my", r"votre|vos": "your",
     },
@@ -111,7 +121,6 @@ PHRASES: dict[str, dict[str, str]] = {
         r"(?:muchas )?gracias": "thanks",
         r"adios|chao|hasta luego|hasta pronto": "goodbye",
         r"de acuerdo|vale|esta bien|perfecto": "ok",
-        r"si": "yes",
         r"no (?:registrad[oa]s?|formal(?:es)?)": "not registered",
         r"no": "no",
         r"empezar de nuevo|volver a empezar|reiniciar|empecemos de nuevo": "start over",
@@ -181,7 +190,16 @@ PHRASES: dict[str, dict[str, str]] = {
         r"impuestos?": "tax",
         r"pueden|puede": "can", r"hombres": "men", r"hombre": "man", r"hermana": "sister", r"esposo|marido": "husband",
         r"hermano": "brother", r"hija": "daughter",
-        r"una?": "a", r"el|la|los|las": "the", r"de|del": "of", r"y|e": "and", r"para": "for", r"con": "with",
+        r"(?:el|ella) habla|habla (?:el|ella)": "he speaks", r"hablan": "they speak", r"habla|hablas": "speak",
+        r"el": "the", r"ella": "she", r"ellos|ellas": "they",
+        r"frances": "french", r"ingles": "english", r"espanol|castellano": "spanish", r"portugues": "portuguese",
+        r"arabe": "arabic", r"dame|deme|pasame|paseme|mandame": "give me", r"su numero|su telefono|su contacto": "his number",
+        r"numero|telefono|celular": "number", r"por favor|porfa": "please", r"venir": "come", r"tambien": "too",
+        r"no s[e] (?:de )?que(?: negocio)?": "no business idea yet",
+        r"fabrica": "factory", r"queremos": "we want", r"exportar": "export",
+        r"trabajador(?:es|as)|emplead[oa]s": "workers", r"mercado": "market",
+        r"tengo": "i have", r"tenemos": "we have", r"es": "is", r"en": "in", r"necesita": "needs", r"si": "if",
+        r"una?": "a", r"la|los|las": "the", r"de|del": "of", r"y|e": "and", r"para": "for", r"con": "with",
         r"pero": "but", r"mis?": "my", r"su|sus": "your",
     },
     "pt": {
@@ -257,6 +275,15 @@ PHRASES: dict[str, dict[str, str]] = {
         r"impostos?": "tax",
         r"podem|pode": "can", r"homens": "men", r"homem": "man", r"irma": "sister", r"marido": "husband",
         r"irmao": "brother", r"filha": "daughter",
+        r"(?:ele|ela) fala|fala (?:ele|ela)": "he speaks", r"falam": "they speak", r"fala|falas": "speak",
+        r"ele": "he", r"ela": "she", r"eles|elas": "they",
+        r"frances": "french", r"ingles": "english", r"espanhol": "spanish", r"portugues": "portuguese",
+        r"arabe": "arabic", r"me da|me de|me passa|me manda": "give me", r"o numero dele|o numero dela|o contato dele|o contacto dele": "his number",
+        r"numero|telefone|celular": "number", r"por favor": "please", r"vir": "come", r"tambem": "too",
+        r"nao sei (?:o )?que(?: negocio)?": "no business idea yet", r"professor(?:es|a)?": "teacher",
+        r"fabrica": "factory", r"queremos": "we want", r"exportar": "export",
+        r"trabalhador(?:es|as)|funcionari[oa]s|emprega[dt][oa]s": "workers", r"mercado": "market",
+        r"tenho": "i have", r"temos": "we have", r"precisa(?: de)?": "need",
         r"uma?": "a", r"os|as": "the", r"de|do|da|dos|das": "of", r"e": "and", r"para": "for", r"com": "with",
         r"mas": "but", r"meus?|minhas?": "my", r"seus?|suas?": "your",
     },
@@ -285,6 +312,8 @@ def to_english(text: str, lang: str | None) -> str:
     if table is None or not text:
         return text
     pattern, english = table
+    if lang == "es" and fold(text).strip(" .!?¡¿") in ("si", "si por favor", "si gracias"):
+        return "yes"  # "sí" (elsewhere "si" is "if")
     text = text.replace("¿", " ").replace("¡", " ")  # "¿qué es IMESUN?" reads "what is IMESUN?"
     prepositions = _PLACE_PREPOSITION.get(lang or "")
     if prepositions:  # "à Dakar" -> "in Dakar", before folding loses the capitals
