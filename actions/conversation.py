@@ -9,6 +9,7 @@ running form is closed first.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 
@@ -241,7 +242,10 @@ class ActionReadTurn(Action):
 
         def search(question: str, about):  # a follow-up looks further down the topic's passages
             words = own_words if own_words and question == asked else question
-            return searcher.search(words, k=20 if about else 8, topic=about, language=language)
+            response = searcher.search(words, k=20 if about else 8, topic=about, language=language)
+            readable = [r for r in response.results if r.language in (language, localisation.DEFAULT)]
+            # passages in the user's language or in English, never in a third one
+            return dataclasses.replace(response, results=readable) if readable else response
 
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if answering.off_topic(text):  # "btw should i buy bitcoin now": never an answer from "How to buy well"
