@@ -18,7 +18,16 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import answering, focus, knowledge, localisation, programmes, runtime, trainer_replies, turn_reader
+from actions import (
+    answering,
+    focus,
+    knowledge,
+    localisation,
+    programmes,
+    runtime,
+    trainer_replies,
+    turn_reader,
+)
 from actions.answering import FOLLOW_UPS
 from actions.finder_questions import WHY_ASKING
 from actions.trainer_search import OFFICE_GUIDE, as_float
