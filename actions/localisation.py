@@ -143,11 +143,15 @@ class Catalogue:
         stripped = text.strip()
         if (texts := self.exact.get(stripped)) and lang in texts:
             return text.replace(stripped, texts[lang])
+        if depth and stripped[:1].islower() and (texts := self.exact.get(stripped[0].upper() + stripped[1:])) and lang in texts:
+            return texts[lang][0].lower() + texts[lang][1:]  # "find a business idea" inside a sentence
         if depth < 2:
             for template in self.templates:
                 if lang in template.texts and (m := template.pattern.fullmatch(stripped)):
                     parts = {k: self.line(v, lang, depth + 1) for k, v in m.groupdict().items()}
                     return text.replace(stripped, template.texts[lang].format(**parts))
+        if depth and "; " in stripped:  # a list filled in: "a running business; grow the business"
+            return "; ".join(self.line(part, lang, depth) for part in stripped.split("; "))
         return text
 
     def text(self, text: str, lang: str) -> str:

@@ -93,7 +93,10 @@ class ActionRecommendProgrammes(Action):
             recommended = runtime.router().route(description) if description else []
             pages = runtime.programme_pages()
             choices = recommending.choose(recommended, values, pages)
-            replies = recommending.compose(choices, values, pages)
+            lang = tracker.get_slot("language")
+            local = None if lang in (None, "en") else (  # the programme in the user's language, if translated
+                lambda pid, pkg: recommending.translated_intro(runtime.searcher().passages, lang, pid, pkg))
+            replies = recommending.compose(choices, values, pages, local)
         except Exception:  # always say something: the user is waiting for the finder's answer
             logger.exception("could not recommend programmes")
             dispatcher.utter_message(text=FAILED)

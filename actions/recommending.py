@@ -10,7 +10,8 @@ as source. Everything programme-specific comes from the pages, which staff edit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from actions import programmes as pages_
@@ -133,8 +134,13 @@ def _join(parts: list[str]) -> str:
     return "; ".join(parts)
 
 
-def why(doc, package: dict | None, values: dict) -> str:
-    """Why this programme fits, from the answers and the page's front matter, then its summary."""
+# (programme, package) -> what it is in the user's language (from the page's translation), or None
+LocalIntro = Callable[[str, "str | None"], "str | None"]
+
+
+def why(doc, package: dict | None, values: dict, about: str | None = None) -> str:
+    """Why this programme fits, from the answers and the page's front matter, then its summary (or
+    `about`, the same in the user's language)."""
     stage, need = values.get("stage"), values.get("need")
     stages = (package or {}).get("stages") or doc.meta.get("stages") or []
     reasons = []
@@ -145,10 +151,13 @@ def why(doc, package: dict | None, values: dict) -> str:
     focus = [GROUP_WHY[g] for g in groups_of(values) if g in (doc.meta.get("groups") or [])]
     if focus:
         reasons.append("it is made for " + " and ".join(focus))
-    about = (package or {}).get("summary") or doc.meta.get("summary", "")
+    local = about
+    about = about or (package or {}).get("summary") or doc.meta.get("summary", "")
     if not reasons:
         return f"Why it fits: {about}"
     said = _join(reasons)
+    if local:  # the reasons are translated line by line (actions/messages.yaml), the passage is already
+        return f"Why it fits: {said[0].upper()}{said[1:]}.\n{about}"
     return f"Why it fits: {said[0].upper()}{said[1:]}. {about}"
 
 
@@ -173,8 +182,19 @@ def how_to_reach(doc) -> str:
     return f"{first} {HOW_TO_REACH}".strip()
 
 
-def recommendation_reply(number: int, choice: Choice, values: dict, pages: Pages) -> Reply:
-    """The message for one recommended programme, with its buttons and source."""
+def translated_intro(passages: Callable[[str], list], lang: str, programme: str, package: str | None) -> str | None:
+    """What a programme (or its SIYB package) is, in `lang`, from the page's translation
+    (`knowledge/<lang>/<id>.md`): the first sentences of its section on the package, else of its
+    first section; None when there is no translation."""
+    found = passages(f"{lang}/{programme}")
+    section = next((p for p in found if package and re.match(rf"\W*{re.escape(package)}\b", p.section, re.IGNORECASE)),
+                   found[0] if found else None)
+    return pages_.first_sentences(section.text, 320) if section else None
+
+
+def recommendation_reply(number: int, choice: Choice, values: dict, pages: Pages, local: LocalIntro | None = None) -> Reply:
+    """The message for one recommended programme, with its buttons and source. `local`: what it is in the
+    user's language, when the page has a translation (then the English parts of the page are left out)."""
     doc = pages[choice.programme]
     package = pages_.package(doc, choice.package)
     programme_short = pages_.short_name(doc)
@@ -187,11 +207,12 @@ def recommendation_reply(number: int, choice: Choice, values: dict, pages: Pages
         title = f"**{number}. {pages_.name(doc)}**"
         about = programme_short
         question = pages_.question_payload(pages_.plain_name(doc), programme_short)
-    lines = [title, why(doc, package, values)]
-    gets = what_you_get(doc, package)
+    intro = local(choice.programme, choice.package) if local else None
+    lines = [title, why(doc, package, values, intro)]
+    gets = "" if intro else what_you_get(doc, package)
     if gets:
         lines.append(f"What you get: {gets}")
-    lines.append(f"How to join: {how_to_reach(doc)}")
+    lines.append(f"How to join: {HOW_TO_REACH if intro else how_to_reach(doc)}")
     buttons = [
         {"title": f"Tell me more about {about}", "payload": question},
         {"title": f"Find a trainer for {programme_short}", "payload": f'/find_trainer{{"programme":"{doc.programme}"}}'},
@@ -199,7 +220,7 @@ def recommendation_reply(number: int, choice: Choice, values: dict, pages: Pages
     return Reply("\n\n".join(lines), buttons, [pages_.source(doc)])
 
 
-def compose(choices: Sequence[Choice], values: dict, pages: Pages) -> list[Reply]:
+def compose(choices: Sequence[Choice], values: dict, pages: Pages, local: LocalIntro | None = None) -> list[Reply]:
     """The finder's answer: an introduction, then one message per recommended programme."""
     said = summary(values)
     if not choices:
@@ -211,6 +232,6 @@ def compose(choices: Sequence[Choice], values: dict, pages: Pages) -> list[Reply
     else:
         intro = (f"You skipped the questions, so here is where most people start; {fits}. Tell me more about "
                  "your business any time and I'll be more precise:")
-    replies = [Reply(intro)] + [recommendation_reply(i, c, values, pages) for i, c in enumerate(choices, 1)]
+    replies = [Reply(intro)] + [recommendation_reply(i, c, values, pages, local) for i, c in enumerate(choices, 1)]
     replies[-1].text += f"\n\n{RESTART_HINT}"  # after the programmes, where a user who disagrees looks
     return replies

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from actions import finder, focus
+from actions.answering import off_topic
 from actions.programmes import TOOL_NAMES, Pages, aliases, name_key
 from index.places import edit_distance
 from index.trainers import language_code
@@ -359,7 +360,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
                                                                or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
     asks = re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
-    if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and place_named(text):
+    if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and not off_topic(
+            text) and place_named(text):  # not "rain tomorrow in Luanda?"
         return reading("trainers")  # "Kampala", "in Kumasi then?", "what about Dar es Salaam": where to look
     if WHERE_TO_TAKE.search(text) and (m := IN_PLACE.search(text)) and place_named(m.group(1)):
         return reading("trainers")  # "where can I take SYB in Nairobi?"
