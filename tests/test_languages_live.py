@@ -78,3 +78,18 @@ def test_an_off_topic_question_in_spanish_gets_the_scope_reply_in_spanish(stack)
     reply = say(stack, fresh(), "¿quién ganó el partido de fútbol ayer?")
     assert not sources(reply)
     assert "Eso está fuera de lo que puedo hacer" in text(reply), text(reply)
+
+
+def test_the_widgets_language_hint_is_used_until_the_user_writes_in_another(stack) -> None:
+    import httpx
+
+    sender = fresh()
+
+    def send(message: str) -> list[dict]:
+        body = {"sender": sender, "message": message, "metadata": {"language": "fr"}}  # data-lang
+        r = httpx.post(f"{stack.gateway_url}/api/chat", json=body, timeout=90)
+        assert r.status_code == 200, r.text
+        return r.json()["messages"]
+
+    assert "Trouver un programme pour moi" in titles(send("SYB?"))  # tells no language: the page's
+    assert "Find a programme for me" in titles(send("How do I register my business?"))
