@@ -761,3 +761,10 @@ def test_live_gateway_refuses_webhook_without_secret(request):
         pytest.skip("no `stack` fixture: the live stack is not configured")
     response = httpx.post(f"{stack.gateway_url}/telegram/webhook", json=text_update("hello"), timeout=10)
     assert response.status_code in (401, 403)
+
+
+async def test_the_users_telegram_language_goes_to_rasa_as_a_hint(application, bot_api, rasa):
+    rasa.reply = lambda body: [{"text": "Bonjour !"}]
+    await deliver(application, message_update(text="SYB?", **{"from": {**USER, "language_code": "fr"}}))
+
+    assert rasa.messages == [{"sender": SENDER, "message": "SYB?", "metadata": {"language": "fr"}}]
