@@ -271,6 +271,14 @@ class Searcher:
                 self.refused[version] = str(exc)
         return None
 
+    def warm_up(self) -> None:
+        """Load the published build and both models now (the multilingual one loads on first use,
+        about 3 s), so that the first question in any language is not the slow one."""
+        self.reload_if_changed()
+        self.encode(["warm up"])
+        if self.multilingual_encode:
+            self.multilingual_encode(["warm up"])
+
     def passages(self, doc_id: str) -> list[SearchResult]:
         """Every passage of one document, in the document's order (for "Tell me more")."""
         index = self._index_or_raise()

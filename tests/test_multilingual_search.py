@@ -136,6 +136,8 @@ def test_editing_one_document_re_embeds_only_its_chunk_in_both_models(tmp_path: 
 
 def test_a_french_question_finds_the_french_passage(built: tuple[Settings, Path]) -> None:
     searcher = services.make_searcher(built[0])
+    searcher.warm_up()  # both models loaded before the first question
+    assert searcher.version == read_manifest(built[0].index_dir)["version"]
     response = searcher.search("comment noter mes ventes et mes depenses chaque jour ?", k=3)
     assert response.language == "fr" and response.answerable
     best = response.results[0]
