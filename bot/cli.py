@@ -69,7 +69,8 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     data = vars(report)
     emit(data, args.json, lambda r: "\n".join(
         [f"warning: the published build was damaged or unverifiable, so it was rebuilt: {p}" for p in r["repaired"]]
-        + [f"published {r['version']}: {r['chunks']} chunks ({r['embedded']} embedded, {r['reused']} reused) "
+        + [f"published {r['version']}: {r['chunks']} chunks ({r['embedded']} embedded, {r['reused']} reused), "
+           f"{r['multilingual_embedded']} embedded by the multilingual model, "
            f"in {r['seconds']:.1f}s" if r["published"] else f"unchanged: {r['version']} ({r['chunks']} chunks)"]))
     return 0
 

@@ -65,6 +65,7 @@ class BuildReport:
     changed_documents: list[str]
     # what was wrong with the previous build, if it was damaged
     repaired: list[str] = field(default_factory=list)
+    multilingual_embedded: int = 0  # chunks the multilingual model embedded in this build
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -226,9 +227,11 @@ def build_index(
     np.save(tmp / VECTORS, vectors)
     faiss.write_index(build_dense(vectors), str(tmp / "dense.faiss"))
     Lexical.build([c.embed_text for c in chunks if c.language == "en"]).save(tmp / "lexical")
+    multilingual_embedded = 0
     if multilingual:
         known = _previous_vectors(index_dir, multilingual.name, "multilingual_model", MULTILINGUAL_VECTORS)
-        np.save(tmp / MULTILINGUAL_VECTORS, _embed_incrementally(chunks, multilingual, known)[0])
+        second, multilingual_embedded = _embed_incrementally(chunks, multilingual, known)
+        np.save(tmp / MULTILINGUAL_VECTORS, second)
         Lexical.build([c.embed_text for c in chunks], fold=True).save(tmp / "lexical_all")
     manifest = {
         "version": version,
@@ -250,4 +253,4 @@ def build_index(
     _publish(index_dir, version)
     _prune(index_dir, keep_builds)
     return BuildReport(version, True, len(chunks), embedded, len(chunks) - embedded,
-                       time.perf_counter() - started, changed, damage)
+                       time.perf_counter() - started, changed, damage, multilingual_embedded)

@@ -124,6 +124,7 @@ def test_editing_one_document_re_embeds_only_its_chunk_in_both_models(tmp_path: 
     guide.write_text(text.replace("cahier de caisse", "carnet"), encoding="utf-8")
     second = services.build(settings, progress=False)
     assert second.published and second.embedded == 1 and second.reused == first.chunks - 1
+    assert first.multilingual_embedded == first.chunks and second.multilingual_embedded == 1
     folder = build_path(settings.index_dir, second.version)
     french = np.array([c.doc_id == "fr/record-keeping" for c in read_chunks(folder)])
     old = np.load(build_path(settings.index_dir, first.version) / MULTILINGUAL_VECTORS)
@@ -197,6 +198,7 @@ def test_a_build_without_multilingual_vectors_is_served_in_english_then_rebuilt(
     rebuilt = services.build(settings, progress=False)
     # rebuilt although the documents did not change; the English vectors are reused
     assert rebuilt.published and rebuilt.version != old.version and rebuilt.reused == rebuilt.chunks
+    assert rebuilt.multilingual_embedded == rebuilt.chunks
     assert searcher.reload_if_changed()
     best = searcher.search("comment noter mes ventes chaque jour ?", k=1).results[0]
     assert best.language == "fr"
