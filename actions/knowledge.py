@@ -120,8 +120,11 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     elif fact is not None:
         reply = compose_answer(response, question, programme, names=names, passage=fact, seen=seen)
     elif programme and not package and _defines(question, pages):  # "what is SCORE?": its "What it is"
+        passage = _defining(response, question, programme, pages)
+        if passage is None and response.language not in (None, "en"):  # "¿qué es IMESUN?": among all its passages
+            passage = _defining(search(question, _search_topic(Topic(programme), pages)), question, programme, pages)
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
-                               passage=_defining(response, question, programme, pages))
+                               passage=passage)
     else:
         reply = compose_answer(response, question, names=names, seen=seen)
     if not reply.answered:
@@ -287,6 +290,8 @@ def _defining(response: SearchResponse, question: str, programme: str, pages: Pa
     on_page = [r for r in response.results if _programme_page(r, programme)]
     if own_language := [r for r in on_page if r.language == response.language]:
         on_page = own_language  # "¿qué es IMESUN?": the Spanish page
+    if on_page and on_page[0].language != "en":  # a translated page names its programme in every heading
+        return next((r for r in on_page if WHAT_IT_IS.match(r.section)), None)
     doc = pages[programme]
     own = {programmes.name_key(n)
            for n in (programme, programmes.short_name(doc), programmes.plain_name(doc), programmes.name(doc))}

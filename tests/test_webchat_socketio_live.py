@@ -195,3 +195,12 @@ def test_cancel_leaves_the_trainer_search(stack, webchat) -> None:
     assert "Which city or town" not in text(reply), text(reply)
     answer = chat.say(SYB_QUESTION, has_sources)  # and the conversation goes on
     assert_renderable(answer)
+
+
+def test_a_spanish_conversation_over_socketio_is_answered_in_spanish(stack, webchat) -> None:
+    chat = webchat(f"webchat-{uuid.uuid4().hex}")
+    answer = chat.say("¿qué es IMESUN?", has_sources)
+    assert_renderable(answer)
+    assert "¿Qué es IMESUN" in text(answer) and "Buscar un programa para mí" in replies(answer), text(answer)
+    trainers = chat.say("buscar un capacitador en Bogotá", lambda turn: "Bogotá, Colombia" in turn)
+    assert "Bogotá, Colombia" in text(trainers) and "capacitadores" in text(trainers), text(trainers)
