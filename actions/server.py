@@ -66,6 +66,10 @@ def build_app() -> Sanic:
 
     async def follow_builds(app: Sanic) -> None:
         loop = asyncio.get_running_loop()
+        try:  # both models loaded before the first question (the multilingual one takes ~3 s)
+            await loop.run_in_executor(None, runtime.searcher().warm_up)
+        except Exception:  # no index yet, or a damaged one: the loop below reports it
+            logger.exception("could not warm up the search")
         while True:
             try:
                 await loop.run_in_executor(None, runtime.searcher().reload_if_changed)
