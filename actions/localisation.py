@@ -80,9 +80,14 @@ def turn_language(text: str, remembered: str | None = None, hint: str | None = N
     if text and not text.startswith("/") and not catalogue().knows(text):  # our own buttons' texts tell nothing
         if asked := asked_for(text):
             return asked
-        if detected := detect(text) or _SHORT.get(text.lower().strip(" .,!?¡¿")):
+        detected = detect(text) or _SHORT.get(text.lower().strip(" .,!?¡¿"))
+        # a word or two ("merci beaucoup" in an English conversation) sets the language, never switches it
+        if detected and (not supported(remembered) or len(text.split()) >= SWITCH_WORDS):
             return detected
     return supported(remembered) or supported(hint) or DEFAULT
+
+
+SWITCH_WORDS = 3  # words a message needs to switch the conversation to another language
 
 
 # greetings and replies too short for the detector, that belong to one language only

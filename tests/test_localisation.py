@@ -265,3 +265,10 @@ def test_a_recommendation_for_a_french_user_describes_the_programme_from_its_fre
     assert intro in text and "Pourquoi il vous convient" in text, text
     assert "Comment participer" in text, text
     assert "What you get" not in text
+
+
+def test_a_word_or_two_never_switches_the_conversations_language():
+    assert turn_language("merci beaucoup", "en") == "en"
+    assert turn_language("merci beaucoup", None) == "fr"
+    assert turn_language("combien ça coûte ?", "en") == "fr"
+    assert turn_language("who pays for it", None) == "en"
