@@ -417,7 +417,7 @@ _SELF_WORDS = frozenset("have has had am i'm yet already just started start star
 
 def only_self_description(text: str) -> bool:
     """Whether the message only says who the user is and where their business stands (nothing to look up)."""
-    rest = IN_PLACE.sub(" ", text)  # "... in Cúcuta": where they are is not something to look up
+    rest = text
     for patterns in finder.CUE_PATTERNS:
         for pattern in patterns.values():
             rest = pattern.sub(" ", rest)

@@ -23,9 +23,9 @@ RELATIVES = {"gl": "pt", "ast": "es", "an": "es", "ca": "es", "it": None}
 # Marker words (accent-folded), each telling of one language only; one marker counts as
 # MARKER_WEIGHT of model confidence.
 MARKERS: dict[str, frozenset[str]] = {
-    "en": frozenset("hello hi hey thanks thank please what how the is my want need who for it pays does can "
-                    "you we they of to and with this that are when where which there about from much many "
-                    "long take get only also".split()),
+    "en": frozenset("hello hi hey thanks thank please what how the is my want need who for it "
+                    "pays does can you we they of to and with this that are when where which "
+                    "there about from much many long take get only also".split()),
     "fr": frozenset("bonjour salut merci combien coute ca c est je j suis veux voudrais quoi mon "
                     "ma mes pourquoi comment avec pas une des aux entreprise faire oui".split()),
     "es": frozenset("hola gracias cuanto cuesta quiero tengo puedo necesito soy hay ayuda buenas "
