@@ -246,8 +246,8 @@ class ActionReadTurn(Action):
             topic = knowledge.Topic(chosen)  # "which module do we do first?" after a search for SCORE trainers
         searcher = runtime.searcher()
         language = tracker.get_slot("language")
-        own_words = tracker.latest_message.get("original_text")  # the user's French, Spanish or Portuguese
-        asked = turn_reader.spelled_out(text, pages)
+        own_words = without_greeting(tracker.latest_message.get("original_text") or "")  # their French, Spanish...
+        asked = turn_reader.spelled_out(without_greeting(text), pages)
 
         def search(question: str, about):  # a follow-up looks further down the topic's passages
             words = own_words if own_words and question == asked else question
@@ -280,6 +280,15 @@ class ActionReadTurn(Action):
         if language and language != localisation.DEFAULT and used and used.language != language:
             reply.text = f"{ENGLISH_ONLY}\n\n{reply.text}"  # the answer is from an English passage
         return self._say(dispatcher, reply, new_topic)
+
+
+# a greeting before the question ("hola, we are 30 coffee farmers ...") says nothing to the search
+GREETING_FIRST = re.compile(r"^\W*(?:hi|hello|hey|hola|buenas|buenos d[ií]as|bonjour|bonsoir|salut|ol[áa]|oi|bom dia|"
+                            r"good (?:morning|afternoon|evening)|salaam?|salam|jambo|habari)(?: there)?\b[\s,.!:;-]+(?=\w)", re.IGNORECASE)
+
+
+def without_greeting(text: str) -> str:
+    return GREETING_FIRST.sub("", text) or text
 
 
 def _topic(tracker: Tracker, context: Context) -> knowledge.Topic:

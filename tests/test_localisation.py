@@ -272,3 +272,12 @@ def test_a_word_or_two_never_switches_the_conversations_language():
     assert turn_language("merci beaucoup", None) == "fr"
     assert turn_language("combien ça coûte ?", "en") == "fr"
     assert turn_language("who pays for it", None) == "en"
+
+
+def test_a_greeting_before_a_question_is_left_out_of_the_search():
+    from actions.conversation import without_greeting
+
+    assert without_greeting("hola, we are 30 coffee farmers") == "we are 30 coffee farmers"
+    assert without_greeting("Bonjour, je veux créer une entreprise") == "je veux créer une entreprise"
+    assert without_greeting("hi there, how much is SYB?") == "how much is SYB?"
+    assert without_greeting("hello") == "hello"
