@@ -223,16 +223,20 @@ def validate_conversations(data: Any, path: Path | str = "<conversations>") -> l
     return conversations
 
 
+def _read_yaml(path: Path, error: type[ValueError]) -> Any:
+    """A YAML file's content; `error` (the file kind's format error) when it cannot be read or parsed."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML ({exc})") from None
+
+
 def load_conversations(path: Path | str) -> list[dict]:
     """Read and validate a conversation file (the format in this module's docstring)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConversationFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        raise ConversationFormatError(f"{path}: not valid YAML ({exc})") from None
-    return validate_conversations(data, path)
+    return validate_conversations(_read_yaml(path, ConversationFormatError), path)
 
 
 def check_unique_ids(*sets: Iterable[dict]) -> None:
@@ -613,13 +617,7 @@ def validate_facts(data: Any, path: Path | str = "<facts>") -> dict[str, list[di
 def load_facts(path: Path | str) -> dict[str, list[dict]]:
     """Read and validate an answer-facts file (the format in this module's docstring)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FactsFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        raise FactsFormatError(f"{path}: not valid YAML ({exc})") from None
-    return validate_facts(data, path)
+    return validate_facts(_read_yaml(path, FactsFormatError), path)
 
 
 def run_facts(client: httpx.Client, gateway_url: str, facts_path: Path | str, concurrency: int = 4) -> dict:
@@ -710,13 +708,7 @@ def validate_multilingual(data: Any, path: Path | str = "<multilingual>") -> dic
 def load_multilingual(path: Path | str) -> dict[str, list[dict]]:
     """Read and validate a multilingual question file: items {q, lang, programme, heldout}."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MultilingualFormatError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        raise MultilingualFormatError(f"{path}: not valid YAML ({exc})") from None
-    return validate_multilingual(data, path)
+    return validate_multilingual(_read_yaml(path, MultilingualFormatError), path)
 
 
 def score_multilingual(items: Sequence[dict],
