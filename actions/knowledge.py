@@ -222,9 +222,8 @@ def _stated_on_page(response: SearchResponse, question: str, programme: str, doc
 
 def _programme_page(result: SearchResult, programme: str) -> bool:
     """Whether a passage is from the programme's page: `programmes/<id>`, or its translation
-    (`fr/<id>`, `es/<id>`: a document named for the programme in another language)."""
-    return result.doc_id == f"programmes/{programme}" or (
-        result.language != "en" and result.doc_id.rsplit("/", 1)[-1] == programme)
+    in another language (`knowledge/<language>/<id>.md`)."""
+    return result.doc_id in (f"programmes/{programme}", programmes.translation_id(result.language, programme))
 
 
 def _own_section(response: SearchResponse, question: str, topic: Topic, pages: Pages):

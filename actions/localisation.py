@@ -26,9 +26,8 @@ from typing import Any
 import yaml
 
 from actions.gloss import fold, to_english
-from index.language import detect
+from index.language import LANGUAGES, detect
 
-LANGUAGES = ("en", "fr", "es", "pt")
 DEFAULT = "en"
 CATALOGUE = Path(__file__).with_name("messages.yaml")
 # "in French please", "en français", "en español por favor", "em português", "in english"
@@ -111,6 +110,7 @@ class _Template:
 class Catalogue:
     exact: dict[str, dict[str, str]]  # English line -> {lang: translation}
     templates: tuple[_Template, ...]  # lines with {names}, most specific (longest fixed text) first
+    typed: dict[tuple[str, str], str]  # (lang, a translation as typed lines are compared) -> English line
 
     @classmethod
     def load(cls, path: Path = CATALOGUE) -> Catalogue:
@@ -128,13 +128,14 @@ class Catalogue:
             fixed = sum(len(p) for p in parts[::2])
             templates.append((fixed, _Template(re.compile(regex), texts)))
         templates.sort(key=lambda t: -t[0])
-        return cls(exact, tuple(t for _, t in templates))
+        typed = {(lang, to_key(text)): en for en, texts in exact.items() for lang, text in texts.items()}
+        return cls(exact, tuple(t for _, t in templates), typed)
 
     def english(self, text: str, lang: str) -> str | None:
         """The English line of a translated catalogue line typed back ("Agricultura y alimentos" ->
         "Farming & food"), else None."""
         key = to_key(text)
-        return next((en for en, texts in self.exact.items() if to_key(texts.get(lang, "")) == key), None) if key else None
+        return self.typed.get((lang, key)) if key and lang != DEFAULT else None
 
     def knows(self, text: str) -> bool:
         """Whether `text` is one of the catalogue's English lines (a button's text sent back as typed)."""

@@ -103,6 +103,11 @@ def aliases(pages: Pages) -> dict[str, str]:
 TOOL_NAMES = {"get ahead": ("wed", "GET Ahead"), "germe": ("siyb", "GERME"), "imesun": ("siyb", "IMESUN")}
 
 
+def translation_id(language: str, programme: str) -> str:
+    """The document id of a programme page's translation: "fr/siyb" for knowledge/fr/siyb.md."""
+    return f"{language}/{programme}"
+
+
 def programme_id(text: str | None, pages: Pages) -> str | None:
     """The programme id a slot value or entity names ("SYB", "GET Ahead", "wed"), or None."""
     if not text:

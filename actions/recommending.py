@@ -186,7 +186,7 @@ def translated_intro(passages: Callable[[str], list], lang: str, programme: str,
     """What a programme (or its SIYB package) is, in `lang`, from the page's translation
     (`knowledge/<lang>/<id>.md`): the first sentences of its section on the package, else of its
     first section; None when there is no translation."""
-    found = passages(f"{lang}/{programme}")
+    found = passages(pages_.translation_id(lang, programme))
     section = next((p for p in found if package and re.match(rf"\W*{re.escape(package)}\b", p.section, re.IGNORECASE)),
                    found[0] if found else None)
     return pages_.first_sentences(section.text, 320) if section else None
