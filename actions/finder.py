@@ -138,6 +138,11 @@ def required_slots(values: dict[str, str | None]) -> list[str]:
     return ["stage", "need", "group"] + (["sector"] if sector_matters(values) else [])
 
 
+# Stages that settle the advice on their own in an opening message (a running business still needs its need:
+# better management, formalising, productivity and a crisis lead to different programmes)
+SAYS_ENOUGH = ("idea", "starting", "running", "growing")
+
+
 def next_slot(values: dict[str, str | None], opening: bool = False) -> str | None:
     """The next question, or None when there is enough to recommend.
 
@@ -146,7 +151,10 @@ def next_slot(values: dict[str, str | None], opening: bool = False) -> str | Non
     """
     if opening and known(values.get("stage")) and known(values.get("need")):
         return None
-    if opening and values.get("stage") in ("running", "growing") and values.get("group") in ("women", "refugees"):
+    if opening and values.get("stage") in SAYS_ENOUGH:
+        return None  # "I have an idea for a poultry farm, never ran a business. which course?": SYB, whatever the need
+    if opening and values.get("stage") in ("starting", "running", "growing") and any(
+            g in (values.get("group") or "").split(",") for g in ("women", "refugees")):
         return None  # "I run my late husband's shop, which training?": a running business and who runs it say enough
     return next((s for s in required_slots(values) if values.get(s) is None), None)
 

@@ -62,7 +62,8 @@ FACT_KINDS = (
                         r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
              _rx(r"key facts|figures|countries|where (?:it|they|we) (?:runs?|works?|operates?)")),
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
-                        r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
+                        r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\b(?:good|right|suitable|ok|okay|meant) for "
+                        r"(?:me|us|my \w+|people like me)\b|\bsuits? (?:me|us)\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
                         r"everyone|men|women|my \w+|refugees|youth|young people) (?:join|take|attend|apply|participate)\b|"
                         r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my (?:son|daughter|wife|husband|"
                         r"brother|sister|cousin|friends?|mother|father|children|kids|staff|workers|employees|group|members))"
@@ -85,9 +86,10 @@ FACT_KINDS = (
                             r"\b(?:need|want|looking for) (?:some |a )?(?:money|loan|capital|finance|credit|cash)\b"),
              _rx(r"\bsavings groups?\b|\bmicrofinance\b|\bsupplier credit\b|\bloans?\b"),
              _rx(r"ways to get money|finance|loans?|credit")),
-    FactKind("online", _rx(r"\bonline\b|\binternet\b|\bvirtual\b|\bdistance\b|\be-?learning\b|\bremote\w*\b|\bphone\b"),
+    FactKind("online", _rx(r"\bonline\b|\binternet\b|\bvirtual\b|\bdistance\b|\be-?learning\b|\bremote\w*\b|"
+                           r"\b(?:by|on|over|via|through|with) (?:the |my |a )?(?:mobile )?(?:phone|whatsapp)\b"),
              _rx(r"\bonline\b|\bvirtual\b|\bdigital\b|\be-?learning\b|\bdistance\b|\bremote\w*\b|\bapps?\b")),
-    FactKind("join", _rx(r"\bhow (?:can|do|could|should) (?:i|we) (?:join|take part|take|attend|apply|sign up|enrol|enroll|"
+    FactKind("join", _rx(r"\bhow (?:else )?(?:can|do|could|should) (?:i|we) (?:join|take part|take|attend|apply|sign up|enrol|enroll|"
                          r"register for|request|ask for|get|access|start|reach|find|contact)\b|\bwhere (?:can|do|could) "
                          r"(?:i|we) (?:take|join|do|attend|find|get|apply)\b|\brequest\b|\bapply\b|\bsign up\b|"
                          r"\btake part\b|\bcontact\b"),
@@ -109,7 +111,8 @@ FACT_KINDS = (
                  r"at the workplace|online|self-paced|in person|face[- ]to[- ]face|venue)\b")),
     FactKind("content", _rx(r"\bwhat (?:do|does|will|did) (?:they|it|you|the (?:course|training|trainers?)|we|i) "
                             r"(?:teach|cover|learn|study|include|contain)\b|\bwhat is (?:in|inside) (?:it|the course)\b|"
-                            r"\b(?:topics|syllabus|curriculum|contents?)\b"),
+                            r"\b(?:topics|syllabus|curriculum|contents?)\b|\bwhat (?:they|it|you|we) (?:teach|cover|learn|"
+                            r"include)\w*\b|\b(?:what|which) modules\b|\bwhat (?:will|would|do|can) (?:i|we) learn\b|\bwhat (?:i|we) (?:will )?learn\b"),
              _rx(r"\b(?:covers?|teach(?:es)?|topics|modules?|learn(?:s)?|skills|sessions on|includes?)\b"),
              _rx(r"what participants get|modules|content|topics")),
     FactKind("next", _rx(r"\bwhat(?:'s| is)? next\b|\b(?:and )?after (?:that|this|it|the course|that one)\b|"
@@ -165,6 +168,12 @@ def expected(question: str) -> list[FactKind]:
     if _asks_a_term(question):
         return []  # "what is indirect cost?" asks what a term means, not for a fee
     kinds = [k for k in FACT_KINDS if k.question.search(question)]
+    if ONLY_WOMEN.search(question):  # "is GET Ahead only for women?": whether men can join
+        kinds = [k for k in kinds if k.name not in ("women", "who")] + [k for k in FACT_KINDS if k.name == "men"]
+    if any(k.name in GROUP_KINDS for k in kinds) and len(sentences := SENTENCES.split(question.strip())) > 1:
+        asking = " ".join(x for x in sentences if "?" in x or _JOINING.search(x))
+        kinds = [k for k in kinds if k.name not in GROUP_KINDS or k.question.search(asking)]  # "My daughter says I
+        # must be formal to get a loan. How to do it?": the daughter is not who the question is about
     if PRICING.search(question):
         kinds = [k for k in kinds if k.name != "cost"]  # "how to calculate price of one dress": pricing, not a fee
     if (m := HOW_MANY.search(question)) and not kinds:  # "how many modules it have" -> "13 modules"
@@ -177,6 +186,10 @@ def expected(question: str) -> list[FactKind]:
     if any(k.name in GROUP_KINDS for k in kinds):
         kinds = [k for k in kinds if k.name != "who"]
     return kinds
+
+
+ONLY_WOMEN = re.compile(r"\bonly (?:for|open to) (?:women|woman|ladies|females?|girls)\b", re.IGNORECASE)
+_JOINING = re.compile(r"\b(?:join|attend|come|take part|participate|enrol|sign up)\w*", re.IGNORECASE)
 
 
 GROUP_KINDS = frozenset({"men", "women"})
@@ -317,6 +330,8 @@ def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None =
                 start -= 1
         elif sum(len(u.text) + 1 for u in parts[: hit + 1]) > limit:  # the fact comes late: start just before it
             start = hit - 1 if hit and parts[hit].before == " " else hit
+        elif hit and parts[hit].before == "\n\n" and expected(question):
+            start = hit  # the fact opens a later paragraph: "is there a cost?" -> "Each provider sets its own fee. ..."
     else:
         hit = start = min(max(start, 0), len(parts) - 1)
     end, used = start, 0
@@ -362,7 +377,12 @@ def _answering_unit(question: str, parts: list[Unit]) -> int:
     with it (two at least); else 0."""
     kinds = expected(question)
     if kinds:
-        return next((i for i, u in enumerate(parts) for k in kinds if k.sentence.search(u.text)), 0)
+        hits = [i for i, u in enumerate(parts) if any(k.sentence.search(u.text) for k in kinds)]
+        if any(k.name == "steps" for k in kinds):
+            return hits[0] if hits else 0
+        # a sentence before a list item: "is there a cost?" -> "Each provider sets its own fee.", not the checklist's
+        # "3. Ask about dates, language and fees before you sign up."
+        return next((i for i in hits if parts[i].before != "\n"), hits[0] if hits else 0)
     asked = {w[:5] for w in _ASKED_WORD.findall(question.lower()) if w not in _NOT_ASKED}
     overlap = [len(asked & {w[:5] for w in _ASKED_WORD.findall(u.text.lower())}) for u in parts]
     best = max(range(len(parts)), key=lambda i: overlap[i]) if parts else 0

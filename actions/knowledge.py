@@ -26,6 +26,7 @@ COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
 OTHER_TOPIC_MARGIN = 0.05  # a follow-up's words alone find another programme this much better: the topic changed
+NAMED_MARGIN = 0.1  # a named programme's best passage this close to the best one answers the question
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
 CAN_JOIN = re.compile(r"\b(?:can|could|may|is it ok (?:if|for))\b.{0,30}\b(?:join|attend|come|take part|participate|"
@@ -75,10 +76,14 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     response = None
     if follows:
         response = search(question, _search_topic(topic, pages))
-        if not _few_own_words(question) and (own := search(question, None)).answerable and own.results and (
-                own.results[0].programme != topic.programme
-                and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN):
-            response = None  # "what is that continuity plan tool of ILO" after SIYB: its words name another topic
+        if not _few_own_words(question) and (own := search(question, None)).answerable and own.results:
+            if (own.results[0].programme != topic.programme
+                    and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN):
+                response = None  # "what is that continuity plan tool of ILO" after SIYB: its words name another topic
+            elif (own.results[0].programme == topic.programme and not focus.expected(question)
+                  and own.results[0].doc_id != (topic.document or "").partition("#")[0]):
+                response = own  # "and for the defects problem?" after SCORE: its words find SCORE's quality guide,
+                # where the programme's name alone finds its page
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
@@ -125,8 +130,10 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             passage = _defining(search(question, _search_topic(Topic(programme), pages)), question, programme, pages)
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
                                passage=passage)
-    else:
-        reply = compose_answer(response, question, names=names, seen=seen)
+    else:  # a programme the question names answers it unless another is clearly better ("Is GET Ahead good for me?")
+        named_here = programme if programme and response.results and (
+            _best(response, Topic(programme)) >= response.results[0].score - NAMED_MARGIN) else None
+        reply = compose_answer(response, question, named_here, names=names, seen=seen)
     if not reply.answered:
         return reply, topic, response
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
@@ -326,6 +333,11 @@ def _within_guide(response: SearchResponse, question: str, guide: str, subject: 
     names = names or [subject.lower()]
     kept = [r for r in response.results if r.doc_id == guide
             or focus.fits(r, kinds) and any(n in f"{r.section} {r.text}".lower() for n in names)]
+    if not any(focus.fits(r, kinds) for r in kept):  # "is the guide free?" after a guide that names the Green
+        # Business Guide: the passage stating the fact about the thing the question names
+        own = [w for w in turn_reader.content_words(question) if w not in turn_reader.GENERIC]
+        kept = [r for r in response.results if focus.fits(r, kinds) and own and any(
+            re.search(rf"\b{re.escape(w)}", r.text, re.IGNORECASE) for w in own)] + kept
     return dataclasses.replace(response, results=kept) if kept else response
 
 

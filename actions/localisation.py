@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from actions.gloss import fold, to_english
-from index.language import LANGUAGES, detect
+from index.language import LANGUAGES, detect, has_marker
 
 DEFAULT = "en"
 CATALOGUE = Path(__file__).with_name("messages.yaml")
@@ -80,13 +80,17 @@ def turn_language(text: str, remembered: str | None = None, hint: str | None = N
         if asked := asked_for(text):
             return asked
         detected = detect(text) or _SHORT.get(text.lower().strip(" .,!?¡¿"))
-        # a word or two ("merci beaucoup" in an English conversation) sets the language, never switches it
-        if detected and (not supported(remembered) or len(text.split()) >= SWITCH_WORDS):
+        # a word or two ("merci beaucoup" in an English conversation) sets the language, never switches it; nor
+        # does a short message without a word of the language's own ("dar es salam", "porto alegre" are places)
+        words = len(text.split())
+        if detected and (not supported(remembered) or words >= SURE_WORDS
+                         or words >= SWITCH_WORDS and has_marker(text, detected)):
             return detected
     return supported(remembered) or supported(hint) or DEFAULT
 
 
 SWITCH_WORDS = 3  # words a message needs to switch the conversation to another language
+SURE_WORDS = 6  # ... and from this many on, even without a marker word
 
 
 # greetings and replies too short for the detector, that belong to one language only

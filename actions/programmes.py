@@ -89,6 +89,9 @@ def aliases(pages: Pages) -> dict[str, str]:
     for pid, doc in pages.items():
         for alias in (pid, short_name(doc), plain_name(doc), name(doc)):
             out[alias.lower()] = pid
+        head, _, rest = plain_name(doc).partition(" for ")
+        if rest and len(head.split()) >= 2:  # "Systems Change Initiative" for "... Initiative for productive employment"
+            out.setdefault(head.lower(), pid)
         for pkg_id, data in (doc.meta.get("packages") or {}).items():
             out[pkg_id.lower()] = pid
             out[str((data or {}).get("name", pkg_id)).lower()] = pid

@@ -201,8 +201,18 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
         inside = m.group(1).strip()
         out += [inside, _FILLER.sub("", inside).strip(" ,.!?"), inside.split(",")[0].strip()]
     if turn.place_entity:
-        out.append(turn.place_entity)
+        out += _extended(turn.place_entity, text) + [turn.place_entity]
     return list(dict.fromkeys(c for c in out if c))
+
+
+def _extended(entity: str, text: str, words: int = 2) -> list[str]:
+    """The entity with the words after it in the text, longest first: the NLU may keep only "dar" of
+    "dar es salam trainer"; the gazetteer tells which reading is a place."""
+    m = re.search(rf"\b{re.escape(entity)}((?:\s+[^\W\d_]+){{1,{words}}})", text, re.IGNORECASE)
+    if not m:
+        return []
+    tail = m.group(1).split()
+    return [" ".join([m.group(0)[:len(entity)], *tail[:n]]) for n in range(len(tail), 0, -1)]
 
 
 def place_step(turn: PlaceTurn, resolver: Callable[[str], PlaceResult] = resolve_place,

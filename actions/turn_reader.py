@@ -281,7 +281,8 @@ def looks_like_gibberish(text: str) -> bool:
     return not plausible
 
 
-NOT_KNOWING = re.compile(r"\b(?:i )?(?:don'?t|do not|dont|doesn'?t|does not) know (?:what|which|how|where)\b[^?,.;!]*",
+NOT_KNOWING = re.compile(r"\b(?:(?:i )?(?:don'?t|do not|dont|doesn'?t|does not) know|(?:i )?(?:have |got )?no idea|"
+                         r"not sure) (?:what|which|how|where)\b[^?,.;!]*",
                          re.IGNORECASE)
 
 
@@ -468,8 +469,10 @@ def content_words(text: str) -> list[str]:
 # "different question: ...", "another thing.", "ok forget it. ...": what follows is about something new
 TOPIC_CHANGE = re.compile(r"\b(?:(?:a |one )?(?:different|other|another|new|next|separate) (?:question|thing|topic|matter|issue|"
                           r"subject)|(?:ok |okay )?forget (?:it|that|this)|change (?:of )?(?:the )?(?:topic|subject)|"
-                          r"something else|by the way|btw|no,? not that|that'?s not what i (?:asked|meant|want(?:ed)?)|not what i asked|(?:going |coming )?back to(?= (?:the |my )?\w+(?: \w+)?\W*[.:;,!-]))\b\W*",
-                          re.IGNORECASE)  # "back to my wood." keeps "my wood": it names the topic
+                          r"something else|by the way|btw|no,? not that|that'?s not what i (?:asked|meant|want(?:ed)?)|not what i asked|(?:going |coming )?back to(?! (?:the |that |this |my |our )?(?:course|training|programm?e|program|package|topic|"
+                          r"subject|question|it|that|this)\b)(?= (?:the |my )?\w+(?: \w+)?\W*[.:;,!-]))\b\W*",
+                          re.IGNORECASE)  # "back to my wood." keeps "my wood": it names the topic; "back to the
+# course, how many days?" returns to the topic under discussion
 
 
 def changes_topic(text: str) -> bool:

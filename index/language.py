@@ -25,7 +25,8 @@ RELATIVES = {"gl": "pt", "ast": "es", "an": "es", "ca": "es", "it": None}
 MARKERS: dict[str, frozenset[str]] = {
     "en": frozenset("hello hi hey thanks thank please what how the is my want need who for it "
                     "pays does can you we they of to and with this that are when where which "
-                    "there about from much many long take get only also".split()),
+                    "there about from much many long take get only also trainer trainers training "
+                    "near pls plz".split()),
     "fr": frozenset("bonjour salut merci combien coute ca c est je j suis veux voudrais quoi mon "
                     "ma mes pourquoi comment avec pas une des aux entreprise faire oui".split()),
     "es": frozenset("hola gracias cuanto cuesta quiero tengo puedo necesito soy hay ayuda buenas "
@@ -72,6 +73,11 @@ def _model_scores(text: str) -> dict[str, float]:
         if lang in scores:
             scores[lang] += float(candidate["score"])
     return scores
+
+
+def has_marker(text: str, lang: str) -> bool:
+    """Whether the text holds a marker word of the language ("cuesta", "merci"), not only names."""
+    return _marker_votes(_words(text or "")).get(lang, 0) > 0
 
 
 def detect(text: str) -> str | None:

@@ -48,7 +48,9 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"not (?:yet )?started", r"start-?up", r"new business", r"^\W*start(?:ing)?\W*$", r"open(?:ing)? (?:a|my) ",
     ),
     "running": (
-        r"(?:i|we) (?:run|own|have|manage|operate) (?:a |an |my |our |his |her |the |small |little |family )+\w+",
+        r"(?:i|we) (?:run|own|have|manage|operate) (?:a |an |my |our |his |her |the |small |little |family )+"
+        r"(?!(?:savings?|money|capital|ideas?|plans?|dreams?|skills?|questions?|experience|problems?|kids|children|"
+        r"loans?|debts?|land|time)\b)\w+",  # "I have small savings": not a business
         r"running", r"already (?:have|run|own|open|started)", r"existing", r"established",
         r"(?:i|we) (?:already |still |now )?(?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep)"
         r"\w* (?!a business)",
@@ -167,6 +169,12 @@ def read_groups(text: str) -> list[str]:
     return ["none"] if _GROUP["none"].search(text.translate(APOSTROPHES)) else []
 
 
+_NEGATED = re.compile(r"\b(?:not|no|never|nor|isn'?t|not an?)\s+(?:an? )?$", re.IGNORECASE)
+
+
 def read_sector(text: str) -> str | None:
-    found = _found(_SECTOR, text)
+    """The sector the text names, not one it rules out ("a small grocery shop, not a factory" is trade)."""
+    text = text.translate(APOSTROPHES)
+    found = [label for label, p in _SECTOR.items()
+             if any(not _NEGATED.search(text[:m.start()]) for m in p.finditer(text))]
     return found[0] if found else None

@@ -69,6 +69,12 @@ def test_a_farmer_who_grows_tomatoes_is_not_a_growing_business():
     assert finder.read_stage("I grow tomatoes on my farm") == ["running"]
 
 
+def test_savings_are_not_a_business_and_a_sector_ruled_out_is_not_read():
+    assert finder.read_stage("finished school no job. i have small savings, i dont know what business to do") == ["idea"]
+    assert finder.read_sector("i have small grocery shop not factory") == "trade"
+    assert finder.read_sector("we have a factory") == "manufacturing"
+
+
 def test_cues_match_whole_words_only():
     assert finder.read_groups("I run a camping business") == []  # not "camp"
     assert finder.read_needs("I sell costumes") == []  # not "cost"
@@ -111,9 +117,21 @@ def test_skip_and_stop_words():
 # --- one turn -------------------------------------------------------------------------------------
 
 def test_the_opening_message_fills_what_it_says_and_nothing_else():
-    s = step(EMPTY, Turn(text="I'm a refugee and want to open a shop", intent="find_programme", opening=True))
-    assert s.values["stage"] == "starting" and s.values["group"] == "refugees"
-    assert s.next_slot == "need" and not s.say
+    s = step(EMPTY, Turn(text="I'm a refugee, which programme is for me?", intent="find_programme", opening=True))
+    assert s.values["group"] == "refugees" and s.values["stage"] is None and s.values["need"] is None
+    assert s.next_slot == "stage" and not s.say
+
+
+@pytest.mark.parametrize("text, stage", [
+    ("I'm a refugee and want to open a shop", "starting"),
+    ("i have idea to open poultry farm in my village but never run business before. which course?", "starting"),
+    ("i want start business but no idea what to do", "idea"),
+    ("i have small grocery shop, what training for me", "running"),
+    ("Our bakery started with 3 people, now we are 22 staff and want to open a second branch", "growing"),
+])
+def test_an_opening_that_gives_the_stage_recommends_at_once(text, stage):
+    s = step(EMPTY, Turn(text=text, intent="find_programme", opening=True))
+    assert s.values["stage"] == stage and s.next_slot is None and not s.say
 
 
 def test_a_generic_opening_asks_the_stage_and_forgets_an_earlier_run():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from actions import focus
 from index.search import SearchResult
 
@@ -113,7 +115,9 @@ def test_a_passage_the_user_has_read_is_shown_from_the_sentence_that_answers() -
     assert body.startswith("An owner can take only the modules they need")
     body, _ = focus.window("and full course how long", text, lead=True)
     assert body.startswith("An owner can take only") and "7 days" in body
-    assert focus.window("can i take only one module", text)[0].startswith("IYB is for owners"), "unread: from the start"
+    assert focus.window("can i take only one module", text)[0].startswith("An owner can take only"), (
+        "unread too: the paragraph that answers comes first")
+    assert focus.window("what is IYB", text)[0].startswith("IYB is for owners"), "an open question: from the start"
 
 
 def test_what_a_term_means_is_not_a_question_about_fees() -> None:
@@ -148,3 +152,22 @@ def test_how_many_of_a_thing_and_where_the_first_one_was_held() -> None:
     assert focus.fits(result("Green versions", "The first training was held in Johannesburg in 2014.", 0.5), place)
     countries = next(k for k in focus.FACT_KINDS if k.name == "countries")
     assert not countries.section.search("Where the ILO can help with waste"), "not a section of countries"
+
+
+def test_a_fact_in_a_sentence_is_preferred_to_a_checklist_item_naming_it() -> None:
+    text = ("To find a course:\n1. Ask a local provider.\n2. Ask about dates, language and fees before you sign up.\n\n"
+            "Each provider sets its own fee. In some countries the government pays part of the cost.")
+    assert focus.window("is there any cost", text)[0].startswith("Each provider sets its own fee.")
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("is GET Ahead only for women?", ["men"]),  # whether men can join
+    ("my phone repair shop open 2 years, so i take IYB. what modules it has", ["content"]),  # a phone repairer
+    ("what they teach in it", ["content"]),
+    ("can i do it by phone", ["online"]),
+    ("Is GET Ahead good for me?", ["who"]),
+    ("My husband wants to join. Is it possible?", ["men"]),
+    ("I sell ceviche in Lima. My daughter says I must be formal to get a loan. How to do it?", []),  # not about her
+])
+def test_the_fact_a_question_asks_for(question: str, kinds: list[str]) -> None:
+    assert [k.name for k in focus.expected(question)] == kinds

@@ -274,6 +274,12 @@ def test_a_word_or_two_never_switches_the_conversations_language():
     assert turn_language("who pays for it", None) == "en"
 
 
+def test_a_place_name_never_switches_the_language_but_a_sentence_does():
+    assert turn_language("dar es salam", "en") == "en"  # three words, none of them Spanish words
+    assert turn_language("dar es salam trainer for SCORE pls", None) == "en"
+    assert turn_language("cuánto cuesta el curso", "en") == "es"
+
+
 def test_a_greeting_before_a_question_is_left_out_of_the_search():
     from actions.conversation import without_greeting
 

@@ -50,6 +50,9 @@ def test_a_city_named_in_the_opening_message_is_used():
     assert place_step(PlaceTurn(text="x", intent="find_trainer", place_entity="Lima, Peru", opening=True)).label == \
         "Lima, Peru"
     assert place_step(PlaceTurn(text="find a trainer near me", intent="find_trainer", opening=True)).label is None
+    # the NLU kept only the first word of the place: the words after it complete it
+    assert place_step(PlaceTurn(text="dar es salam trainer for SCORE pls", intent="find_trainer",
+                                place_entity="dar", opening=True)).label == "Dar es Salaam, Tanzania"
 
 
 def test_a_shared_location_needs_no_city_name():

@@ -47,6 +47,7 @@ def read(text: str, pages, intent: str | None = None, confidence: float = 0.5, *
     ("I have an idea, not started yet", "finder"),  # only says where the business stands: the finder asks the rest
     ("electricity bill is killing my welding workshop!!", "question"),  # a problem to answer
     ("I sell vegetables in a market and want to grow", "finder"),
+    ("i want start business but no idea what to do", "finder"),  # not knowing what to do says where they stand
     # commands, yes/no and small talk
     ("restart", "restart"), ("start over", "restart"), ("Start again please", "restart"),
     ("menu", "menu"), ("cancel", "stop"), ("yes", "affirm"), ("no", "deny"), ("thanks!", "thanks"),
@@ -114,7 +115,7 @@ def test_a_self_description_carries_the_finder_answers(pages) -> None:
 
 @pytest.mark.parametrize("text", ["how much does it cost?", "how long does the training take?", "how do we request it?",
                                   "what about for women?", "can my husband join?", "who funds it?", "since when?",
-                                  "which countries?", "is it free"])
+                                  "which countries?", "is it free", "ok back to the course, how many days is it"])
 def test_follow_ups_need_the_topic(text: str) -> None:
     assert tr.is_follow_up(text)
 

@@ -318,3 +318,23 @@ def test_a_follow_up_about_a_guide_stays_in_it_and_a_new_subject_leaves_the_topi
     say(stack, sender, "how do i separate my money from business money")
     tool = say(stack, sender, "what is that continuity plan tool of ILO")
     assert first_source(tool) == "sme-resilience", text(tool)
+
+
+def test_a_stage_in_the_first_message_recommends_and_the_topic_outlives_an_off_topic_turn(stack) -> None:
+    sender = fresh()
+    first = text(say(stack, sender, "i want to open a small juice bar in Mombasa, i have the idea already. what ILO "
+                                    "course for me?"))
+    assert "Start Your Business" in first and "What do you need most" not in first, first
+    weather = say(stack, sender, "btw how is the weather tomorrow in mombasa, will it rain?")
+    assert first_source(weather) is None, text(weather)
+    days = say(stack, sender, "ok back to the course, how many days is it")
+    assert first_source(days) == "siyb" and "5 days" in text(days), text(days)
+
+
+def test_a_fee_question_leads_with_the_fee_and_a_place_name_never_switches_the_language(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "what is SYB")
+    fee = text(say(stack, sender, "is there any cost"))
+    assert "Each provider sets its own fee" in fee and "To find a course" not in fee, fee
+    dar = text(say(stack, fresh(), "dar es salam trainer for SCORE pls"))
+    assert "Dar es Salaam" in dar and "Hay " not in dar, dar
