@@ -54,7 +54,8 @@ OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|be
                        r"arsenal|chelsea|barcelona|real madrid|premier league|world cup|weather (?:today|tomorrow|forecast|now)|"
                        r"(?:what|how)(?:'s| is) the weather|rain tomorrow|jokes?|"
                        r"politic\w*|elections?|vote for|president|girlfriend|boyfriend|movies?|songs?|horoscope|"
-                       r"zodiac)\b", re.IGNORECASE)
+                       r"zodiac|homework|photosynthesis|religio\w*|church|mosque|pray(?:er|ers|ing)?|bible|quran|"
+                       r"dating|cricket|basketball|tennis|poems?|poetry|lyrics)\b", re.IGNORECASE)
 
 
 def off_topic(text: str) -> bool:

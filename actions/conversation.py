@@ -198,6 +198,10 @@ class ActionReadTurn(Action):
         dispatcher.utter_message(response="utter_goodbye")
         return [SlotSet("flow", None)]
 
+    def _bot(self, dispatcher, *args) -> list[EventType]:
+        dispatcher.utter_message(response="utter_iamabot")
+        return [SlotSet("flow", None)]
+
     def _greet(self, dispatcher, *args) -> list[EventType]:
         dispatcher.utter_message(response="utter_greet")
         return [SlotSet("flow", None)]

@@ -62,7 +62,8 @@ FACT_KINDS = (
                         r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
              _rx(r"key facts|figures|countries|where (?:it|they|we) (?:runs?|works?|operates?)")),
     FactKind("who", _rx(r"\bwho (?:can|may|could|should|is it for|are they for|is this for) ?(?:join|take|attend|apply|"
-                        r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|\b(?:good|right|suitable|ok|okay|meant) for "
+                        r"participate|do it|use)?\b|\bwho is (?:it|this) for\b|"
+                        r"\b(?:does|do|will|would|can) (?:it|this|that|they|[A-Z][\w.-]+) (?:also )?(?:work|apply) for\b|\b(?:good|right|suitable|ok|okay|meant) for "
                         r"(?:me|us|my \w+|people like me)\b|\bsuits? (?:me|us)\b|\beligib\w*\b|\b(?:can|may) (?:anyone|"
                         r"everyone|men|women|my \w+|refugees|youth|young people) (?:join|take|attend|apply|participate)\b|"
                         r"\bfor whom\b|\bfor (?:youth|young people|the young|students|refugees|him|her|my (?:son|daughter|wife|husband|"
@@ -95,6 +96,10 @@ FACT_KINDS = (
                          r"\btake part\b|\bcontact\b"),
              _rx(r"\b(?:ask|contact|apply|request|partner|country office|training provider|chamber|sign up|take part)\b"),
              _rx(r"how to take part|how to (?:join|apply|request|get)|where to get help|reach")),
+    FactKind("where_to", _rx(r"\bwhere (?:do|can|should|could|must) (?:i|we) (?:do|go|register|apply|get|file|pay)\b|"
+                             r"\bwhere to (?:go|register|apply|file|pay)\b|\bwhich office\b"),
+             _rx(r"\b(?:offices?|one-stop|online|portal|council|municipal\w*|ministry|agenc(?:y|ies)|registry|website|"
+                 r"chamber|authorit(?:y|ies))\b")),
     FactKind("language", _rx(r"\blanguages?\b|\btranslat\w*|\b(?:in|exists? in|available in|speak) " + LANGUAGE_NAMES + r"\b"),
              _rx(r"\b(?:French|Spanish|Portuguese|Arabic|Swahili|Chinese|Russian|languages?|translat\w*|GERME|IMESUN)\b")),
     FactKind("contact", _rx(r"\b(?:e-?mail|contact|address|phone number|website|web ?site|reach (?:you|them|the (?:ilo|team)))\b"),
@@ -133,14 +138,16 @@ FACT_KINDS = (
              _rx(r"\b(?:pictures?|diagrams?|drawings?|illiterate|literacy|basic reading|reading and (?:writing|counting)|"
                  r"cannot read|can'?t read|do not read|low education)\b")),
     FactKind("place", _rx(r"\bwhere (?:did|was|were) (?:they|it|the \w+|this|that)\b|\bwhere\b.{0,30}\bfirst\b|"
+                          r"\bwhere (?:they|it|we|you|did they) (?:used?|tested|piloted|started|began|ran)\b|"
                           r"\bin which (?:city|town|place)\b"),
-             re.compile(r"\b(?:held|took place|started|began|piloted|launched|tested|introduced|developed|first used)"
+             re.compile(r"\b(?:held|took place|started|began|piloted|launched|tested|introduced|developed|used)"
                         r"(?: \w+){0,2} in (?:(?:[A-Z][a-z]+ )?\d{4} in )?[A-Z][a-zà-ÿ]+")),
     FactKind("binding", _rx(r"\b(?:a law|the law|by law|legal(?:ly)?|binding|oblig\w*|compulsory|mandatory|must (?:i |we )?"
                             r"(?:follow|obey|do it)|is it (?:a )?must|required)\b"),
              _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"
                  r"does not (?:force|oblige|require)|guidance for)\b")),
     FactKind("steps", _rx(r"\b(?:what|which) (?:are )?(?:the )?(?:steps?|stages|process|procedure)\b|\bsteps?\b|"
+                          r"\bto \w+\b[^?.]{0,60},? how\W*$|"  # "and to register the duka with govt, how?"
 
                           r"\bhow (?:do|can|should) (?:i|we) (?:do it|start|begin|go about it)\b|\bwhere (?:do|should) (?:i|we) start\b"),
              re.compile(r"(?m)^\s*\d+[.)]\s|\b[Ss]teps?\b[^.\n]{0,80}:(?:\s|$)"),
@@ -148,9 +155,9 @@ FACT_KINDS = (
     FactKind("results", _rx(r"\b(?:results?|impact|evidence|proof|worth|benefits?|effective\w*|successful)\b|"
                             r"\bhow much (?:\w+ ){0,3}(?:improve|increase|rise|grow|go up)\w*\b|"
                             r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
-                            r"(?:work|help|increase|improve|raise|boost)\b"),
+                            r"(?:work(?! for)|help|increase|improve|raise|boost)\b"),
              _rx(r"\b\d+(?:\.\d+)? ?(?:%|per ?cent\b)|\b(?:increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
-                 r"trial|results?|gains?)\b"),
+                 r"trial|results?|gains)\b"),
              _rx(r"results|evidence|key facts|figures|what participants get")),
 )
 SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(*])")

@@ -91,7 +91,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             r.programme == programme for r in response.results[:3]):  # "what is germe": the name settles it
         response = dataclasses.replace(response, answerable=True)
     if (not response.answerable and not off_topic and not programme and topic.programme in pages
-            and _short(question) and turn_reader.refers_back(question)):
+            and _short(question) and (turn_reader.refers_back(question)
+                                      or focus.expected(question) and turn_reader.is_question(question))):
         retry = search(question, _search_topic(topic, pages))
         if retry.answerable:  # "who leads the group then?" after C-BED: only the topic makes sense of it
             follows, response = True, retry
@@ -138,7 +139,11 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         return reply, topic, response
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
     if follows:
-        return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at), response
+        subject = topic.subject
+        if (reply.document or "").startswith("guides/") and reply.sources and (
+                reply.document.partition("#")[0] != (topic.document or "").partition("#")[0]):
+            subject = reply.sources[0]["title"]  # "and Think.COOP, what is it?" after C-BED: the guide it led to
+        return reply, Topic(topic.programme, topic.package, reply.document, subject, reply.more_at), response
     subject = subject_of(question, pages)
     if programme:
         return reply, Topic(programme, package, reply.document, subject, reply.more_at), response
@@ -162,8 +167,8 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
 
 
-ORDINAL = re.compile(r"\b(?:the )?(first|second|former|latter|last|other) (?:one|programme|program|course|package)\b|"
-                     r"\bthe (former|latter|second)\b", re.IGNORECASE)
+ORDINAL = re.compile(r"\b(?:the )?(first|second|1st|2nd|former|latter|last|other) (?:one|programme|program|course|"
+                     r"package)\b|\bthe (former|latter|second|1st|2nd)\b", re.IGNORECASE)
 
 
 def _side_meant(question: str, subject: str, pages: Pages) -> tuple[str, str | None, str] | None:
@@ -172,7 +177,7 @@ def _side_meant(question: str, subject: str, pages: Pages) -> tuple[str, str | N
     if len(sides) < 2:
         return None
     if m := ORDINAL.search(question):
-        return sides[0] if (m.group(1) or m.group(2)).lower() in ("first", "former") else sides[1]
+        return sides[0] if (m.group(1) or m.group(2)).lower() in ("first", "1st", "former") else sides[1]
     words = set(turn_reader.content_words(question))  # "the ecosystems one": a word of one side's name only
     own = [[w for w in turn_reader.content_words(name) if w not in _COMMON_NAME_WORDS] for _, _, name in sides[:2]]
     hits = [i for i, names in enumerate(own) if words & set(names) and not words & set(own[1 - i])]

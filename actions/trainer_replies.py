@@ -17,7 +17,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from actions.turn_reader import IN_PLACE, OTHER_PLACE, spoken_language
+from actions.turn_reader import (
+    IN_PLACE,
+    OTHER_PLACE,
+    place_after_other,
+    place_words,
+    spoken_language,
+)
 from index.knowledge import PROGRAMME_IDS
 from index.places import (
     Place,
@@ -197,6 +203,10 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
     out = [text] if turn.requested and not turn.opening or short and not _QUESTION.search(text) else []
     if (other := OTHER_PLACE.match(text)) and len(text.split()) <= 7 and not _ABOUT_TRAINING.search(text):
         out.append(text[other.end():].strip(" ,.!?"))  # "what about Dar es Salaam?", not "any SCORE trainer near us"
+    if head := place_after_other(text):
+        out.append(head)  # "ok what about dar es salaam, i go there sometimes"
+    if short or re.search(r"\btrainers?\b", text, re.IGNORECASE):
+        out.append(place_words(text))  # "nairobi kenya SIYB trainer?" -> "nairobi kenya"
     for m in re.finditer(f"(?={IN_PLACE.pattern})", text, re.IGNORECASE):  # every "in X", "near Y": "in kenya ... near nairobi"
         inside = m.group(1).strip()
         out += [inside, _FILLER.sub("", inside).strip(" ,.!?"), inside.split(",")[0].strip()]

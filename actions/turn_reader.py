@@ -24,7 +24,7 @@ from index.vocabulary import APOSTROPHES
 Kind = Literal["question", "more", "simpler", "complaint", "finder", "trainers", "more_trainers", "trainer_language",
                "trainer_details", "restart",
                "menu", "stop", "affirm", "deny",
-               "thanks", "goodbye", "greet", "unclear"]
+               "thanks", "goodbye", "greet", "bot", "unclear"]
 
 def _whole(*alternatives: str) -> re.Pattern[str]:
     """A pattern for a whole message (allowing punctuation, "please" and emoji around it)."""
@@ -89,6 +89,14 @@ QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|wh
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
                       r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice))\b", re.IGNORECASE)
+HOW_FAR = re.compile(r"\bhow (?:far|many (?:km|kilometres|kilometers|miles))\b|\bdistance\b", re.IGNORECASE)
+# "are you a bot?", "am I talking to a real person?", "who made you": what the user is talking to
+BOT_CHALLENGE = re.compile(
+    r"\bare (?:you|u) (?:an? )?(?:bot|robot|chat ?bot|human|real|person|machine|ai|computer)\b|"
+    r"\b(?:am i|are we) (?:talking|speaking|chatting|writing) (?:to|with) (?:an? )?(?:bot|robot|human|real|person|"
+    r"machine|computer|ai)\b|\bis this (?:an? )?(?:bot|robot|chat ?bot|human|real person|machine|ai)\b|"
+    r"^\W*(?:who|what) (?:are|r) (?:you|u)\W*$|\bwho (?:made|built|created|programmed|trained|owns) (?:you|u)\b|"
+    r"^\W*what(?:'s| is) your name\W*$", re.IGNORECASE)
 HELP = _whole(r"help", r"help me", r"what can (?:you|u) do(?: for me)?", r"how does (?:this|it) work", r"what do you know",
               r"what can i ask(?: you)?", r"what are you able to do", r"how can you help(?: me)?", r"i need help",
               r"what is this (?:chat|bot) for", r"what services do you offer", r"i need help,? what can (?:you|u) do")
@@ -102,8 +110,8 @@ TRAINER_REQUEST = re.compile(
     r"|who (?:teach|teaches|trains|gives|offers|runs|delivers) (?:\w+ ){0,3}(?:in|near|around|at) "
     r"|who (?:can|could|will|would) (?:train|teach|coach|help train) (?:me|us|my)"
     r"|(?:training|course|classes?) (?:near|around|close to) (?:me|here)|near me|nearby"
-    r"|(?:someone|somebody|anyone|anybody|a person) (?:in|near|around|from) [\w ]{2,30} (?:who|that) (?:can|could|will) "
-    r"(?:help|train|teach|coach))\b",
+    r"|(?:someone|somebody|anyone|anybody|a person) (?:in|near|around|from) [\w ]{2,30} (?:who|that) (?:can |could |will )?"
+    r"(?:help|train|teach|coach)\w*)\b",
     re.IGNORECASE)
 ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     rf"\b(?:what (?:is|are|does|do) (?:an? |the )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
@@ -116,6 +124,7 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     re.IGNORECASE)
 # "which course for him", "which training": with what the message says about the business, a finder request
 WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b|"
+                             r"\b(?:is|are) there (?:an? |any )?(?:ilo )?(?:programm?e|program|training|course)s? for\b|"
                              r"\bwhich (?:one|is (?:better|best|right)) (?:for (?:me|us)|should (?:i|we))\b|"
                              r"\bwhich one (?:should|do|can) (?:i|we)\b", re.IGNORECASE)
 FINDER_REQUEST = re.compile(
@@ -142,6 +151,26 @@ OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are t
 IN_PLACE = re.compile(r"\b(?:in|near|around|at|(?<!refugees )(?<!refugee )(?<!migrants )(?<!people )(?<!come )from|"
                       r"close to)\s+(?!me\b|my\b|here\b|you\b|us\b|our\b|there\b)([^?!.;]+)",
                       re.IGNORECASE)  # "refugees from Venezuela" says where they come from, not where to look
+# The words of a trainer request that are not a place: "nairobi kenya SIYB trainer?" -> "nairobi kenya"
+_REQUEST_WORDS = re.compile(
+    rf"\b(?:{_TRAINER_WORDS}|lists?|please|pls|plz|need|want|find|show|give|get|me|any|some|a|an|the|for|one|ones|"
+    r"only|near|in|at|around|who|is|are|there|training|course|programm?e|program|get ahead|women|siyb|syb|gyb|iyb|"
+    r"eyb|score|wed|aims|germe|c-?bed)\b|[?!.,;:]", re.IGNORECASE)
+
+
+def place_words(text: str) -> str:
+    """A trainer request without its request words, programme names and punctuation: what may name a place."""
+    return " ".join(_REQUEST_WORDS.sub(" ", text).split())
+
+
+def place_after_other(text: str) -> str:
+    """The words after "what about", "and in" ... up to the first punctuation ("ok what about dar es salaam, i go
+    there sometimes" -> "dar es salaam"); "" when the message does not start so."""
+    text = re.sub(r"^\W*(?:ok(?:ay)?|so|hmm+|then)\W+", "", text, flags=re.IGNORECASE)
+    m = OTHER_PLACE.match(text)
+    return re.split(r"[?,.!;]", text[m.end():])[0].strip() if m else ""
+
+
 _WORD = re.compile(r"[a-zà-ÿ']+", re.IGNORECASE)
 _VOWELS = re.compile(r"[aeiouyà-ÿ]", re.IGNORECASE)
 
@@ -314,6 +343,9 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
             return reading(kind)
     if THANKS.match(text) and not is_question(text):
         return reading("thanks")
+    if BOT_CHALLENGE.search(text) or intent == "bot_challenge" and confidence >= 0.8 and len(text.split()) <= 5 and (
+            not refers_back(text) and not programme):  # "who is teaching it?" asks about the topic
+        return reading("bot")
     if AFFIRM.match(text):
         return reading("affirm")
     if DENY.match(text):
@@ -331,8 +363,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if (trainers_context or context.last_bot == "action_read_turn" and context.trainers_shown and FIRST_ONE.search(text)
             ) and context.trainers_shown and TRAINER_DETAILS.search(text) and not wants_trainer(text):
         return reading("trainer_details", values={"first": "yes"} if FIRST_ONE.search(text) else {})
-    if trainers_context and programme and ONLY.search(text):
-        return reading("trainers")  # "only GET Ahead pls": the same search, for that programme
+    if trainers_context and programme and (ONLY.search(text) or len(text.split()) <= 8 and not is_question(text)):
+        return reading("trainers")  # "only GET Ahead pls", "i need for GET Ahead women training": that programme
     if trainers_context and not programme and (ONLY.search(text) or len(text.split()) <= 6 and not is_question(text)) and (
             made_for := _programme_for(text, pages)):
         return Reading("trainers", made_for)  # "only for women business training": the programme made for women
@@ -360,6 +392,13 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if not question and values and len(text.split()) >= 3 and ({"stage", "need"} <= set(values)
                                                                or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
+    if trainers_context and (head := place_after_other(text)) and len(head.split()) <= 4 and place_named(head):
+        return reading("trainers")  # "ok what about dar es salaam, i go there sometimes", "and in peru? my cousin ..."
+    if (re.search(_TRAINER_WORDS, text, re.IGNORECASE) and not ABOUT_TRAINERS.search(text) and len(text.split()) <= 8
+            and (rest := place_words(text)) and len(rest.split()) <= 4 and place_named(rest)):
+        return reading("trainers")  # "nairobi kenya SIYB trainer?", "dhaka bangladesh trainer list"
+    if (trainers_context or context.trainers_shown) and HOW_FAR.search(text):
+        return reading("trainers")  # "how far from bogota?" after a trainer list: the list again, with distances
     asks = re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
     if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and not off_topic(
             text) and place_named(text):  # not "rain tomorrow in Luanda?"
@@ -442,6 +481,7 @@ STOPWORDS = frozenset(
     "with about and or but if so as than then what which who whom whose when where why how any some much many "
     "also too very just really please pls plz tell know want need get give like ok okay".split())
 _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\beach (?:one|of them)\b|\bboth\b|"
+                     r"\b(?:is|are) [\w-]+ (?:also )?(?:included|covered)\b|"  # "is automotive included in SA?"
                      r"\b(?:the|that|this) group\b|\bthen\W*$|\beach\W*$|"
                      r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
                      r"project|initiative|approach|method|game|workshop|assessment|guide|plan|kit|manual|book|study|"

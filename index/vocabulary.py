@@ -40,6 +40,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:growing|expanding)", r"growing (?:fast|quickly|business|company|firm)", r"(?:has|have) grown",
         r"expan(?:ding|ded|sion)", r"scal(?:e|ing) up", r"grow(?:s|ing)? (?:big|bigger|fast|quickly)", r"expand",
         r"(?:second|another|new|more) (?:shop|branch|outlet|factory|location|store)s?", r"bigger", r"grew",
+        r"(?:sales|turnover|revenue|orders|demand) (?:went up|have gone up|has gone up|are going up|grew|rose|"
+        r"doubled|tripled|increased)", r"more volume",
     ),
     "starting": (
         r"(?:have|got) (?:a |an |my )?(?:clear |good )?(?:business )?idea", r"(?:my|the|an?) idea",
@@ -66,6 +68,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"workshop|bakery|kiosk|stall|farm|factory|garage|pharmacy|fish ?pond|pond)s?\b(?! plan| idea)",
     ),
 }
+_DURATION = re.compile(r"\b(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)\b", re.IGNORECASE)
 STAGE_ORDER = ("organisation", "idea", "growing", "starting", "running")  # which stage wins when several match
 
 NEED_CUES: dict[str, tuple[str, ...]] = {
@@ -145,6 +148,8 @@ def read_stage(text: str) -> list[str]:
     Returns [] when none; two when they contradict (no idea yet, yet a running or growing business).
     """
     found = _found(_STAGE, text)
+    if "idea" in found and "running" in found and not _STAGE["running"].search(_DURATION.sub(" ", text)):
+        found.remove("running")  # "I finished school 2 years ago... since 2 years no job, I don't know which business"
     ordered = [s for s in STAGE_ORDER if s in found]
     if "idea" in ordered and ({"running", "growing"} & set(ordered)) and "organisation" not in ordered:
         return ["idea", next(s for s in ordered if s in ("growing", "running"))]

@@ -168,6 +168,11 @@ def test_a_fact_in_a_sentence_is_preferred_to_a_checklist_item_naming_it() -> No
     ("Is GET Ahead good for me?", ["who"]),
     ("My husband wants to join. Is it possible?", ["men"]),
     ("I sell ceviche in Lima. My daughter says I must be formal to get a loan. How to do it?", []),  # not about her
+    ("where do i do it", ["join", "where_to"]),
+    ("we have a hotel. Heard about SCORE, does it work for hotels?", ["who"]),  # whom it suits, not its results
+    ("does it really work?", ["results"]),
+    ("where they used it", ["place"]),
+    ("thanks. and to register the duka with govt, how?", ["steps"]),
 ])
 def test_the_fact_a_question_asks_for(question: str, kinds: list[str]) -> None:
     assert [k.name for k in focus.expected(question)] == kinds

@@ -64,6 +64,27 @@ def test_the_nlu_intent_does_not_overrule_the_words(pages) -> None:
     assert read("c-bed training need a trainer or teacher to run it?", pages, intent="find_trainer",
                 confidence=0.95).kind == "question"
     assert read("find me someone to train my staff", pages, intent="find_trainer", confidence=0.95).kind == "trainers"
+    assert read("who is teaching it", pages, intent="bot_challenge", confidence=0.95).kind == "question"
+    assert read("who are you", pages, intent="bot_challenge", confidence=0.95).kind == "bot"
+    assert read("am i talking to a real person?", pages).kind == "bot"
+    assert read("who made you", pages, intent="out_of_scope", confidence=0.6).kind == "bot"
+
+
+@pytest.mark.parametrize("text, kind, after_trainers", [
+    ("nairobi kenya SIYB trainer?", "trainers", False),  # a place and a trainer word, no "in"
+    ("dhaka bangladesh trainer list", "trainers", False),
+    ("what is a SCORE trainer", "question", False),
+    ("ok what about dar es salaam, i go there sometimes", "trainers", True),
+    ("and in peru? my cousin lives there", "trainers", True),
+    ("i need for GET Ahead women training", "trainers", True),  # the same search, for that programme
+    ("how far from bogota", "trainer_details", True),  # the trainers shown, with their distances
+    ("salamat! is there somebody in manila who teach it", "trainers", False),
+    ("I run a small company, our sales went up 40% in 2 years. Is there ILO program for firms like us?", "finder",
+     False),
+])
+def test_trainer_requests_and_descriptions_in_context(pages, text: str, kind: str, after_trainers: bool) -> None:
+    context = {"last_bot": "action_find_trainers", "trainers_shown": 3} if after_trainers else {}
+    assert read(text, pages, **context).kind == kind
 
 
 def test_more_means_more_trainers_only_after_a_trainer_list(pages) -> None:
@@ -115,7 +136,8 @@ def test_a_self_description_carries_the_finder_answers(pages) -> None:
 
 @pytest.mark.parametrize("text", ["how much does it cost?", "how long does the training take?", "how do we request it?",
                                   "what about for women?", "can my husband join?", "who funds it?", "since when?",
-                                  "which countries?", "is it free", "ok back to the course, how many days is it"])
+                                  "which countries?", "is it free", "ok back to the course, how many days is it",
+                                  "is automotive included in SA?"])
 def test_follow_ups_need_the_topic(text: str) -> None:
     assert tr.is_follow_up(text)
 
@@ -290,3 +312,21 @@ def test_a_factory_asking_for_any_ilo_help_gets_a_recommendation_and_a_flood_is_
     assert reading.kind == "finder" and reading.values["need"] == "productivity"
     assert tr.describes_self("my shop got flooded last week, all the stock gone. what i do now")["need"] == "crisis"
     assert tr.describes_self("we are cocoa farmers, middle men cheat us on price every season")["need"] == "markets"
+
+
+@pytest.mark.parametrize("text", ["also my son asks: what is photosynthesis? for his homework",
+                                  "write me a poem about my mother please", "who wins the cricket tonight"])
+def test_subjects_never_ours_are_off_topic(text: str) -> None:
+    from actions.answering import off_topic
+
+    assert off_topic(text)
+
+
+def test_a_programme_is_named_by_its_name_before_for_and_a_comparison_side_by_its_number(pages) -> None:
+    from actions import knowledge
+
+    assert tr.named("and the Systems Change Initiative, who funds it?", pages)[0] == "sci"
+    assert [p for p, _, _ in knowledge.compared(
+        "difference between ILO value chain development and the Systems Change Initiative?", pages)] == [
+        "value-chains", "sci"]
+    assert knowledge.ORDINAL.search("the 2nd one, can one company apply alone?")

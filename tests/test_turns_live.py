@@ -338,3 +338,13 @@ def test_a_fee_question_leads_with_the_fee_and_a_place_name_never_switches_the_l
     assert "Each provider sets its own fee" in fee and "To find a course" not in fee, fee
     dar = text(say(stack, fresh(), "dar es salam trainer for SCORE pls"))
     assert "Dar es Salaam" in dar and "Hay " not in dar, dar
+
+
+def test_a_question_the_nlu_takes_for_a_bot_challenge_is_answered_and_a_city_with_its_country_finds_trainers(
+        stack) -> None:
+    sender = fresh()
+    say(stack, sender, "what is c-bed")
+    who = text(say(stack, sender, "who is teaching it"))
+    assert "chatbot" not in who and "facilitator" in who, who
+    dhaka = text(say(stack, fresh(), "dhaka bangladesh trainer list"))
+    assert "Dhaka" in dhaka and "km" in dhaka, dhaka
