@@ -41,7 +41,7 @@ UNCLEAR = ("Sorry, I didn't understand that. Could you say it in a few more word
 IN_SCOPE = re.compile(
     r"\b(?:business\w*|busines|shops?|compan(?:y|ies)|enterprises?|firms?|sme|msmes?|entrepreneur\w*|trad(?:e|ing|er)|"
     r"sell\w*|customers?|markets?|loans?|credit|financ\w*|money|tax\w*|regist\w*|licen[cs]\w*|formal\w*|informal|"
-    r"training|courses?|programm?e?s?|trainers?|ilo|siyb|syb|iyb|gyb|eyb|germe|score|wed|get ahead|aims|eese|c-?bed|"
+    r"training|courses?|programm?e?s?|trainers?|ilo|siyb|syb|iyb|gyb|eyb|fyb|germe|score|wed|get ahead|aims|eese|c-?bed|"
     r"green\w*|energy|waste|workers?|employ\w*|staff|wages?|cooperatives?|co-?ops?|refugees?|profits?|costs?|pric\w*|"
     r"records?|plans?|ideas?|grow\w*|export\w*|value chains?|productiv\w*|safety|insurance|social security|farm\w*|"
     r"modules?|lessons?|classes|workshops?|"
@@ -55,7 +55,7 @@ OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|be
                        r"(?:what|how)(?:'s| is) the weather|rain tomorrow|jokes?|"
                        r"politic\w*|elections?|vote for|president|girlfriend|boyfriend|movies?|songs?|horoscope|"
                        r"zodiac|homework|photosynthesis|religio\w*|church|mosque|pray(?:er|ers|ing)?|bible|quran|"
-                       r"dating|cricket|basketball|tennis|poems?|poetry|lyrics)\b", re.IGNORECASE)
+                       r"dating|cricket|basketball|tennis)\b", re.IGNORECASE)
 
 
 def off_topic(text: str) -> bool:

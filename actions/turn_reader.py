@@ -389,9 +389,11 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("finder", values=values)  # "I have the idea and some money saved. which training?"
     if {"stage", "need"} <= set(values) and not programme and ILO_HAS.search(text):
         return reading("finder", values=values)  # "we are a chamber ... want to lobby ... does ILO have a method?"
-    if not question and values and len(text.split()) >= 3 and ({"stage", "need"} <= set(values)
-                                                               or only_self_description(text)):
-        return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest
+    if not question and values and len(text.split()) >= 3 and (
+            {"stage", "need"} <= set(values) and not (values["need"] in PRACTICAL_NEEDS and len(_beyond_self(text))
+                                                      >= PROBLEM_WORDS) or only_self_description(text)):
+        return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest; a
+        # problem told in detail ("my factory throws lots of fabric offcuts, we want to cut waste") is answered
     if trainers_context and (head := place_after_other(text)) and len(head.split()) <= 4 and place_named(head):
         return reading("trainers")  # "ok what about dar es salaam, i go there sometimes", "and in peru? my cousin ..."
     if (re.search(_TRAINER_WORDS, text, re.IGNORECASE) and not ABOUT_TRAINERS.search(text) and len(text.split()) <= 8
@@ -455,13 +457,22 @@ _SELF_WORDS = frozenset("have has had am i'm yet already just started start star
                         "own new one running run since years year months".split())
 
 
-def only_self_description(text: str) -> bool:
-    """Whether the message only says who the user is and where their business stands (nothing to look up)."""
+PROBLEM_WORDS = 6  # words beyond the finder's cues that make a statement a problem to answer, not a profile
+PRACTICAL_NEEDS = frozenset({"green", "productivity"})  # ... a problem the guides answer (waste, energy, defects)
+
+
+def _beyond_self(text: str) -> list[str]:
+    """The words of a message beyond what it says about the user and their business (the finder's cues)."""
     rest = text
     for patterns in finder.CUE_PATTERNS:
         for pattern in patterns.values():
             rest = pattern.sub(" ", rest)
-    return len([w for w in content_words(rest) if w not in _SELF_WORDS]) <= 1
+    return [w for w in content_words(rest) if w not in _SELF_WORDS]
+
+
+def only_self_description(text: str) -> bool:
+    """Whether the message only says who the user is and where their business stands (nothing to look up)."""
+    return len(_beyond_self(text)) <= 1
 
 
 def topic_name(pages: Mapping, topic: str | None, package: str | None) -> str | None:
