@@ -77,9 +77,10 @@ FIND_TRAINER = Step(tap="Find a trainer", expect=r"Which city or town are you in
 
 FLOWS: dict[str, list[Step]] = {
     "knowledge_answer": [OPEN, ASK_SYB],
-    "follow_up": [  # "it" is SYB's programme: the answer is shortened, and "Tell me more" goes on
+    "follow_up": [  # "it" is SYB's programme: the fee leads; a longer answer is shortened and "Tell me more" goes on
         OPEN, ASK_SYB,
-        Step(say="how much does it cost?", expect=r"SIYB[\s\S]*\bfees?\b", sources=True, buttons=("Tell me more",)),
+        Step(say="how much does it cost?", expect=r"SIYB[\s\S]*Each provider sets its own fee", sources=True),
+        Step(say="where can I take it?", expect=r"SIYB[\s\S]*partner", sources=True, buttons=("Tell me more",)),
         Step(tap="Tell me more", expect=r"\bpaid\b|\bcost\b"),
     ],
     "programme_finder": [  # buttons, then free text (rich enough to recommend at once), then a button again
