@@ -138,24 +138,21 @@ def required_slots(values: dict[str, str | None]) -> list[str]:
     return ["stage", "need", "group"] + (["sector"] if sector_matters(values) else [])
 
 
-# Stages that settle the advice on their own in an opening message (a running business still needs its need:
-# better management, formalising, productivity and a crisis lead to different programmes)
+# Stages that settle the advice on their own in an opening message: the router picks the programme from the stage,
+# the sector and the group (a running shop: IYB; a factory: SCORE), and the reply says how to correct it
 SAYS_ENOUGH = ("idea", "starting", "running", "growing")
 
 
 def next_slot(values: dict[str, str | None], opening: bool = False) -> str | None:
     """The next question, or None when there is enough to recommend.
 
-    When the message that started the finder already gives the stage and the need (or a running business
-    and the group its owner belongs to), it recommends straight away; otherwise it asks what is missing (never what is already known).
+    When the message that started the finder already gives the stage (or the need with a stage it skipped), it
+    recommends straight away; otherwise it asks what is missing (never what is already known).
     """
     if opening and known(values.get("stage")) and known(values.get("need")):
         return None
     if opening and values.get("stage") in SAYS_ENOUGH:
         return None  # "I have an idea for a poultry farm, never ran a business. which course?": SYB, whatever the need
-    if opening and values.get("stage") in ("starting", "running", "growing") and any(
-            g in (values.get("group") or "").split(",") for g in ("women", "refugees")):
-        return None  # "I run my late husband's shop, which training?": a running business and who runs it say enough
     return next((s for s in required_slots(values) if values.get(s) is None), None)
 
 
