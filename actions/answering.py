@@ -52,9 +52,9 @@ IN_SCOPE = re.compile(
 # Subjects that are never the unit's, whatever words of business come with them ("should I buy bitcoin?")
 OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|bet on|gambl\w*|football|soccer|"
                        r"arsenal|chelsea|barcelona|real madrid|premier league|world cup|weather (?:today|tomorrow|forecast|now)|"
-                       r"(?:what|how)(?:'s| is) the weather|rain tomorrow|jokes?|"
+                       r"(?:what|how)(?:'s| is) the weather|(?:will it |going to )?rain (?:\w+ ){0,3}(?:today|tomorrow|tonight|this week)|jokes?|"
                        r"politic\w*|elections?|vote for|president|girlfriend|boyfriend|movies?|songs?|horoscope|"
-                       r"zodiac|homework|photosynthesis|religio\w*|church|mosque|pray(?:er|ers|ing)?|bible|quran|"
+                       r"zodiac|homework|photosynthesis|religio\w*|church|mosque|pray(?:er|ers|ing)?|bible|quran|believe in god|"
                        r"dating|cricket|basketball|tennis)\b", re.IGNORECASE)
 
 

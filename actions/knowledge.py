@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from actions import focus, programmes, turn_reader
 from actions.answering import FOLLOW_UPS, TELL_MORE, Answer, compose_answer, continuation
+from actions.answering import off_topic as about_other_things
 from actions.programmes import Pages
 from index.search import SearchResponse, SearchResult
 from index.search import Topic as SearchTopic
@@ -91,10 +92,11 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             r.programme == programme for r in response.results[:3]):  # "what is germe": the name settles it
         response = dataclasses.replace(response, answerable=True)
     if (not response.answerable and not off_topic and not programme and topic.programme in pages
-            and _short(question) and (turn_reader.refers_back(question)
-                                      or focus.expected(question) and turn_reader.is_question(question))):
+            and _short(question) and not about_other_things(question) and (
+                turn_reader.refers_back(question) or turn_reader.is_question(question) and (
+                    focus.expected(question) or _own_words(question) <= 2))):
         retry = search(question, _search_topic(topic, pages))
-        if retry.answerable:  # "who leads the group then?" after C-BED: only the topic makes sense of it
+        if retry.answerable:  # "who leads the group then?" after C-BED, "what i should check first" after AIMS
             follows, response = True, retry
     names = short_names(pages)
     fact = None
@@ -145,6 +147,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             subject = reply.sources[0]["title"]  # "and Think.COOP, what is it?" after C-BED: the guide it led to
         return reply, Topic(topic.programme, topic.package, reply.document, subject, reply.more_at), response
     subject = subject_of(question, pages)
+    if not programme and (reply.document or "").startswith("programmes/") and _names_a_thing(reply.section or ""):
+        subject = reply.section  # "is there training just for women?" -> "GET Ahead training": what the reply is about
     if programme:
         return reply, Topic(programme, package, reply.document, subject, reply.more_at), response
     m = _PACKAGE_SECTION.search(reply.section or "")
@@ -349,8 +353,13 @@ def _within_guide(response: SearchResponse, question: str, guide: str, subject: 
 def _few_own_words(question: str) -> bool:
     """At most one word of its own beyond the words any question about a programme uses ("how long the mission
     takes", "can my sister join?"): a question that needs its topic."""
+    return _own_words(question) <= 1
+
+
+def _own_words(question: str) -> int:
+    """How many words of its own a question has beyond those any question about a programme uses."""
     without_places = turn_reader.IN_PLACE.sub(" ", question)  # "is it in kenya? i am in lodwar": places are not topics
-    return len([w for w in turn_reader.content_words(without_places) if w not in turn_reader.GENERIC]) <= 1
+    return len([w for w in turn_reader.content_words(without_places) if w not in turn_reader.GENERIC])
 
 
 def _best(response: SearchResponse, topic: Topic) -> float:
@@ -369,6 +378,12 @@ def subject_of(question: str, pages: Pages, limit: int = 8) -> str | None:
     words = [w for w in re.findall(r"[\w'-]+", question)
              if w.lower() in named or w.lower() not in turn_reader.STOPWORDS and w.lower() not in turn_reader.GENERIC]
     return " ".join(words[:limit]) or None
+
+
+def _names_a_thing(heading: str) -> bool:
+    """Whether a section heading names a tool or course ("GET Ahead training", "Formalize Your Business (FYB)"),
+    not a kind of fact ("Who it is for", "Key facts and figures"): a capital beyond its first letter."""
+    return bool(re.search(r"(?<=.)\b[A-Z]|\b[A-Z]{2,}", re.sub(r"\bILO\b", "", heading)))
 
 
 def compared(question: str, pages: Pages) -> list[tuple[str, str | None, str]]:

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import finder, recommending, runtime
+from actions import finder, recommending, runtime, turn_reader
 from actions.finder import FORM, SLOTS
 from actions.turns import is_opening, latest, own_words_since, user_just_spoke
 
@@ -34,6 +34,8 @@ class ValidateProgrammeFinderForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text, intent, confidence, entities = latest(tracker)
+        if not text.startswith("/"):  # "wat business" read as the turn reader reads it
+            text = turn_reader.spelled_out(turn_reader.fold(text))
         opening = is_opening(tracker, FORM)
         turn = finder.Turn(
             text=text, intent=intent, confidence=confidence,

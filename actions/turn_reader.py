@@ -203,7 +203,7 @@ TEXTING = {
     "bussines": "business", "buisness": "business", "biz": "business", "bizness": "business", "programe": "programme",
     "progam": "program", "trainning": "training", "traning": "training", "reqister": "register", "regester": "register",
     "goverment": "government", "govt": "government", "recomendation": "recommendation",
-    "reccomendation": "recommendation", "recommandation": "recommendation", "formalisation": "formalization", "wich": "which", "whre": "where", "wen": "when", "nd": "and",
+    "reccomendation": "recommendation", "recommandation": "recommendation", "formalisation": "formalization", "countrys": "countries", "wich": "which", "whre": "where", "wen": "when", "nd": "and",
     "n": "and", "tnx": "thanks", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
 }
 _TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True))
@@ -311,7 +311,7 @@ def looks_like_gibberish(text: str) -> bool:
 
 
 NOT_KNOWING = re.compile(r"\b(?:(?:i )?(?:don'?t|do not|dont|doesn'?t|does not) know|(?:i )?(?:have |got )?no idea|"
-                         r"not sure) (?:what|which|how|where)\b[^?,.;!]*",
+                         r"not sure) (?:what|which|where|how(?= to\b))\b[^?,.;!]*",
                          re.IGNORECASE)
 
 
@@ -409,8 +409,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainers")  # "where can I take SYB in Nairobi?"
     if intent == "find_trainer" and confidence >= 0.9 and not question and not ABOUT_TRAINERS.search(text):
         return reading("trainers")
-    if intent == "find_programme" and confidence >= 0.9 and not question:
-        return reading("finder")
+    if intent == "find_programme" and confidence >= 0.9 and not question and not programme:
+        return reading("finder")  # "score programme ilo" asks about SCORE
     if looks_like_gibberish(text):
         return reading("unclear")
     return reading("question", values=values)  # the values start the finder if nothing answers it
@@ -470,9 +470,13 @@ def _beyond_self(text: str) -> list[str]:
     return [w for w in content_words(rest) if w not in _SELF_WORDS]
 
 
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|me|my|mine|we|we're|us|our|ours)\b", re.IGNORECASE)
+
+
 def only_self_description(text: str) -> bool:
-    """Whether the message only says who the user is and where their business stands (nothing to look up)."""
-    return len(_beyond_self(text)) <= 1
+    """Whether the message only says who the user is and where their business stands (nothing to look up):
+    it speaks of the user ("and the cost" names a need, yet says nothing about anyone)."""
+    return len(_beyond_self(text)) <= 1 and bool(_FIRST_PERSON.search(text))
 
 
 def topic_name(pages: Mapping, topic: str | None, package: str | None) -> str | None:
@@ -493,7 +497,7 @@ STOPWORDS = frozenset(
     "also too very just really please pls plz tell know want need get give like ok okay".split())
 _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\beach (?:one|of them)\b|\bboth\b|"
                      r"\b(?:is|are) [\w-]+ (?:also )?(?:included|covered)\b|"  # "is automotive included in SA?"
-                     r"\b(?:the|that|this) group\b|\bthen\W*$|\beach\W*$|"
+                     r"\b(?:the|that|this) group\b|\bthen(?: what)?\W*$|\beach\W*$|\bwhich one\b|"
                      r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
                      r"project|initiative|approach|method|game|workshop|assessment|guide|plan|kit|manual|book|study|"
                      r"toolkit|checklist|fund|model))\b|^\W*(?:and|what about|how about"
@@ -542,4 +546,4 @@ def is_follow_up(text: str) -> bool:
     words = content_words(text)
     if _REFERS.search(text):
         return len(words) <= 8
-    return len(words) <= 4 and all(w in GENERIC for w in words)
+    return len(words) <= 4 and all(w in GENERIC or w.endswith("s") and w[:-1] in GENERIC for w in words)

@@ -29,7 +29,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"training (?:centre|center|provider|institute)", r"\bbds\b", r"policy ?makers?",
     ),
     "idea": (
-        r"(?:no|without an?|not any|zero) (?:clear |good |real )?(?:business )?ideas?",
+        r"(?:no|without an?|not any|zero) (?:clear |good |real )?(?:business )?ideas?(?! (?:how|where|why|when)\b)",
         rf"{NOT} (?:have|got) (?:a |an |any )?(?:clear |good )?(?:business )?idea",
         rf"{NOT} know (?:what|which)(?: \w+){{0,3}} (?:business|to (?:do|sell|start|make))",
         r"(?:need|want|looking for|find|get) (?:a |an |some )?(?:new |good )?(?:business )?ideas?",
@@ -45,7 +45,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
     ),
     "starting": (
         r"(?:have|got) (?:a |an |my )?(?:clear |good )?(?:business )?idea", r"(?:my|the|an?) idea",
-        r"(?:want|plan|planning|going|about|like|hope|wish|ready) (?:to |of )?(?:start|open|launch|set up)\w*",
+        r"(?:want|plan|planning|going|about|like|hope|wish|ready) (?:to |of )?(?:start|open|launch|set up)\w*"
+        r"(?! (?:keeping|using|saving|recording|writing|tracking|doing|paying|learning|counting|checking)\b)",
         r"start(?:ing)? (?:a|my|our|an|the) (?:own |new |small )?(?:\w+ )?(?:business|shop|company|enterprise)",
         r"not (?:yet )?started", r"start-?up", r"new business", r"^\W*start(?:ing)?\W*$", r"open(?:ing)? (?:a|my) ",
     ),
@@ -89,7 +90,8 @@ NEED_CUES: dict[str, tuple[str, ...]] = {
     "plan": (r"business plan", r"\bplan\b", r"loans?", r"capital", r"funding", r"finance", r"money to start",
              r"viable"),
     "idea": (r"(?:need|want|find|looking for|get|generate|choose|pick|new|good|better|some|no|without an?) "
-             r"(?:an? |some |new |good |better |business )*ideas?\b", r"what (?:business|to sell|to do)",
+             r"(?:an? |some |new |good |better |business )*ideas?\b(?! (?:how|where|why|when)\b)",  # not "no idea how"
+             r"what (?:business|to sell|to do)",
              r"which business", r"^\W*(?:an? )?(?:new )?(?:business )?ideas?\W*$"),
     "grow": (r"grow\w*", r"expan\w*", r"scal(?:e|ing) up", r"bigger", r"more (?:shops|branches|customers)"),
     "manage": (r"manag\w*", r"costs?", r"costing", r"pric\w*", r"records?", r"book-?keeping", r"accounts?",

@@ -333,3 +333,28 @@ def test_a_programme_is_named_by_its_name_before_for_and_a_comparison_side_by_it
         "difference between ILO value chain development and the Systems Change Initiative?", pages)] == [
         "value-chains", "sci"]
     assert knowledge.ORDINAL.search("the 2nd one, can one company apply alone?")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("and the cost", "question"),  # names a need, yet says nothing about the user: a follow-up, not a profile
+    ("score programme ilo", "question"),  # Rasa's "find a programme", but it names one: about SCORE
+    ("i want to start keeping records for my chapati business, no idea how", "question"),  # asks how
+    ("ok another thing. my cousin want open barber shop too but he dont know how to make business plan", "finder"),
+])
+def test_a_need_without_a_person_or_a_how_is_a_question(pages, text: str, kind: str) -> None:
+    intent = "find_programme" if "programme" in text else "ask_question"
+    assert read(text, pages, intent=intent, confidence=0.98, topic="wed", last_bot="action_read_turn").kind == kind
+
+
+def test_no_idea_how_is_not_wanting_an_idea_and_starting_to_keep_records_is_not_starting_a_business() -> None:
+    from index.vocabulary import read_needs, read_stage
+
+    assert "idea" not in read_needs("i want to keep records, no idea how")
+    assert read_stage("i want to start keeping records") == []
+    assert read_stage("i want to start a bakery") == ["starting"]
+
+
+@pytest.mark.parametrize("text", ["which countrys", "if we decide yes, then what",
+                                  "i already know i want to open salon so which one"])
+def test_short_follow_ups_with_a_slip_or_pointing_back(text: str) -> None:
+    assert tr.is_follow_up(tr.spelled_out(text))
