@@ -23,7 +23,8 @@ from index.search import Topic as SearchTopic
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
 _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
 _PACKAGE_ANYWHERE = re.compile(r"\((GYB|SYB|IYB|EYB)\)")
-COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif+e?re?n[cs]e|differ|or|better)\b",
+COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif+e?re?n[cs]e|differ|or|better|"
+                        r"(?:the )?same (?:thing|as|course|training)|(?:is it|are they) (?:the )?same)\b",
                         re.IGNORECASE)
 SIDE_CHARS = 380  # each side of a comparison
 OTHER_TOPIC_MARGIN = 0.05  # a follow-up's words alone find another programme this much better: the topic changed

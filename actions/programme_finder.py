@@ -34,8 +34,7 @@ class ValidateProgrammeFinderForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text, intent, confidence, entities = latest(tracker)
-        if not text.startswith("/"):  # "wat business" read as the turn reader reads it
-            text = turn_reader.spelled_out(turn_reader.fold(text))
+        text = turn_reader.as_read(text)  # "wat business" read as the turn reader reads it
         opening = is_opening(tracker, FORM)
         turn = finder.Turn(
             text=text, intent=intent, confidence=confidence,

@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import runtime, trainer_replies
+from actions import runtime, trainer_replies, turn_reader
 from actions.trainer_replies import PlaceTurn, Reply
 from actions.turns import is_opening, latest, user_just_spoke
 
@@ -47,6 +47,7 @@ class ValidateTrainerSearchForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text, intent, confidence, entities = latest(tracker)
+        text = turn_reader.as_read(text)  # "wat about mombassa" read as the turn reader reads it
         opening = is_opening(tracker, FORM)
         turn = PlaceTurn(
             text=text, intent=intent, confidence=confidence,

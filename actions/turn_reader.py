@@ -124,6 +124,7 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     re.IGNORECASE)
 # "which course for him", "which training": with what the message says about the business, a finder request
 WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b|"
+                             r"[.,!]\s*which one\W*$|"  # "... we want a second branch. which one"
                              r"\b(?:is|are) there (?:an? |any )?(?:ilo )?(?:programm?e|program|training|course)s? for\b|"
                              r"\bwhich (?:one|is (?:better|best|right)) (?:for (?:me|us)|should (?:i|we))\b|"
                              r"\bwhich one (?:should|do|can) (?:i|we)\b", re.IGNORECASE)
@@ -140,12 +141,15 @@ ILO_HAS = re.compile(r"\b(?:does|do|can) (?:the )?ilo (?:have|offer|give|run) (?
                      r"program|tool|support|help|something|anything)(?: for (?:us|me|this|that|it|them))?\W*$|"
                      r"\bany (?:ilo )?(?:help|support|programm?e|program) for (?:us|me)\W*$|"
                      r"\b(?:can|could|how can|how could) (?:the )?ilo help (?:us|me)\W*$|"
-                     r"\bwhat (?:help|support) (?:can|does|do) (?:the )?ilo (?:give|offer|have)\b",
+                     r"\bwhat (?:help|support) (?:can|does|do) (?:the )?ilo (?:give|offer|have)\b|"
+                     r"\bilo (?:has|have|got|gives|offers) (?:a |an |any |some )?(?:training|programm?e|program|course)s? "
+                     r"for (?:\w+ ){0,2}(?:owners?|us|me|people like (?:me|us))\b",  # "my friend say ilo has training for shop owners??"
                      re.IGNORECASE)  # a general ask after a description; "ILO have training how to budget?" is a question
 WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
                            re.IGNORECASE)
 # "what about Dar es Salaam?", "and in Kano?": another place for the same search (match: the lead-in)
-OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?)"
+OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?|"
+                         r"(?:do you have|you have|got) any(?: trainers?)?|(?:an)?other (?:city|town|place)(?: is)?)"
                          r"(?: (?:in|near|around|at))?\s+", re.IGNORECASE)
 # "in X", "near X", "from X": the words that may name a place (never "near me", "near us", "here")
 IN_PLACE = re.compile(r"\b(?:in|near|around|at|(?<!refugees )(?<!refugee )(?<!migrants )(?<!people )(?<!come )from|"
@@ -224,6 +228,11 @@ def spelled_out(text: str, pages: Pages | None = None) -> str:
         return text
     text = _TEXTING.sub(lambda m: TEXTING[m.group(1).lower()], text)
     return names_spelled_out(text, pages) if pages else text
+
+
+def as_read(text: str) -> str:
+    """A typed message as every reader reads it (texting shorthand written out); a button payload as it is."""
+    return text if text.startswith("/") else spelled_out(fold(text))
 
 
 def mentions(text: str, pages: Pages) -> list[tuple[int, str, str, str | None]]:
@@ -394,6 +403,9 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
                                                       >= PROBLEM_WORDS) or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest; a
         # problem told in detail ("my factory throws lots of fabric offcuts, we want to cut waste") is answered
+    if trainers_context and (other := OTHER_PLACE.match(text)) and len(text.split()) <= 7 and place_named(
+            text[other.end():].strip(" ,.!?")):
+        return reading("trainers")  # "do you have any in bosnia", "other city cuzco"
     if trainers_context and (head := place_after_other(text)) and len(head.split()) <= 4 and place_named(head):
         return reading("trainers")  # "ok what about dar es salaam, i go there sometimes", "and in peru? my cousin ..."
     if (re.search(_TRAINER_WORDS, text, re.IGNORECASE) and not ABOUT_TRAINERS.search(text) and len(text.split()) <= 8

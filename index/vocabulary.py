@@ -59,7 +59,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"\w* (?!a business)",
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:\d+ )?(?:[a-z]+ )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|"
         r"seller|shop ?keeper|carpenter|grower|producer|fisher(?:man|men)?|weaver|potter)s?\b",
-        r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)",
+        r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|yrs|months)",
+        r"(?:i|we) (?:do|am doing|are doing) (?!(?:some|no|any|every)thing)\w+ing\b",  # "i do tailoring from my house"
         r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm|"
         r"factory|hotel|guest ?house|garage|pharmacy|mill|plant|clinic|firm|cooperative)"
         r"\b(?! plan| idea)",
@@ -69,7 +70,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"workshop|bakery|kiosk|stall|farm|factory|garage|pharmacy|fish ?pond|pond)s?\b(?! plan| idea)",
     ),
 }
-_DURATION = re.compile(r"\b(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|months)\b", re.IGNORECASE)
+_DURATION = re.compile(r"\b(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|yrs|months)\b", re.IGNORECASE)
 STAGE_ORDER = ("organisation", "idea", "growing", "starting", "running")  # which stage wins when several match
 
 NEED_CUES: dict[str, tuple[str, ...]] = {
@@ -101,7 +102,7 @@ NEED_ORDER = tuple(NEED_CUES)  # the first need that matches wins when one answe
 
 GROUP_CUES: dict[str, tuple[str, ...]] = {
     "women": (r"wom[ae]n", r"female", r"lady", r"ladies", r"girls?", r"mother", r"wife", r"widow",
-              r"my husband (?:died|passed away|left me)", r"^\W*she\W*$"),
+              r"my husband\b", r"^\W*she\W*$"),
     "refugees": (r"refugees?", r"displaced", r"fled", r"asylum", r"camp", r"idps?", r"host communit\w+"),
     "informal": (r"informal", rf"{NOT} registered", r"unregistered", r"no licen[cs]e", r"without (?:a )?licen[cs]e",
                  r"street vendor", r"hawker"),
