@@ -358,3 +358,20 @@ def test_no_idea_how_is_not_wanting_an_idea_and_starting_to_keep_records_is_not_
                                   "i already know i want to open salon so which one"])
 def test_short_follow_ups_with_a_slip_or_pointing_back(text: str) -> None:
     assert tr.is_follow_up(tr.spelled_out(text))
+
+
+@pytest.mark.parametrize("text", ["wat about mombassa", "other city cuzco", "do you have any in bosnia"])
+def test_another_place_after_a_trainer_list_with_slips_and_countries(pages, text: str) -> None:
+    assert read(tr.as_read(text), pages, last_bot="action_find_trainers", trainers_shown=3).kind == "trainers"
+
+
+@pytest.mark.parametrize("text, values", [
+    ("hello am grace from kisumu i do tailoring from my house since 4 yrs, my husband dont help with house work. "
+     "i want my busness to grow, what training is there for someone like me", {"stage": "running", "group": "women"}),
+    ("i run hardwere shop 6 years now. i never know if i make profit, no records. my friend say ilo has training "
+     "for shop owners??", {"stage": "running", "need": "manage"}),
+    ("my bakery has 12 staff and turnover going up every year, we want second branch. which one", {"stage": "growing"}),
+])
+def test_a_description_that_asks_which_training_gets_a_recommendation(pages, text: str, values: dict) -> None:
+    reading = read(text, pages, intent="ask_question", confidence=0.99)
+    assert reading.kind == "finder" and values.items() <= reading.values.items()
