@@ -19,6 +19,7 @@ CHOICES = {"stage": STAGES, "need": NEEDS, "group": GROUPS, "sector": SECTORS}
 
 NOT = r"(?:do ?n'?t|did ?n'?t|doesn'?t|do not|have not|haven'?t|not|never|no)"
 
+_DURATION_CUE = r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|yrs|months)"  # "since 4 yrs"
 STAGE_CUES: dict[str, tuple[str, ...]] = {
     "organisation": (
         r"organi[sz]ations?", r"associations?", r"ministry", r"government", r"municipality", r"ngos?",
@@ -59,7 +60,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"\w* (?!a business)",
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:\d+ )?(?:[a-z]+ )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|"
         r"seller|shop ?keeper|carpenter|grower|producer|fisher(?:man|men)?|weaver|potter)s?\b",
-        r"(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|yrs|months)",
+        _DURATION_CUE,
         r"(?:i|we) (?:do|am doing|are doing) (?!(?:some|no|any|every)thing)\w+ing\b",  # "i do tailoring from my house"
         r"(?:my|our) (?!own )(?:\w+ )?(?:shop|store|restaurant|salon|workshop|bakery|kiosk|stall|business|company|farm|"
         r"factory|hotel|guest ?house|garage|pharmacy|mill|plant|clinic|firm|cooperative)"
@@ -70,7 +71,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"workshop|bakery|kiosk|stall|farm|factory|garage|pharmacy|fish ?pond|pond)s?\b(?! plan| idea)",
     ),
 }
-_DURATION = re.compile(r"\b(?:for|since) (?:\d+|many|some|a few|two|three|five|ten) (?:years|yrs|months)\b", re.IGNORECASE)
+_DURATION = re.compile(rf"\b{_DURATION_CUE}\b", re.IGNORECASE)
 STAGE_ORDER = ("organisation", "idea", "growing", "starting", "running")  # which stage wins when several match
 
 NEED_CUES: dict[str, tuple[str, ...]] = {
