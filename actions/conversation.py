@@ -261,7 +261,7 @@ class ActionReadTurn(Action):
             return dataclasses.replace(response, results=readable) if readable else response
 
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if answering.off_topic(text):  # "btw should i buy bitcoin now": never an answer from "How to buy well"
+        if answering.off_topic(asked):  # "btw should i buy bitcoin now": never an answer from "How to buy well"
             dispatcher.utter_message(text=answering.SCOPE, buttons=list(FOLLOW_UPS))
             return [SlotSet("answered", False), SlotSet("flow", None)]
         reply, new_topic, response = knowledge.answer(asked, topic, pages, search, off_topic=intent == "out_of_scope")

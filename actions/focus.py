@@ -33,7 +33,8 @@ LANGUAGE_NAMES = r"(?:french|spanish|portuguese|arabic|english|swahili|chinese|r
 
 FACT_KINDS = (
     FactKind("duration", _rx(r"\bhow (?:long|many (?:days?|weeks?|hours?|months?))\b|\bduration\b|\bhow much time\b|"
-                             r"\b(?:days|weeks|hours) (?:does it|is it|it)\b"),
+                             r"\b(?:days|weeks|hours) (?:does it|is it|it)\b|\b(?:takes?|is|lasts?) (?:longer|shorter|less time|more time)\b|"
+                             r"\bwhich (?:one )?(?:is )?(?:longer|shorter|quicker)\b"),
              _rx(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|a few)(?:[ -](?:to|or)[ -]\w+)?[ -]"
                  r"(?:days?|weeks?|months?|hours?)\b|\bhalf[ -]day\b"
                  # a French, Spanish or Portuguese passage: "5 jours", "cinco días", "duas semanas"
@@ -56,8 +57,8 @@ FACT_KINDS = (
                               r"(?:run|used|offered|available|active|work)|\bin which countr|\bcountries\b|"
                               r"\b(?:is|are) (?:it|this|that|they|there \w+) (?:also )?(?:available |offered |running |active |used )?in\b"
                               r"(?! " + LANGUAGE_NAMES + r"\b)|\b(?:available|offered|exists?|runs?|works?|operates?|active) in\b(?! "
-                              + LANGUAGE_NAMES + r"\b)"),
-             re.compile(r"\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
+                              + LANGUAGE_NAMES + r"\b)|\beverywhere\b|\bin (?:all|every) countr"),
+             re.compile(r"\bnot (?:available )?everywhere\b|\b\d+ countries\b|\bcountries (?:such as|like|include|including|are|were|in)\b|"
                         r"\b(?:[A-Z][a-zà-ÿ]+(?: [A-Z][a-zà-ÿ]+)?, ){2,}(?:and )?[A-Z][a-zà-ÿ]+|"
                         r"\b[A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z][a-zà-ÿ]+(?:,| and)(?: [Tt]he)? [A-Z]"),
              _rx(r"key facts|figures|countries|where (?:it|they|we) (?:runs?|works?|operates?)")),
@@ -152,6 +153,14 @@ FACT_KINDS = (
                           r"\bhow (?:do|can|should) (?:i|we) (?:do it|start|begin|go about it)\b|\bwhere (?:do|should) (?:i|we) start\b"),
              re.compile(r"(?m)^\s*\d+[.)]\s|\b[Ss]teps?\b[^.\n]{0,80}:(?:\s|$)"),
              _rx(r"\bsteps?\b|\bhow to\b|\bprocess\b")),
+    FactKind("selection", _rx(r"\bhow (?:do|does|are|is|will) (?:they|you|the ilo|firms|businesses|people|participants)? ?"
+                              r"(?:pick|choose|select|chosen|selected|picked)\b|\bwho (?:gets|get|is|are) (?:in|chosen|selected|"
+                              r"picked|accepted)\b|\bselection\b|\bcriteria\b"),
+             _rx(r"\b(?:chosen|selected|selection|criteria|picked)\b")),
+    FactKind("ways", _rx(r"\bhow (?:to|can|could|do|should) (?:i |we |you )?(?:cut|reduce|lower|save|bring down|decrease|"
+                         r"use less|spend less|stop wasting)\b|\bways? to (?:cut|reduce|lower|save)\b|\btips\b"),
+             re.compile(r"(?m)^\s*(?:[-*]|\d+[.)])\s"),  # "how to cut it" (the electricity bill): the list of ways
+             _rx(r"\b(?:ways|tips|how to|quick)\b")),
     FactKind("results", _rx(r"\b(?:results?|impact|evidence|proof|worth|benefits?|effective\w*|successful)\b|"
                             r"\bhow much (?:\w+ ){0,3}(?:improve|increase|rise|grow|go up)\w*\b|"
                             r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
@@ -279,7 +288,9 @@ def _key(text: str) -> str:
 # A guide for people who want to become trainers answers a participant's question only when nothing else does
 TRAINER_GUIDE = "-trainer"  # guides/becoming-a-get-ahead-trainer, guides/becoming-an-siyb-trainer
 TRAINER_GUIDE_PENALTY = 0.15
-NO_TRAINER = re.compile(r"\b(?:no|not any|without|there (?:is|are) no)\s+(?:\w+\s+)?trainers?\b", re.IGNORECASE)
+NO_TRAINER_BONUS = 0.1  # a question saying no trainer is near: a passage titled for that case ("... when no trainers are available")
+NO_TRAINER = re.compile(r"\b(?:no|not any|without|there (?:is|are) no)\s+(?:\w+\s+)?trainers?\b|\btrainers? (?:never|don'?t|do not) "
+                        r"come\b", re.IGNORECASE)
 ABOUT_TRAINING_TRAINERS = re.compile(r"\b(?:trainers?|ToTs?|training of trainers|certif\w*|facilitat\w*|teach\w*|"
                                      r"master trainers?|become|becoming)\b", re.IGNORECASE)
 
@@ -292,7 +303,8 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     names the thing it is about, `subject`: "GET Ahead")."""
     if not results:
         raise ValueError("no passages to choose from")
-    for_trainers = bool(ABOUT_TRAINING_TRAINERS.search(question)) and not NO_TRAINER.search(question)
+    no_trainer = bool(NO_TRAINER.search(question))  # "no trainers come to our village": the way to learn without one
+    for_trainers = bool(ABOUT_TRAINING_TRAINERS.search(question)) and not no_trainer
 
     def away(r: SearchResult) -> float:
         return TRAINER_GUIDE_PENALTY if TRAINER_GUIDE in r.doc_id and not for_trainers else 0.0
@@ -309,6 +321,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         shown = f"{r.doc_id}#{r.section}" == document  # the passage the last answer showed: again only for a fact it states
         near = PASSAGE_BONUS if shown and fit > 0 else (GUIDE_BONUS if guide else DOCUMENT_BONUS) if same_doc else 0.0
         named = SUBJECT_BONUS if about and about in f" {_key(r.section)} {_key(r.text[:400])} " else 0.0
+        named += NO_TRAINER_BONUS if no_trainer and NO_TRAINER.search(f"{r.title} {r.section}") else 0.0
         return fit > 0, r.score + fit + near + named - away(r)
 
     return max(pool, key=value)

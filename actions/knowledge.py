@@ -34,7 +34,11 @@ BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
 CAN_JOIN = re.compile(r"\b(?:can|could|may|is it ok (?:if|for))\b.{0,30}\b(?:join|attend|come|take part|participate|"
                       r"do it|take it)\b", re.IGNORECASE)
 DEFINITION = re.compile(r"^\W*(?:what|wat|wht)(?: is|'s| are|s) (?:an? |the )?[\w' ().-]{2,60}?(?: exactly| all about)?\W*$|"
+                        r"^\W*(?:what|wat|wht) (?:does|do) [\w' ().-]{2,60}? (?:mean|stand for)\W*$|"
                         r"^\W*(?:tell me about|explain|info on|about) [\w' ().-]{2,60}?(?: pls| please)?\W*$", re.IGNORECASE)
+# "... people keep talking about", "... i heard about at the market": where the user met the name, not part of it
+HEARSAY = re.compile(r"\s*\b(?:that |which )?(?:(?:people|everyone|everybody|they|friends?|my \w+) (?:keep |are |is |always )?"
+                     r"(?:talk|speak|mention|say)\w*|i (?:heard|hear|saw|read))(?: (?:about|of))?\b.*$", re.IGNORECASE)
 
 
 @dataclass
@@ -80,7 +84,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         response = search(question, _search_topic(topic, pages))
         if not _few_own_words(question) and (own := search(question, None)).answerable and own.results:
             if (own.results[0].programme != topic.programme
-                    and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN):
+                    and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN
+                    and not _topic_has_its_words(question, own.results[0], response, topic.programme)):
                 response = None  # "what is that continuity plan tool of ILO" after SIYB: its words name another topic
             elif (own.results[0].programme == topic.programme and not focus.expected(question)
                   and own.results[0].doc_id != (topic.document or "").partition("#")[0]):
@@ -119,7 +124,7 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             wider = _without_other_packages(search(question, _search_topic(Topic(topic.programme), pages)), topic)
             if wider.answerable and _stated_on_page(wider, question, topic.programme) is not None:
                 response = wider  # "what does it cost?" after IYB: SIYB's fees (never GYB's days for EYB)
-        passage = _not_again(response, question, topic)
+        passage = _parallel(response, question, topic.document or "") or _not_again(response, question, topic)
         if passage is None and not (topic.document or "programmes/").startswith("guides/"):
             passage = _stated_on_page(response, question, topic.programme, about, topic.subject)  # "is it free?"
         reply = compose_answer(response, question, topic.programme, about, names=names, passage=passage,
@@ -265,6 +270,7 @@ def _package_section(topic: Topic, pages: Pages) -> str | None:
 def _defines(question: str, pages: Pages) -> bool:
     """Whether the question asks what a programme or tool is ("what is GET Ahead training?"), not something
     about it ("what is the email for the greening team?", "what are the steps of value chain development")."""
+    question = HEARSAY.sub("", question)
     if not DEFINITION.match(question):
         return False
     found = turn_reader.mentions(question, pages)
@@ -276,7 +282,7 @@ def _defines(question: str, pages: Pages) -> bool:
 
 
 _DEFINITION_WORDS = frozenset("exactly all about training programme program course courses package tool initiative "
-                              "approach method project explain info on".split())
+                              "approach method project explain info on this that thing mean stand for s".split())
 
 
 def _not_again(response: SearchResponse, question: str, topic: Topic):
@@ -349,6 +355,29 @@ def _within_guide(response: SearchResponse, question: str, guide: str, subject: 
         kept = [r for r in response.results if focus.fits(r, kinds) and own and any(
             re.search(rf"\b{re.escape(w)}", r.text, re.IGNORECASE) for w in own)] + kept
     return dataclasses.replace(response, results=kept) if kept else response
+
+
+def _parallel(response: SearchResponse, question: str, shown: str):
+    """The section of the shown passage's document whose heading is the shown one with one word changed for a word
+    of the question ("and water?" after "Quick ways to save energy": "Quick ways to save water"), or None."""
+    doc, _, heading = shown.partition("#")
+    words, asked = set(heading.lower().split()), set(turn_reader.content_words(question))
+    if not heading or len(asked) > 3:
+        return None
+    for r in response.results:
+        other = set(r.section.lower().split())
+        if r.doc_id == doc and len(other ^ words) == 2 and (other - words) & asked:
+            return r
+    return None
+
+
+def _topic_has_its_words(question: str, other: SearchResult, topic_response: SearchResponse, programme: str) -> bool:
+    """Whether the words by which the question finds another topic's passage are all in the topic's best passages:
+    "is there a plan template i can use" after a continuity plan finds "business plan" by "plan" alone."""
+    own = [w for w in turn_reader.content_words(question) if w not in turn_reader.GENERIC]
+    found = [w for w in own if re.search(rf"\b{re.escape(w)}", f"{other.section} {other.text}", re.IGNORECASE)]
+    here = " ".join(f"{r.section} {r.text}" for r in [r for r in topic_response.results if r.programme == programme][:3])
+    return bool(found) and all(re.search(rf"\b{re.escape(w)}", here, re.IGNORECASE) for w in found)
 
 
 def _few_own_words(question: str) -> bool:

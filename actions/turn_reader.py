@@ -66,6 +66,7 @@ TRAINER_DETAILS = re.compile(r"\b(?:numbers?|phone|call|contacts?|e-?mail|whatsa
 FIRST_ONE = re.compile(r"\b(?:his|her|him|the first(?: one)?|first one|number (?:one|1)|no\.? ?1|that one)\b", re.IGNORECASE)
 
 # After a trainer list: the user narrows it to one programme ("only GET Ahead pls", "just SIYB ones", "SCORE only")
+LIST_REFERENCE = re.compile(r"\b(?:ones|of them|which of|any of|among them)\b", re.IGNORECASE)  # the trainers listed
 ONLY = re.compile(r"^\W*(?:only|just|and|but|what about|how about|any|show(?: me)?)\b|\b(?:only|ones?|trainers? for)\W*$|"
                   r"^\W*(?:for|of) \w+(?: \w+)?\W*$", re.IGNORECASE)
 
@@ -88,7 +89,7 @@ TELL_MORE = _whole(r"(?:please |pls |can you |could you )?tell me more(?: about 
 QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|since|"
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
-                      r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice))\b", re.IGNORECASE)
+                      r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice)|ways? to|tips)\b", re.IGNORECASE)
 HOW_FAR = re.compile(r"\bhow (?:far|many (?:km|kilometres|kilometers|miles))\b|\bdistance\b", re.IGNORECASE)
 # "are you a bot?", "am I talking to a real person?", "who made you": what the user is talking to
 BOT_CHALLENGE = re.compile(
@@ -120,7 +121,8 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     rf"|{_TRAINER_WORDS}(?:'s)? (?:certification|network|training|role|levels?|fees?|pay)"
     rf"|(?:need|needs|require|requires) (?:an? |any |the )?(?:\w+ ){{0,3}}{_TRAINER_WORDS}\b[^.?!]*\bto (?:run|teach|lead|"
     r"deliver|use|do) (?:it|this|that|them|the \w+)"
-    r"|how (?:are|do|does) (?:\w+ ){0,2}trainers?)\b",
+    r"|how (?:are|do|does) (?:\w+ ){0,2}trainers?"
+    rf"|if (?:there (?:is|are)|we (?:have|find|get)|i (?:have|find|get)) (?:an? |any |some )?(?:\w+ ){{0,2}}{_TRAINER_WORDS})\b",
     re.IGNORECASE)
 # "which course for him", "which training": with what the message says about the business, a finder request
 WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b|"
@@ -158,7 +160,7 @@ IN_PLACE = re.compile(r"\b(?:in|near|around|at|(?<!refugees )(?<!refugee )(?<!mi
 # The words of a trainer request that are not a place: "nairobi kenya SIYB trainer?" -> "nairobi kenya"
 _REQUEST_WORDS = re.compile(
     rf"\b(?:{_TRAINER_WORDS}|lists?|please|pls|plz|need|want|find|show|give|get|me|any|some|a|an|the|for|one|ones|"
-    r"only|near|in|at|around|who|is|are|there|training|course|programm?e|program|get ahead|women|siyb|syb|gyb|iyb|"
+    r"only|near|in|at|around|who|is|are|there|ok|okay|then|fine|so|also|maybe|try|instead|training|course|programm?e|program|get ahead|women|siyb|syb|gyb|iyb|"
     r"eyb|score|wed|aims|germe|c-?bed)\b|[?!.,;:]", re.IGNORECASE)
 
 
@@ -208,7 +210,9 @@ TEXTING = {
     "progam": "program", "trainning": "training", "traning": "training", "reqister": "register", "regester": "register",
     "goverment": "government", "govt": "government", "recomendation": "recommendation",
     "reccomendation": "recommendation", "recommandation": "recommendation", "formalisation": "formalization", "countrys": "countries", "wich": "which", "whre": "where", "wen": "when", "nd": "and",
-    "n": "and", "tnx": "thanks", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
+    "n": "and", "tnx": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
+    "tomoro": "tomorrow", "ppl": "people", "bout": "about", "tho": "though", "alot": "a lot", "wats": "what's",
+    "thats": "that's", "shud": "should", "cud": "could", "wud": "would", "b4": "before", "knw": "know", "dnt": "don't", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
 }
 _TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True))
                       + r")(?![\w'])", re.IGNORECASE)
@@ -377,6 +381,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if trainers_context and not programme and (ONLY.search(text) or len(text.split()) <= 6 and not is_question(text)) and (
             made_for := _programme_for(text, pages)):
         return Reading("trainers", made_for)  # "only for women business training": the programme made for women
+    if trainers_context and not programme and LIST_REFERENCE.search(text) and (made_for := _programme_for(text, pages)):
+        return Reading("trainers", made_for)  # "which of the uganda ones do the refugee program"
     if trainers_context and ANY_PROGRAMME.search(text):
         return Reading("trainers", "any")  # "too far. any trainer in lahore, any program ok"
     if TELL_MORE.match(text):
@@ -415,7 +421,8 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainers")  # "how far from bogota?" after a trainer list: the list again, with distances
     asks = re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
     if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and not off_topic(
-            text) and place_named(text):  # not "rain tomorrow in Luanda?"
+            text) and (place_named(text) or trainers_context and place_named(place_words(text))):  # not "rain tomorrow
+        # in Luanda?"; after a list, "fine bolivia then"
         return reading("trainers")  # "Kampala", "in Kumasi then?", "what about Dar es Salaam": where to look
     if WHERE_TO_TAKE.search(text) and (m := IN_PLACE.search(text)) and place_named(m.group(1)):
         return reading("trainers")  # "where can I take SYB in Nairobi?"

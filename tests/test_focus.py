@@ -176,3 +176,25 @@ def test_a_fact_in_a_sentence_is_preferred_to_a_checklist_item_naming_it() -> No
 ])
 def test_the_fact_a_question_asks_for(question: str, kinds: list[str]) -> None:
     assert [k.name for k in focus.expected(question)] == kinds
+
+
+def test_selection_ways_and_which_takes_longer_are_kinds_of_fact() -> None:
+    kinds = lambda q: [k.name for k in focus.expected(q)]  # noqa: E731
+    assert kinds("how do they pick who gets in") == ["selection"]
+    assert kinds("electricity bill killing our bakery, how to cut it") == ["ways"]
+    assert kinds("which one takes longer") == ["duration"]
+    assert kinds("is it everywhere") == ["countries"]
+
+
+def test_how_to_cut_a_bill_picks_the_list_of_ways_over_why_it_pays() -> None:
+    why = result("Why saving energy and water pays", "Saving energy lowers your costs. Bills are big running costs.", 0.55)
+    ways = result("Quick ways to save energy", "Simple steps:\n- Switch off machines.\n- Use LED bulbs.", 0.35)
+    assert focus.choose("electricity bill killing our bakery, how to cut it", [why, ways]) is ways
+
+
+def test_no_trainer_near_prefers_the_passage_made_for_that_case() -> None:
+    chain = result("How SIYB trainers are organised", "SIYB is spread through a chain of trainers.", 0.55)
+    cbed = SearchResult("siyb", "guides/c-bed", "Community-based business training (C-BED) when no trainers are "
+                        "available", "What C-BED is", "C-BED helps people learn business without a trainer.", 0.5, None)
+    assert focus.choose("we are far in the village, no trainers come here at all, can we still learn", [chain, cbed]) is cbed
+    assert focus.choose("how are SIYB trainers organised", [chain, cbed]) is chain

@@ -375,3 +375,25 @@ def test_another_place_after_a_trainer_list_with_slips_and_countries(pages, text
 def test_a_description_that_asks_which_training_gets_a_recommendation(pages, text: str, values: dict) -> None:
     reading = read(text, pages, intent="ask_question", confidence=0.99)
     assert reading.kind == "finder" and values.items() <= reading.values.items()
+
+
+@pytest.mark.parametrize("text, programme", [
+    ("ok then lahor", None), ("fine bolivia then", None),  # another place after a list, with filler words
+    ("which of the uganda ones do the refugee program", "aims"),  # the listed trainers, for a group's programme
+])
+def test_after_a_trainer_list_another_place_or_a_filter_of_the_list(pages, text: str, programme) -> None:
+    reading = read(text, pages, trainers_shown=3, last_bot="action_find_trainers")
+    assert (reading.kind, reading.programme) == ("trainers", programme)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("n water? we waste alot", "question"),  # "alot" is "a lot", not the town of Alot
+    ("so if there is a trainer in my town which is better", "question"),  # a condition, not a request
+    ("cheap ways to make my welding workshop safer for the boys", "question"),  # asks for ways, not a profile
+])
+def test_texting_a_condition_and_ways_to_are_questions(pages, text: str, kind: str) -> None:
+    assert read(text, pages, topic="greening").kind == kind
+
+
+def test_texting_shorthand_for_tomorrow_people_and_about() -> None:
+    assert tr.spelled_out("will it rain tmrw, ppl talk bout it tho") == "will it rain tomorrow, people talk about it though"

@@ -1,0 +1,60 @@
+"""Plain helpers of the knowledge answer (actions/knowledge.py), with the real programme pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions import knowledge
+from index.knowledge import load_knowledge
+from index.search import SearchResponse, SearchResult
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def pages():
+    return load_knowledge(ROOT / "knowledge").programmes
+
+
+@pytest.mark.parametrize("question, defines", [
+    # where the user heard of it is not part of the name
+    ("what's this score thing people keep talking about", True),
+    ("what is this get ahead training i heard about at the market", True),
+    ("what does eese mean", True), ("what does SCORE stand for", True),
+    ("what is the email for the greening team?", False),
+])
+def test_what_a_programme_is_asked_in_many_ways(pages, question: str, defines: bool) -> None:
+    assert knowledge._defines(question, pages) is defines
+
+
+def passage(programme: str, doc: str, section: str, text: str = "Some text.",
+            score: float = 0.5) -> SearchResult:
+    return SearchResult(programme, doc, "Title", section, text, score, None)
+
+
+def test_and_water_after_ways_to_save_energy_is_the_parallel_section() -> None:
+    why = passage("greening", "guides/saving", "Why saving energy and water pays")
+    energy = passage("greening", "guides/saving", "Quick ways to save energy")
+    water = passage("greening", "guides/saving", "Quick ways to save water")
+    response = SearchResponse("and water?", [why, energy, water], True)
+    shown = "guides/saving#Quick ways to save energy"
+    assert knowledge._parallel(response, "and water? we waste a lot", shown) is water
+    elsewhere = "guides/other#Quick ways to save energy"
+    assert knowledge._parallel(response, "and water?", elsewhere) is None
+
+
+def test_a_follow_up_keeps_its_topic_when_the_topic_has_the_words_that_find_another() -> None:
+    plan = passage("siyb", "guides/plan", "Steps to write a business plan",
+                   "Write your business plan step by step.", 0.63)
+    continuity = passage("sme-resilience", "guides/continuity", "The six-step continuity plan",
+                         "The ILO six-step business continuity plan is a free tool.", 0.79)
+    after_shock = SearchResponse("q", [continuity], True)
+    assert knowledge._topic_has_its_words("is there a plan template i can use", plan, after_shock,
+                                          "sme-resilience")
+    page = passage("siyb", "programmes/siyb", "What it is",
+                   "SIYB is a training system with a business plan tool.", 0.8)
+    siyb = SearchResponse("q", [page], True)
+    question = "what is that continuity plan tool of ILO"
+    assert not knowledge._topic_has_its_words(question, continuity, siyb, "siyb")
