@@ -321,8 +321,8 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         shown = f"{r.doc_id}#{r.section}" == document  # the passage the last answer showed: again only for a fact it states
         near = PASSAGE_BONUS if shown and fit > 0 else (GUIDE_BONUS if guide else DOCUMENT_BONUS) if same_doc else 0.0
         named = SUBJECT_BONUS if about and about in f" {_key(r.section)} {_key(r.text[:400])} " else 0.0
-        named += NO_TRAINER_BONUS if no_trainer and NO_TRAINER.search(f"{r.title} {r.section}") else 0.0
-        return fit > 0, r.score + fit + near + named - away(r)
+        for_no_trainer = NO_TRAINER_BONUS if no_trainer and NO_TRAINER.search(f"{r.title} {r.section}") else 0.0
+        return fit > 0, r.score + fit + near + named + for_no_trainer - away(r)
 
     return max(pool, key=value)
 

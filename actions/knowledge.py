@@ -374,10 +374,14 @@ def _parallel(response: SearchResponse, question: str, shown: str):
 def _topic_has_its_words(question: str, other: SearchResult, topic_response: SearchResponse, programme: str) -> bool:
     """Whether the words by which the question finds another topic's passage are all in the topic's best passages:
     "is there a plan template i can use" after a continuity plan finds "business plan" by "plan" alone."""
+    def has(text: str, word: str) -> bool:
+        return bool(re.search(rf"\b{re.escape(word)}", text, re.IGNORECASE))
+
     own = [w for w in turn_reader.content_words(question) if w not in turn_reader.GENERIC]
-    found = [w for w in own if re.search(rf"\b{re.escape(w)}", f"{other.section} {other.text}", re.IGNORECASE)]
-    here = " ".join(f"{r.section} {r.text}" for r in [r for r in topic_response.results if r.programme == programme][:3])
-    return bool(found) and all(re.search(rf"\b{re.escape(w)}", here, re.IGNORECASE) for w in found)
+    found = [w for w in own if has(f"{other.section} {other.text}", w)]
+    best_of_topic = [r for r in topic_response.results if r.programme == programme][:3]
+    here = " ".join(f"{r.section} {r.text}" for r in best_of_topic)
+    return bool(found) and all(has(here, w) for w in found)
 
 
 def _few_own_words(question: str) -> bool:

@@ -378,11 +378,10 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainer_details", values={"first": "yes"} if FIRST_ONE.search(text) else {})
     if trainers_context and programme and (ONLY.search(text) or len(text.split()) <= 8 and not is_question(text)):
         return reading("trainers")  # "only GET Ahead pls", "i need for GET Ahead women training": that programme
-    if trainers_context and not programme and (ONLY.search(text) or len(text.split()) <= 6 and not is_question(text)) and (
-            made_for := _programme_for(text, pages)):
-        return Reading("trainers", made_for)  # "only for women business training": the programme made for women
-    if trainers_context and not programme and LIST_REFERENCE.search(text) and (made_for := _programme_for(text, pages)):
-        return Reading("trainers", made_for)  # "which of the uganda ones do the refugee program"
+    if trainers_context and not programme and (ONLY.search(text) or LIST_REFERENCE.search(text) or len(text.split()) <= 6
+                                               and not is_question(text)) and (made_for := _programme_for(text, pages)):
+        return Reading("trainers", made_for)  # "only for women business training", "which of the uganda ones do the
+        # refugee program": the programme made for that group
     if trainers_context and ANY_PROGRAMME.search(text):
         return Reading("trainers", "any")  # "too far. any trainer in lahore, any program ok"
     if TELL_MORE.match(text):
@@ -421,9 +420,9 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainers")  # "how far from bogota?" after a trainer list: the list again, with distances
     asks = re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
     if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and not off_topic(
-            text) and (place_named(text) or trainers_context and place_named(place_words(text))):  # not "rain tomorrow
-        # in Luanda?"; after a list, "fine bolivia then"
-        return reading("trainers")  # "Kampala", "in Kumasi then?", "what about Dar es Salaam": where to look
+            text) and (place_named(text) or trainers_context and place_named(place_words(text))):
+        return reading("trainers")  # "Kampala", "in Kumasi then?", "what about Dar es Salaam", after a list "fine bolivia
+        # then": where to look (never "rain tomorrow in Luanda?")
     if WHERE_TO_TAKE.search(text) and (m := IN_PLACE.search(text)) and place_named(m.group(1)):
         return reading("trainers")  # "where can I take SYB in Nairobi?"
     if intent == "find_trainer" and confidence >= 0.9 and not question and not ABOUT_TRAINERS.search(text):
