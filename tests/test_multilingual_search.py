@@ -175,7 +175,8 @@ def test_english_search_leaves_other_languages_out_and_does_not_move(built: tupl
         assert with_french.language in ("en", None)
         assert [r.to_dict() for r in with_french.results] == [r.to_dict() for r in without.results]
         assert with_french.answerable == without.answerable
-        assert both.relevance(question) == alone.relevance(question)
+        # equal up to float rounding: the two indexes add up the same vectors in another order
+        assert both.relevance(question) == pytest.approx(alone.relevance(question), abs=1e-5)
     # the same French-speaking user can still ask for English explicitly
     forced = both.search("comment noter mes ventes", k=5, language="en")
     assert all(r.language == "en" for r in forced.results)
