@@ -127,6 +127,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         passage = _parallel(response, question, topic.document or "") or _not_again(response, question, topic)
         if passage is None and not (topic.document or "programmes/").startswith("guides/"):
             passage = _stated_on_page(response, question, topic.programme, about, topic.subject)  # "is it free?"
+            if passage is None and (fees := _fees_of_any_programme(question, search)):
+                response, passage = fees  # "and the cost" after GET Ahead, whose page says nothing of fees
         reply = compose_answer(response, question, topic.programme, about, names=names, passage=passage,
                                subject=topic.subject, seen=seen)
     elif programme and package and (own := _own_section(response, question, Topic(programme, package), pages)):
@@ -371,6 +373,20 @@ def _parallel(response: SearchResponse, question: str, shown: str):
     return None
 
 
+FEES_QUESTION = "how much does ILO training cost, what are the fees"
+
+
+def _fees_of_any_programme(question: str, search: Search) -> tuple[SearchResponse, SearchResult] | None:
+    """For a question about cost, the passage on what ILO training costs in general (partners set their own
+    fees): (its response, the passage), or None when the question asks something else."""
+    cost = [k for k in focus.expected(question) if k.name == "cost"]
+    if not cost:
+        return None
+    general = search(FEES_QUESTION, None)
+    passage = next((r for r in general.results[:3] if focus.fits(r, cost)), None)
+    return (general, passage) if general.answerable and passage else None
+
+
 def _topic_has_its_words(question: str, other: SearchResult, topic_response: SearchResponse, programme: str) -> bool:
     """Whether the words by which the question finds another topic's passage are all in the topic's best passages:
     "is there a plan template i can use" after a continuity plan finds "business plan" by "plan" alone."""
@@ -406,6 +422,7 @@ def _short(question: str) -> bool:
 
 def subject_of(question: str, pages: Pages, limit: int = 8) -> str | None:
     """The words of a question that set a topic, for the follow-ups: "what is GET ahead training" -> "GET ahead training"."""
+    question = HEARSAY.sub("", question)  # "... i heard about at the market": not what the topic is
     found = turn_reader.mentions(question, pages)
     named = {w for _, key, _, _ in found for w in key.split()}
     named |= {w for _, _, pid, _ in found for w in programmes.name_key(programmes.name(pages[pid])).split()}
