@@ -55,7 +55,12 @@ OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|be
                        r"(?:what|how)(?:'s| is) the weather|(?:will it |going to )?rain (?:\w+ ){0,3}(?:today|tomorrow|tonight|this week)|jokes?|"
                        r"politic\w*|elections?|vote for|president|girlfriend|boyfriend|movies?|songs?|horoscope|"
                        r"zodiac|homework|photosynthesis|religio\w*|church|mosque|pray(?:er|ers|ing)?|bible|quran|believe in god|"
-                       r"dating|cricket|basketball|tennis)\b", re.IGNORECASE)
+                       r"dating|cricket|basketball|tennis|champions league|afcon|fifa|olympics?|nba|formula (?:1|one)|"
+                       r"who (?:will|gonna|is going to|would) win|(?:won|win) the (?:league|cup|match|game|final)|"
+                       r"best (?:smart ?)?phones?|(?:smart ?)?phone (?:to|should i|shall i) buy|"
+                       r"headaches?|fever|malaria|(?:what|which) (?:medicine|medication|drug)s?|(?:give|send|tell|share|show) (?:me )?(?:a |the |your )?recipes?|"
+                       r"recipes? (?:for|of) (?!my|our)|"
+                       r"how (?:to|do i|do you|can i) cook)\b", re.IGNORECASE)
 
 
 def off_topic(text: str) -> bool:

@@ -216,7 +216,8 @@ NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|t
 # The price or cost of what the user makes or sells (answered by costing and pricing, not by a course's fee)
 PRICING = re.compile(r"\b(?:calculate|work out|set|put|fix|decide|find)\b.{0,20}\b(?:price|cost)|"
                      r"\b(?:price|cost) (?:of|for) (?:one|my|a|an|each|the|our) (?!course|training|programm?e|program|"
-                     r"workshop|package|class)\w+|\bmy (?:prices?|costs?|products?)\b|\bshould (?:i|we) (?:charge|sell)\b",
+                     r"workshop|package|class)\w+|\bmy (?:prices?|costs?|products?)\b|\bshould (?:i|we) (?:charge|sell)\b|"
+                     r"\b(?:my|our) own (?:salary|pay|wage|income|time)\b|\bpay (?:myself|ourselves)\b",
                      re.IGNORECASE)
 _WHAT_IS = re.compile(r"^\W*(?:ok(?:ay)?\W+|so\W+)?(?:what|wat)(?: is|'s| are| does) (?:an? |the )?(?P<term>[a-z' -]{3,40}?)"
                       r"(?: mean\w*)?\W*$", re.IGNORECASE)

@@ -29,6 +29,8 @@ COMPARISON = re.compile(r"\b(?:vs\.?|versus|compared? (?:to|with)|comparison|dif
 SIDE_CHARS = 380  # each side of a comparison
 OTHER_TOPIC_MARGIN = 0.05  # a follow-up's words alone find another programme this much better: the topic changed
 NAMED_MARGIN = 0.1  # a named programme's best passage this close to the best one answers the question
+TOPIC_MARGIN = 0.1  # a question after an answer whose words find the topic this close to the best stays on it
+SOFT_WORDS = 10  # ... when it has at most this many content words
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
 CAN_JOIN = re.compile(r"\b(?:can|could|may|is it ok (?:if|for))\b.{0,30}\b(?:join|attend|come|take part|participate|"
@@ -68,6 +70,11 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if sides:
         return compare(question, sides, pages, search)
     programme, package = turn_reader.named(question, pages)
+    ladder = None  # "and once i have the idea?" after GYB: SYB, and "the first one" is GYB again
+    if not programme and (step := next_package(question, topic, pages)):
+        before = turn_reader.topic_name(pages, "siyb", topic.package) if topic.package else None
+        ladder = f"{before} and {step}" if before else None
+        question, programme, package = f"What is {step}?", "siyb", step[-4:-1].lower()
     sides = turn_reader.named_all(topic.subject, pages) if topic.subject and not programme else []
     if len(sides) >= 2 and (BOTH.search(question) or focus.expected(question) and not ORDINAL.search(question)
                             and sides[0][0] != sides[1][0] and turn_reader.is_follow_up(question)):
@@ -77,6 +84,10 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         and not turn_reader.changes_topic(question))  # "my sister is 19, can she join?", "how long the mission takes"
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
+    if (not follows and not programme and topic.document and topic.programme in pages
+            and not off_topic and not turn_reader.changes_topic(question) and not about_other_things(question)
+            and len(turn_reader.content_words(question)) <= SOFT_WORDS and _close_to_topic(question, topic, search)):
+        follows = True  # "must i count my own salary?" after costing: nearly as close to the topic as to anything
     if follows and (made_for := _programme_for_group(question, topic.programme, pages)):
         topic = Topic(made_for)  # "what about for women?" after SIYB: the programme made for women
     response = None
@@ -158,7 +169,7 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if not programme and (reply.document or "").startswith("programmes/") and _names_a_thing(reply.section or ""):
         subject = reply.section  # "is there training just for women?" -> "GET Ahead training": what the reply is about
     if programme:
-        return reply, Topic(programme, package, reply.document, subject, reply.more_at), response
+        return reply, Topic(programme, package, reply.document, ladder or subject, reply.more_at), response
     m = _PACKAGE_SECTION.search(reply.section or "")
     package = m.group(1).lower() if m and reply.programme == "siyb" else None
     if reply.document and not reply.document.startswith("programmes/") and reply.sources:
@@ -177,6 +188,31 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
         return None, topic
     reply.buttons = next_steps(pages, reply.programme, reply.more_at is not None)
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
+
+
+# SIYB's ladder: each package's usual next step
+NEXT_PACKAGE = {"gyb": "syb", "syb": "iyb", "iyb": "eyb"}
+NEXT_STEP = re.compile(r"\b(?:once|after|when|if) (?:i|we|u|you) (?:have|has|had|got|get|found|find|finish\w*|"
+                       r"complete\w*|done|did)\b|\bthen (?:what|wat|wht)\b|\bwhat(?: comes| do (?:i|we) do)? next\b|"
+                       r"\bnext (?:step|course|level|stage|one)\b|\bafter (?:that|this|it|gyb|syb|iyb)\b",
+                       re.IGNORECASE)
+IDEA_IN_HAND = re.compile(r"\b(?:once|after|when|if) (?:i|we|u|you) (?:have|has|had|got|get|found|find) "
+                          r"(?:the|my|our|an?|a good|one)? ?(?:business )?idea\b", re.IGNORECASE)
+
+
+def next_package(question: str, topic: Topic, pages: Pages) -> str | None:
+    """The SIYB package that comes after the one under discussion, named as in its section ("Start Your Business
+    (SYB)"), for "and once i have the idea?" / "what next?" after GYB; None for any other question."""
+    if "siyb" not in pages or turn_reader.changes_topic(question) or len(turn_reader.content_words(question)) > 8:
+        return None
+    if IDEA_IN_HAND.search(question) and topic.programme in (None, "siyb") and topic.package in (None, "gyb"):
+        after = "syb"  # having the idea is what GYB gives: SYB comes next
+    elif topic.programme == "siyb" and topic.package in NEXT_PACKAGE and NEXT_STEP.search(question):
+        after = NEXT_PACKAGE[topic.package]
+    else:
+        return None
+    data = (pages["siyb"].meta.get("packages") or {}).get(after)
+    return f"{data['name']} ({after.upper()})" if isinstance(data, dict) and data.get("name") else None
 
 
 ORDINAL = re.compile(r"\b(?:the )?(first|second|1st|2nd|former|latter|last|other) (?:one|programme|program|course|"
@@ -385,6 +421,15 @@ def _fees_of_any_programme(question: str, search: Search) -> tuple[SearchRespons
     general = search(FEES_QUESTION, None)
     passage = next((r for r in general.results[:3] if focus.fits(r, cost)), None)
     return (general, passage) if general.answerable and passage else None
+
+
+def _close_to_topic(question: str, topic: Topic, search: Search) -> bool:
+    """Whether the question, searched alone, finds a passage of the topic's programme nearly as close as the best
+    passage (within TOPIC_MARGIN): a question right after an answer is about its topic unless clearly not."""
+    own = search(question, None)
+    if not own.results or own.results[0].programme == topic.programme:
+        return False  # nothing found, or the topic's programme comes first anyway
+    return _best(own, topic) >= own.results[0].score - TOPIC_MARGIN
 
 
 def _topic_has_its_words(question: str, other: SearchResult, topic_response: SearchResponse, programme: str) -> bool:

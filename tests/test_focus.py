@@ -140,6 +140,9 @@ def test_pricing_ones_own_product_is_not_a_question_about_fees_and_where_it_is_d
     assert kinds("how much should i charge for my bread") == []
     assert kinds("what is the price of the training") == ["cost"]
     assert kinds("where is it done") == ["format"]
+    # one's own pay in a cost is costing, not a course's fee
+    assert kinds("must i count my own salary? i dont pay myself") == []
+    assert kinds("shud i count my own pay also") == []
 
 
 def test_how_many_of_a_thing_and_where_the_first_one_was_held() -> None:

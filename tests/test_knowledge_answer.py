@@ -58,3 +58,39 @@ def test_a_follow_up_keeps_its_topic_when_the_topic_has_the_words_that_find_anot
     siyb = SearchResponse("q", [page], True)
     question = "what is that continuity plan tool of ILO"
     assert not knowledge._topic_has_its_words(question, continuity, siyb, "siyb")
+
+
+@pytest.mark.parametrize("question, package, after", [
+    ("ok and once i have the idea?", "gyb", "Start Your Business (SYB)"),
+    ("and after i get my idea then wat", None, "Start Your Business (SYB)"),
+    ("ok and after that one what next", "gyb", "Start Your Business (SYB)"),
+    ("then what", "syb", "Improve Your Business (IYB)"),
+    ("what comes next", "iyb", "Expand Your Business (EYB)"),
+    ("then what", "eyb", None),  # the last rung: nothing comes after it
+    ("how many days", "gyb", None),  # not a question about what comes next
+])
+def test_what_comes_after_a_siyb_package_is_the_next_package(pages, question, package, after):
+    topic = knowledge.Topic("siyb", package)
+    assert knowledge.next_package(question, topic, pages) == after
+
+
+def test_what_comes_next_after_another_programme_is_not_a_siyb_package(pages) -> None:
+    assert knowledge.next_package("then what", knowledge.Topic("score"), pages) is None
+    assert knowledge.next_package("once i have the idea?", knowledge.Topic("wed"), pages) is None
+
+
+def test_a_question_right_after_an_answer_stays_on_its_topic_unless_another_is_much_closer():
+    topic = knowledge.Topic("siyb", document="guides/costing#What costing means")
+    social = passage("formalization", "guides/social-security", "Social security for workers",
+                     score=0.41)
+    costing = passage("siyb", "guides/costing", "Common costing mistakes", score=0.33)
+    far = passage("siyb", "guides/costing", "Common costing mistakes", score=0.25)
+
+    def search_finding(*results):
+        return lambda question, about: SearchResponse(question, list(results), True)
+
+    close = knowledge._close_to_topic
+    assert close("must i count my own salary?", topic, search_finding(social, costing))
+    assert not close("how do i pay social security?", topic, search_finding(social, far))
+    # the topic's programme first: the usual answer already keeps it
+    assert not knowledge._close_to_topic("q", topic, search_finding(costing, social))

@@ -277,6 +277,13 @@ def test_off_topic_subjects_are_never_answered_from_the_materials() -> None:
     assert off_topic("btw should i buy bitcoin now") and off_topic("do you like arsenal")
     assert not off_topic("the weather destroyed my crops, what can I do")
     assert not off_topic("I want to open a football pitch business, how do I write a business plan")
+    for text in ("who will win afcon this year", "who will win the champions league this yr",
+                 "wats the best smartphone under 100 dollar", "also give me recipe for thieboudienne",
+                 "i have bad headache and fever since 2 days, what medicine i should take"):
+        assert off_topic(text), text
+    for text in ("my bakery recipes, how to price them", "i repair smartphones, how to get more customers",
+                 "i sell cooked food, how to cook in bulk for my business customers"):
+        assert not off_topic(text), text
 
 
 def test_the_second_one_after_a_comparison_is_that_side(pages) -> None:

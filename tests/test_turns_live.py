@@ -348,3 +348,29 @@ def test_a_question_the_nlu_takes_for_a_bot_challenge_is_answered_and_a_city_wit
     assert "chatbot" not in who and "facilitator" in who, who
     dhaka = text(say(stack, fresh(), "dhaka bangladesh trainer list"))
     assert "Dhaka" in dhaka and "km" in dhaka, dhaka
+
+
+def test_what_comes_after_the_idea_course_and_ones_own_wage_stay_on_the_topic(stack) -> None:
+    sender = fresh()
+    first = say(stack, sender, "i am 24, no job, i want to start something but i dont know what business to do. "
+                               "which training is for me?")
+    assert "Generate Your Business Idea" in text(first)
+    after = say(stack, sender, "ok and once i have the idea?")
+    assert "Start Your Business (SYB)" in text(after) and first_source(after) == "siyb"
+    first_one = say(stack, sender, "how many days the first one")  # GYB again, not SYB's 5 days
+    assert re.search(r"2 to 3 days", text(first_one)), text(first_one)
+
+    sender = fresh()
+    say(stack, sender, "i sew shirts, hw do i know wat price to put")
+    own_pay = say(stack, sender, "must i count my own salary? i dont pay myself")
+    assert re.search(r"own wage|wage for yourself", text(own_pay)), text(own_pay)
+    assert first_source(own_pay) == "siyb"
+
+
+def test_sports_shopping_and_health_in_a_conversation_get_the_scope_reply(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "we are maize farmers the middle men pay us very little after harvest, how to get better price")
+    for question in ("who will win afcon this year", "wats the best smartphone under 100 dollar",
+                     "i have bad headache and fever since 2 days, what medicine i should take"):
+        reply = say(stack, sender, question)
+        assert first_source(reply) is None and "outside what I can help with" in text(reply), text(reply)
