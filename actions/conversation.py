@@ -158,7 +158,7 @@ class ActionReadTurn(Action):
         reply = trainer_replies.details_reply(runtime.trainer_directory(), pages, lat, lon,
                                               str(tracker.get_slot("place") or ""),
                                               tracker.get_slot("trainer_programme"), context.trainers_shown,
-                                              bool(reading.values.get("first")))
+                                              bool(reading.values.get("first")), text)
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         return [SlotSet("flow", None)]
 

@@ -31,6 +31,8 @@ from index.places import (
     country_code,
     country_like,
     country_name,
+    fold,
+    names_in_text,
     nearest_place,
     resolve_place,
 )
@@ -212,6 +214,8 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
         out += [inside, _FILLER.sub("", inside).strip(" ,.!?"), inside.split(",")[0].strip()]
     if turn.place_entity:
         out += _extended(turn.place_entity, text) + [turn.place_entity]
+    if turn.requested and not turn.opening:  # the answer to "which town?": any place it names ("ok then bolivia,
+        out += names_in_text(text)  # la paz side")
     return list(dict.fromkeys(c for c in out if c))
 
 
@@ -444,14 +448,17 @@ def _nearest(directory: TrainerDirectory, latitude: float, longitude: float, lab
 
 
 def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], latitude: float, longitude: float,
-                  label: str, programme: str | None, shown: int, first_only: bool) -> Reply:
+                  label: str, programme: str | None, shown: int, first_only: bool, text: str = "") -> Reply:
     """"Give me his number", "what language they speak?" after a list: how to reach the trainers shown and the
-    languages they speak (only the first, for "his"/"her"/"the first one")."""
+    languages they speak (only the first, for "his"/"her"/"the first one"; only the one named by city, name or
+    place in the list, for "the chennai one", "the second one")."""
     country = nearest_place(latitude, longitude).country
     found = _nearest(directory, latitude, longitude, label, trainer_filter(programme, pages), country, max(shown, 1))
     if not found:
         return no_place_reply()
-    found = found[:1] if first_only else found[:shown or PAGE_SIZE]
+    # the list may also have shown trainers of any programme nearby
+    named = _named_trainers(text, found + _nearest(directory, latitude, longitude, label, None, country, PAGE_SIZE))
+    found = named or (found[:1] if first_only else found[:shown or PAGE_SIZE])
     lines = []
     for i, (t, km) in enumerate(found, 1):
         spoken = languages_text(t) or "not listed"
@@ -459,6 +466,24 @@ def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], lati
     head = "You can contact this trainer directly:" if len(found) == 1 else "You can contact these trainers directly:"
     return Reply(head + "\n\n" + "\n\n".join(lines) + "\n\nSay which language you need (“any who speak French?”) "
                  "and I'll look for trainers who speak it.", [MORE_BUTTON])
+
+
+_ORDINALS = {"second": 1, "2nd": 1, "two": 1, "2": 1, "third": 2, "3rd": 2, "three": 2, "3": 2}
+_NTH = re.compile(r"\b(?:the |number |no\.? ?|#)(second|2nd|third|3rd|two|three|2|3)(?: one| trainer)?\b", re.IGNORECASE)
+
+
+def _named_trainers(text: str, found: Sequence[tuple[Trainer, float]]) -> list[tuple[Trainer, float]]:
+    """The trainers of a list a message points at: by city ("the chennai one"), name ("sample trainer 26") or
+    place in the list ("the second one"); empty when it names none."""
+    words = f" {fold(text)} "
+    unique = list({t.id: (t, km) for t, km in found}.values())
+    by_name = [(t, km) for t, km in unique if f" {fold(t.name)} " in words]
+    by_city = [(t, km) for t, km in unique if t.city and f" {fold(t.city)} " in words]
+    if by_name or by_city:
+        return (by_name or by_city)[:PAGE_SIZE]
+    if (m := _NTH.search(text)) and (i := _ORDINALS[m.group(1).lower()]) < len(found):
+        return [found[i]]
+    return []
 
 
 def no_place_reply() -> Reply:

@@ -769,6 +769,18 @@ def place_in_text(text: str, min_population: int = MIN_POPULATION) -> PlaceResul
     return unknown
 
 
+def names_in_text(text: str, min_population: int = MIN_POPULATION) -> list[str]:
+    """Every phrase of up to three words that is a known place's name as it stands, longest first, then
+    in order ("ok then bolivia, la paz side" -> ["la paz", "bolivia"]); ordinary words never count."""
+    g = gazetteer(min_population)
+    words = _fold_many(_WORD.findall(text))
+    countries = country_table()[0]
+    found = [(n, i, key) for n in (3, 2, 1) for i in range(len(words) - n + 1)
+             if len(key := " ".join(words[i:i + n])) >= 3 and not _ordinary(key)
+             and (g.ids(key) or key in countries)]
+    return list(dict.fromkeys(key for _, _, key in sorted(found, key=lambda f: (-f[0], f[1]))))
+
+
 def nearest_place(latitude: float, longitude: float, min_population: int = MIN_POPULATION) -> Place:
     """The known city closest to a point (names the country of a shared location)."""
     return gazetteer(min_population).nearest(latitude, longitude)

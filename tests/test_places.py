@@ -387,3 +387,11 @@ def test_misspelt_latin_names_are_looked_up_without_indexing_other_scripts():
     finally:
         places.gazetteer.cache_clear()
         resolve_place.cache_clear()
+
+
+def test_the_place_names_in_a_sentence_longest_first_never_ordinary_words():
+    from index.places import names_in_text
+
+    assert names_in_text("ok then bolivia, la paz side")[:2] == ["la paz", "bolivia"]
+    assert names_in_text("i think near the lake, mwanza") == ["mwanza"]
+    assert names_in_text("how long is it") == [] and names_in_text("i sell shoes at the market") == []

@@ -432,3 +432,19 @@ def test_a_country_typed_with_a_slip_is_that_country_and_a_language_question_is_
     assert tr.resolve("Kenia").label.startswith("Kenya (around")
     step = place_step(PlaceTurn(text="speak somali?", requested="place", fresh=True, opening=False))
     assert step.interrupt
+
+
+def test_the_trainer_named_by_city_name_or_place_in_the_list_gets_the_contacts(directory, pages):
+    bahir_dar = (11.5936, 37.39)  # the SIYB trainer nearest is in Addis; the list also showed any programme's
+    details = tr.details_reply(directory, pages, *bahir_dar, "Bahir Dar, Ethiopia", "siyb", 1, False,
+                               "email for the bahir dar one")
+    assert "Sample Trainer 14" in details.text and "Sample Trainer 13" not in details.text
+    kampala = tr.details_reply(directory, pages, *KAMPALA, "Kampala, Uganda", None, 2, False, "the second one pls")
+    assert kampala.text.count("**") == 2, kampala.text
+    everyone = tr.details_reply(directory, pages, *KAMPALA, "Kampala, Uganda", None, 2, False, "their numbers")
+    assert everyone.text.count("**") == 4
+
+
+def test_the_answer_to_which_town_may_name_the_town_anywhere():
+    step = place_step(PlaceTurn(text="ok then bolivia, la paz side", requested="place", fresh=True, opening=False))
+    assert step.label == "La Paz, Bolivia", step

@@ -264,6 +264,7 @@ def test_an_association_asking_what_the_ilo_can_do_starts_the_finder_and_someone
     said = "we are business association in Kyrgyzstan, we want push the government to cut red tape. what ILO can do for us"
     assert read(said, pages).kind == "finder"
     assert read("somebody in kano who can help", pages).kind == "trainers"
+    assert read("who can give SCORE training in india", pages).kind == "trainers"
 
 
 def test_what_alone_explains_the_question_in_a_form_and_the_topic_after_an_answer(pages) -> None:
