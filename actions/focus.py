@@ -289,6 +289,16 @@ def _key(text: str) -> str:
 # A guide for people who want to become trainers answers a participant's question only when nothing else does
 TRAINER_GUIDE = "-trainer"  # guides/becoming-a-get-ahead-trainer, guides/becoming-an-siyb-trainer
 TRAINER_GUIDE_PENALTY = 0.15
+# "how do I keep records?", "i want to become siyb trainer hw": a passage that tells how (its heading says so) over one
+# that says why or who
+HOW_TO = re.compile(r"^\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw|hoe)\s+(?:can|cn|do|does|should|shud|could|must|to|would|"
+                    r"shall)\b(?!\s+(?:i|we|you|u)\s+(?:know|tell|find out) (?:if|whether))|\b(?:how|hw)\W*$|"
+                    r"\bsteps? (?:to|for)\b|\b(?:which|what) [\w ]{0,20}(?:(?:should|shud|must|do) (?:i|we)|(?:i|we) (?:should|shud|"
+                    r"must|need to|have to)) (?:keep|do|start|use)\b",
+                    re.IGNORECASE)
+HOW_HEADING = re.compile(r"^(?:[\w-]+ ){0,2}(?:steps?|ways|tips)\b|^(?:how to|simple|what to do|where to start)\b",
+                         re.IGNORECASE)
+HOW_BONUS = 0.08
 NO_TRAINER_BONUS = 0.1  # a question saying no trainer is near: a passage titled for that case ("... when no trainers are available")
 NO_TRAINER = re.compile(r"\b(?:no|not any|without|there (?:is|are) no)\s+(?:\w+\s+)?trainers?\b|\btrainers? (?:never|don'?t|do not) "
                         r"come\b", re.IGNORECASE)
@@ -313,6 +323,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     programme = programme or max(results, key=lambda r: r.score - away(r)).programme
     about = f" {_key(subject)} " if subject and len(subject.split()) <= SUBJECT_WORDS else None
     kinds = expected(question)
+    how = not kinds and bool(HOW_TO.search(question))
     pool = [r for r in results if r.programme == programme] or list(results)
 
     def value(r: SearchResult) -> tuple[bool, float]:
@@ -323,7 +334,8 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         near = PASSAGE_BONUS if shown and fit > 0 else (GUIDE_BONUS if guide else DOCUMENT_BONUS) if same_doc else 0.0
         named = SUBJECT_BONUS if about and about in f" {_key(r.section)} {_key(r.text[:400])} " else 0.0
         for_no_trainer = NO_TRAINER_BONUS if no_trainer and NO_TRAINER.search(f"{r.title} {r.section}") else 0.0
-        return fit > 0, r.score + fit + near + named + for_no_trainer - away(r)
+        telling_how = HOW_BONUS if how and HOW_HEADING.match(r.section) else 0.0
+        return fit > 0, r.score + fit + near + named + for_no_trainer + telling_how - away(r)
 
     return max(pool, key=value)
 

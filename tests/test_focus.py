@@ -201,3 +201,14 @@ def test_no_trainer_near_prefers_the_passage_made_for_that_case() -> None:
                         "available", "What C-BED is", "C-BED helps people learn business without a trainer.", 0.5, None)
     assert focus.choose("we are far in the village, no trainers come here at all, can we still learn", [chain, cbed]) is cbed
     assert focus.choose("how are SIYB trainers organised", [chain, cbed]) is chain
+
+
+def test_a_how_to_question_gets_the_passage_that_tells_how_over_one_that_says_why() -> None:
+    why = result("Why business records matter", "Without records you cannot know your profit.", 0.755)
+    steps = result("Steps to start keeping records", "1. Keep business money apart. 2. Write every sale.", 0.681)
+    for question in ("hw do i keep records 4 my biz, i just forget evrything",
+                     "me i sell spare parts, which records i must keep", "i want to become siyb trainer hw"):
+        assert focus.choose(question, [why, steps]) is steps, question
+    # other questions keep the closest passage
+    assert focus.choose("why keep records", [why, steps]) is why
+    assert focus.choose("how long does it take to keep records", [why, steps]) is why
