@@ -17,7 +17,7 @@ from actions import focus, programmes, turn_reader
 from actions.answering import FOLLOW_UPS, TELL_MORE, Answer, compose_answer, continuation
 from actions.answering import off_topic as about_other_things
 from actions.programmes import Pages
-from index.search import SearchResponse, SearchResult
+from index.search import TOPIC_BONUS, SearchResponse, SearchResult
 from index.search import Topic as SearchTopic
 
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
@@ -84,16 +84,17 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         and not turn_reader.changes_topic(question))  # "my sister is 19, can she join?", "how long the mission takes"
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
+    soft = False
     if (not follows and not programme and topic.document and topic.programme in pages
             and not off_topic and not turn_reader.changes_topic(question) and not about_other_things(question)
-            and len(turn_reader.content_words(question)) <= SOFT_WORDS and _close_to_topic(question, topic, search)):
-        follows = True  # "must i count my own salary?" after costing: nearly as close to the topic as to anything
+            and 2 <= len(turn_reader.content_words(question)) <= SOFT_WORDS and _close_to_topic(question, topic, search)):
+        follows = soft = True  # "must i count my own salary?" after costing: nearly as close to the topic as to anything
     if follows and (made_for := _programme_for_group(question, topic.programme, pages)):
         topic = Topic(made_for)  # "what about for women?" after SIYB: the programme made for women
     response = None
     if follows:
         response = search(question, _search_topic(topic, pages))
-        if not _few_own_words(question) and (own := search(question, None)).answerable and own.results:
+        if not soft and not _few_own_words(question) and (own := search(question, None)).answerable and own.results:
             if (own.results[0].programme != topic.programme
                     and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN
                     and not _topic_has_its_words(question, own.results[0], response, topic.programme)):
@@ -148,7 +149,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         reply = compose_answer(response, question, programme, names=names, passage=fact, seen=seen)
     elif programme and not package and _defines(question, pages):  # "what is SCORE?": its "What it is"
         passage = _defining(response, question, programme, pages)
-        if passage is None and response.language not in (None, "en"):  # "¿qué es IMESUN?": among all its passages
+        if passage is None:  # "¿qué es IMESUN?", "our association ... wants to push the govt. what is EESE?": among
+            # all the programme's passages
             passage = _defining(search(question, _search_topic(Topic(programme), pages)), question, programme, pages)
         reply = compose_answer(response, question, programme, f"programmes/{programme}#What it is", names=names,
                                passage=passage)
@@ -309,6 +311,8 @@ def _defines(question: str, pages: Pages) -> bool:
     """Whether the question asks what a programme or tool is ("what is GET Ahead training?"), not something
     about it ("what is the email for the greening team?", "what are the steps of value chain development")."""
     question = HEARSAY.sub("", question)
+    # "Good afternoon. I am with an association in Ghana. What is the Productivity Ecosystems programme?"
+    question = next((q for q in reversed(SENTENCE_END.split(question.strip())) if DEFINITION.match(q)), question)
     if not DEFINITION.match(question):
         return False
     found = turn_reader.mentions(question, pages)
@@ -319,6 +323,7 @@ def _defines(question: str, pages: Pages) -> bool:
     return not rest
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _DEFINITION_WORDS = frozenset("exactly all about training programme program course courses package tool initiative "
                               "approach method project explain info on this that thing mean stand for s".split())
 
@@ -426,10 +431,11 @@ def _fees_of_any_programme(question: str, search: Search) -> tuple[SearchRespons
 def _close_to_topic(question: str, topic: Topic, search: Search) -> bool:
     """Whether the question, searched alone, finds a passage of the topic's programme nearly as close as the best
     passage (within TOPIC_MARGIN): a question right after an answer is about its topic unless clearly not."""
-    own = search(question, None)
-    if not own.results or own.results[0].programme == topic.programme:
-        return False  # nothing found, or the topic's programme comes first anyway
-    return _best(own, topic) >= own.results[0].score - TOPIC_MARGIN
+    within = search(question, SearchTopic(str(topic.programme), ""))  # its words alone; every passage of the topic
+    ours = _best(within, topic) - TOPIC_BONUS  # as the question alone scores it
+    others = max((r.score for r in within.results if r.programme != topic.programme), default=None)
+    # nothing else found, or the topic's programme comes first anyway (the usual answer keeps it)
+    return others is not None and others - TOPIC_MARGIN <= ours < others
 
 
 def _topic_has_its_words(question: str, other: SearchResult, topic_response: SearchResponse, programme: str) -> bool:

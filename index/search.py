@@ -298,9 +298,9 @@ class Searcher:
         """The best `k` passages for a question, best first, and whether they answer it.
 
         `topic`: what the conversation is about, for a follow-up ("how much does it cost?"): its
-        name joins the question for the dense ranker only (not the lexical one, nor section-name
-        matches), every passage of its programme is a candidate, and those passages get a small
-        bonus. `language`: the question's language ('en', 'fr', 'es', 'pt'), detected when None.
+        name (if any) joins the question for the dense ranker only (not the lexical one, nor
+        section-name matches), every passage of its programme is a candidate, and those passages get
+        a small bonus (TOPIC_BONUS). `language`: the question's language ('en', 'fr', 'es', 'pt'), detected when None.
         """
         index = self._index_or_raise()
         path = self._path(index, question, language)
@@ -345,7 +345,7 @@ class Searcher:
             scores = {int(i): float(min(s / LEXICAL_ONLY_SCALE, 1.0)) for i, s in zip(lex_ids, lex_scores)}
             return scores, max(scores.values(), default=0.0)
         # the topic shapes the meaning
-        query = path.encode([f"{question} ({topic.name})" if topic else question])
+        query = path.encode([f"{question} ({topic.name})" if topic and topic.name else question])
         candidates = space.dense_rows(query, CANDIDATES)
         named = space.named_rows(question)
         if mode == "fused":

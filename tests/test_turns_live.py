@@ -374,3 +374,12 @@ def test_sports_shopping_and_health_in_a_conversation_get_the_scope_reply(stack)
                      "i have bad headache and fever since 2 days, what medicine i should take"):
         reply = say(stack, sender, question)
         assert first_source(reply) is None and "outside what I can help with" in text(reply), text(reply)
+
+
+def test_what_is_after_a_self_introduction_and_a_follow_up_whose_words_find_another_programme(stack) -> None:
+    sender = fresh()
+    first = say(stack, sender, "Good afternoon. I am with a garment makers association in Ghana. What is the "
+                               "Productivity Ecosystems programme?")
+    assert "What it is" in text(first) and first_source(first) == "productivity-ecosystems"
+    alone = say(stack, sender, "can my own factory sign up alone?")  # "sign up" alone finds SIYB's courses
+    assert first_source(alone) == "productivity-ecosystems" and "cannot sign up alone" in text(alone), text(alone)
