@@ -85,7 +85,7 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
     soft = False
-    if (not follows and not programme and topic.document and topic.programme in pages
+    if (not follows and not programme and topic.programme in pages
             and not off_topic and not turn_reader.changes_topic(question) and not about_other_things(question)
             and 2 <= len(turn_reader.content_words(question)) <= SOFT_WORDS and _close_to_topic(question, topic, search)):
         follows = soft = True  # "must i count my own salary?" after costing: nearly as close to the topic as to anything
