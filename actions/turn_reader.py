@@ -214,6 +214,7 @@ TEXTING = {
     "n": "and", "tnx": "thanks", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
     "tomoro": "tomorrow", "ppl": "people", "bout": "about", "tho": "though", "alot": "a lot", "wats": "what's",
     "thats": "that's", "shud": "should", "cud": "could", "wud": "would", "b4": "before", "knw": "know", "dnt": "don't", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
+    "cn": "can", "hav": "have", "evry": "every", "evrything": "everything", "yrs": "years", "yr": "year", "gud": "good",
 }
 _TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True))
                       + r")(?![\w'])", re.IGNORECASE)

@@ -405,3 +405,4 @@ def test_texting_a_condition_and_ways_to_are_questions(pages, text: str, kind: s
 
 def test_texting_shorthand_for_tomorrow_people_and_about() -> None:
     assert tr.spelled_out("will it rain tmrw, ppl talk bout it tho") == "will it rain tomorrow, people talk about it though"
+    assert tr.as_read("hw cn i cut it, 3 yrs") == "how can i cut it, 3 years"
