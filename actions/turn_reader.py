@@ -145,6 +145,7 @@ ILO_HAS = re.compile(r"\b(?:does|do|can) (?:the )?ilo (?:have|offer|give|run) (?
                      r"\bany (?:ilo )?(?:help|support|programm?e|program) for (?:us|me)\W*$|"
                      r"\b(?:can|could|how can|how could) (?:the )?ilo help (?:us|me)\W*$|"
                      r"\bwhat (?:help|support) (?:can|does|do) (?:the )?ilo (?:give|offer|have)\b|"
+                     r"\bwhat (?:does|do|can) (?:the )?ilo (?:have|offer)(?: for (?:us|me|this|that|it))?\W*$|"
                      r"\bilo (?:has|have|got|gives|offers) (?:a |an |any |some )?(?:training|programm?e|program|course)s? "
                      r"for (?:\w+ ){0,2}(?:owners?|us|me|people like (?:me|us))\b",  # "my friend say ilo has training for shop owners??"
                      re.IGNORECASE)  # a general ask after a description; "ILO have training how to budget?" is a question

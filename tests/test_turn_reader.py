@@ -265,6 +265,8 @@ def test_an_association_asking_what_the_ilo_can_do_starts_the_finder_and_someone
     assert read(said, pages).kind == "finder"
     assert read("somebody in kano who can help", pages).kind == "trainers"
     assert read("who can give SCORE training in india", pages).kind == "trainers"
+    said = "we are a traders association and want to lobby govt about red tape, what does ilo have"
+    assert read(said, pages).kind == "finder"
 
 
 def test_what_alone_explains_the_question_in_a_form_and_the_topic_after_an_answer(pages) -> None:
