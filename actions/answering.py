@@ -58,7 +58,8 @@ OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|be
                        r"dating|cricket|basketball|tennis|champions league|afcon|fifa|olympics?|nba|formula (?:1|one)|"
                        r"who (?:will|gonna|is going to|would) win|(?:won|win) the (?:league|cup|match|game|final)|"
                        r"best (?:smart ?)?phones?|(?:smart ?)?phone (?:to|should i|shall i) buy|"
-                       r"headaches?|fever|malaria|(?:what|which) (?:medicine|medication|drug)s?|(?:give|send|tell|share|show) (?:me )?(?:a |the |your )?recipes?|"
+                       r"headaches?|head (?:is )?pain\w*|(?:which|what) (?:tablets?|pills?)|paracetamol|painkillers?|"
+                       r"neymar|messi|ronaldo|mbapp[ée]|transfer (?:window|rumou?rs?)|fever|malaria|(?:what|which) (?:medicine|medication|drug)s?|(?:give|send|tell|share|show) (?:me )?(?:a |the |your )?recipes?|"
                        r"recipes? (?:for|of) (?!my|our)|"
                        r"how (?:to|do i|do you|can i) cook)\b", re.IGNORECASE)
 

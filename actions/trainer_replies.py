@@ -214,8 +214,8 @@ def _candidates(turn: PlaceTurn, text: str) -> list[str]:
         out += [inside, _FILLER.sub("", inside).strip(" ,.!?"), inside.split(",")[0].strip()]
     if turn.place_entity:
         out += _extended(turn.place_entity, text) + [turn.place_entity]
-    if turn.requested and not turn.opening:  # the answer to "which town?": any place it names ("ok then bolivia,
-        out += names_in_text(text)  # la paz side")
+    if turn.requested or turn.opening:  # the answer to "which town?" or the request: any place it names ("ok then
+        out += names_in_text(text)  # bolivia, la paz side", "trainer in egypt for my sister, arabic speaking")
     return list(dict.fromkeys(c for c in out if c))
 
 

@@ -86,7 +86,7 @@ TELL_MORE = _whole(r"(?:please |pls |can you |could you )?tell me more(?: about 
                    r"(?:say |explain )?more(?: please| pls)?", r"more (?:info|information|details?)(?: please| pls)?",
                    r"(?:please )?(?:continue|go on|keep going|carry on)", r"and then\??", r"what else\??", r"anything else\??",
                    r"explain more", r"details(?: please)?")
-QUESTION = re.compile(r"\?|^\W*(?:what|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|since|"
+QUESTION = re.compile(r"\?|^\W*(?:what|whats|wats|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|since|"
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
                       r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice)|ways? to|tips)\b", re.IGNORECASE)
@@ -117,7 +117,8 @@ TRAINER_REQUEST = re.compile(
     re.IGNORECASE)
 ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     rf"\b(?:what (?:is|are|does|do) (?:an? |the )?(?:\w+ ){{0,2}}{_TRAINER_WORDS}"
-    rf"|(?:no|not any|without(?: an?)?|there (?:is|are) no) (?:\w+ )?{_TRAINER_WORDS}"
+    rf"|(?:no|not any|without(?: an?)?|there (?:is|are) no|(?:don't|do not|dont|doesn't|does not|never) (?:have|get|see)"
+    rf"(?: an?| any)?) (?:\w+ )?{_TRAINER_WORDS}"
     rf"|(?:become|becoming|be|certif\w+|qualif\w+|train(?:ed)? as) (?:an? |the )?(?:\w+ ){{0,3}}{_TRAINER_WORDS}"
     rf"|{_TRAINER_WORDS}(?:'s)? (?:certification|network|training|role|levels?|fees?|pay)"
     rf"|(?:need|needs|require|requires) (?:an? |any |the )?(?:\w+ ){{0,3}}{_TRAINER_WORDS}\b[^.?!]*\bto (?:run|teach|lead|"
@@ -421,7 +422,7 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
         return reading("trainers")  # "nairobi kenya SIYB trainer?", "dhaka bangladesh trainer list"
     if (trainers_context or context.trainers_shown) and HOW_FAR.search(text):
         return reading("trainers")  # "how far from bogota?" after a trainer list: the list again, with distances
-    asks = re.match(r"\W*(?:what|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
+    asks = re.match(r"\W*(?:what|whats|wats|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
     if len(text.split()) <= 5 and (not asks or trainers_context and OTHER_PLACE.match(text)) and not off_topic(
             text) and (place_named(text) or trainers_context and place_named(place_words(text))):
         return reading("trainers")  # "Kampala", "in Kumasi then?", "what about Dar es Salaam", after a list "fine bolivia

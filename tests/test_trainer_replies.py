@@ -448,3 +448,9 @@ def test_the_trainer_named_by_city_name_or_place_in_the_list_gets_the_contacts(d
 def test_the_answer_to_which_town_may_name_the_town_anywhere():
     step = place_step(PlaceTurn(text="ok then bolivia, la paz side", requested="place", fresh=True, opening=False))
     assert step.label == "La Paz, Bolivia", step
+
+
+def test_a_request_naming_a_country_among_other_words_searches_that_country():
+    turn = PlaceTurn(text="salam, i need get ahead trainer in egypt for my sister, arabic speaking", fresh=True,
+                     opening=True)
+    assert place_step(turn).label.startswith("Egypt (around"), place_step(turn)

@@ -265,6 +265,8 @@ def test_an_association_asking_what_the_ilo_can_do_starts_the_finder_and_someone
     assert read(said, pages).kind == "finder"
     assert read("somebody in kano who can help", pages).kind == "trainers"
     assert read("who can give SCORE training in india", pages).kind == "trainers"
+    # a question about a thing that says no trainer is near is not a request for one
+    assert read("wat is c-bed? we dont have any trainer in our village near kisumu", pages).kind == "question"
     said = "we are a traders association and want to lobby govt about red tape, what does ilo have"
     assert read(said, pages).kind == "finder"
 
@@ -284,6 +286,8 @@ def test_off_topic_subjects_are_never_answered_from_the_materials() -> None:
                  "wats the best smartphone under 100 dollar", "also give me recipe for thieboudienne",
                  "i have bad headache and fever since 2 days, what medicine i should take"):
         assert off_topic(text), text
+    assert off_topic("also my head is paining since morning, which tablet i take")
+    assert off_topic("is it true neymar going back to santos?")
     for text in ("my bakery recipes, how to price them", "i repair smartphones, how to get more customers",
                  "i sell cooked food, how to cook in bulk for my business customers"):
         assert not off_topic(text), text
