@@ -109,5 +109,8 @@ class ActionRecommendProgrammes(Action):
         best = choices[0] if choices else None
         if best is None:
             return [SlotSet("programme", tracker.get_slot("programme"))]
-        return [SlotSet("programme", best.programme), SlotSet("package", best.package),  # the new topic
-                SlotSet("topic_doc", None), SlotSet("topic_subject", None), SlotSet("topic_more", None)]
+        # the new topic; its subject is the course an entrepreneur takes, when the page names one ("GET Ahead")
+        course = pages[best.programme].meta.get("course") if best.programme in pages and not best.package else None
+        return [SlotSet("programme", best.programme), SlotSet("package", best.package),
+                SlotSet("topic_doc", None), SlotSet("topic_subject", str(course) if course else None),
+                SlotSet("topic_more", None)]

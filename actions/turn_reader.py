@@ -150,7 +150,8 @@ ILO_HAS = re.compile(r"\b(?:does|do|can) (?:the )?ilo (?:have|offer|give|run) (?
                      r"\bilo (?:has|have|got|gives|offers) (?:a |an |any |some )?(?:training|programm?e|program|course)s? "
                      r"for (?:\w+ ){0,2}(?:owners?|us|me|people like (?:me|us))\b",  # "my friend say ilo has training for shop owners??"
                      re.IGNORECASE)  # a general ask after a description; "ILO have training how to budget?" is a question
-WHERE_TO_TAKE = re.compile(r"\bwhere (?:can|could|do|should) (?:i|we) (?:take|do|attend|join|find|get|follow|study)\b",
+WHERE_TO_TAKE = re.compile(r"\bwhere (?:(?:can|could|do|should) (?:i|we)|(?:i|we) (?:can|could|should)) (?:take|do|attend|join|"
+                           r"find|get|follow|study)\b",
                            re.IGNORECASE)
 # "what about Dar es Salaam?", "and in Kano?": another place for the same search (match: the lead-in)
 OTHER_PLACE = re.compile(r"\W*(?:(?:what|how) about|and|any(?: trainers?)?|are there any|is there any(?: trainer)?|"

@@ -383,3 +383,16 @@ def test_what_is_after_a_self_introduction_and_a_follow_up_whose_words_find_anot
     assert "What it is" in text(first) and first_source(first) == "productivity-ecosystems"
     alone = say(stack, sender, "can my own factory sign up alone?")  # "sign up" alone finds SIYB's courses
     assert first_source(alone) == "productivity-ecosystems" and "cannot sign up alone" in text(alone), text(alone)
+
+
+def test_after_a_wed_recommendation_follow_ups_are_about_get_ahead_and_where_finds_trainers(stack) -> None:
+    opening = ("bonjour, me i am woman, i sell smoked fish in mbour market since long time. my husband say business "
+               "is not for women, i want to be more confident and grow my selling. what training for me?")
+    sender = fresh()
+    assert first_source(say(stack, sender, opening)) == "wed"
+    days = say(stack, sender, "how many days it take, i have small children")
+    assert re.search(r"\b5 days", text(days)) and "two weeks" not in text(days), text(days)  # not the WED assessment
+    sender = fresh()
+    say(stack, sender, opening)
+    where = say(stack, sender, "where i can find it in senegal")
+    assert "Saint-Louis, Senegal" in text(where), text(where)
