@@ -50,7 +50,8 @@ FACT_KINDS = (
                          r"\bhistory\b|\bbegan\b|\blaunched\b"),
              _rx(r"\b(?:19[5-9]\d|20[0-3]\d)s?\b")),
     FactKind("funder", _rx(r"\bfund(?:s|ed|ing|er|ers)?\b|\bdonors?\b|\bsponsor\w*\b|\bwho pays\b|\bpaid for by\b|"
-                           r"\bfinanced? by\b|\bwho (?:pays?|paid|finances?|supports?)\b|\bpays? for (?:it|this|that)\b"),
+                           r"\bfinanced? by\b|\bwho (?:is |are )?(?:pays?|paying|paid|finances?|financing|supports?|supporting)\b|"
+                           r"\bpays? for (?:it|this|that)\b|\bwho (?:gave|gives|give|puts?|provides?) (?:the )?money\b"),
              _rx(r"\b(?:fund(?:ed|ing|s|ers?)|donors?|support(?:ed)? (?:by|from)|SECO|Norad|Sida|NORAD|EU|European "
                  r"Union|government of|partners? such as)\b")),
     FactKind("countries", _rx(r"\b(?:which|what|how many) countr(?:y|ies)\b|\bwhere (?:does|is) (?:it|this|the \w+) "

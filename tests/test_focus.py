@@ -212,3 +212,8 @@ def test_a_how_to_question_gets_the_passage_that_tells_how_over_one_that_says_wh
     # other questions keep the closest passage
     assert focus.choose("why keep records", [why, steps]) is why
     assert focus.choose("how long does it take to keep records", [why, steps]) is why
+
+
+def test_who_pays_for_a_programme_in_other_words_asks_for_its_funders() -> None:
+    for question in ("who is paying for it", "who gave the money for it", "who is supporting it"):
+        assert "funder" in [k.name for k in focus.expected(question)], question
