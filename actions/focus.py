@@ -300,6 +300,18 @@ HOW_TO = re.compile(r"^\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw|hoe)\s+(?:can|
 HOW_HEADING = re.compile(r"^(?:[\w-]+ ){0,2}(?:steps?|ways|tips)\b|^(?:how to|simple|what to do|where to start)\b",
                          re.IGNORECASE)
 HOW_BONUS = 0.08
+# "after registering is there more to do?": the steps that come after the one named
+AFTER_STEP = re.compile(r"\bafter (?:i |we |you |u )?(?:have |has |had |am |are )?(?:the |my |our |i |we )?"
+                        r"(?!that\b|this\b|it\b|them\b)([a-z]{4,})", re.IGNORECASE)
+AFTER_ITEMS = 3  # ... the last items of its list
+MORE_TO_DO = re.compile(r"\b(?:else|more|next|then|anything|other|now|after that)\b", re.IGNORECASE)
+
+
+def after_step(question: str) -> str | None:
+    """The stem of the step a question asks what comes after ("after registration anything else to do?" -> "regis"),
+    or None."""
+    m = AFTER_STEP.search(question)
+    return m.group(1).lower()[:5] if m and MORE_TO_DO.search(question[m.end():]) else None
 NO_TRAINER_BONUS = 0.1  # a question saying no trainer is near: a passage titled for that case ("... when no trainers are available")
 NO_TRAINER = re.compile(r"\b(?:no|not any|without|there (?:is|are) no)\s+(?:\w+\s+)?trainers?\b|\btrainers? (?:never|don'?t|do not) "
                         r"come\b", re.IGNORECASE)
@@ -324,7 +336,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     programme = programme or max(results, key=lambda r: r.score - away(r)).programme
     about = f" {_key(subject)} " if subject and len(subject.split()) <= SUBJECT_WORDS else None
     kinds = expected(question)
-    how = not kinds and bool(HOW_TO.search(question))
+    how = not kinds and bool(HOW_TO.search(question) or after_step(question))
     pool = [r for r in results if r.programme == programme] or list(results)
 
     def value(r: SearchResult) -> tuple[bool, float]:
@@ -358,7 +370,9 @@ def window(question: str, text: str, limit: int = MAX_CHARS, start: int | None =
         start = 0
         if hit and not lead and YES_NO.match(question) and parts[hit].before == " ":
             return _settled_first(parts, hit, limit)  # "can men join GET Ahead?" -> "Men can join ... too."
-        if lead and hit:
+        if after_step(question) and hit:
+            start = hit  # "after registering, anything else?": the last steps of the list
+        elif lead and hit:
             start = hit
             while start > 0 and parts[start].before == "\n":  # a list item: from the list's intro line
                 start -= 1
@@ -409,6 +423,8 @@ def answers_in_words(question: str, result: SearchResult) -> bool:
 def _answering_unit(question: str, parts: list[Unit]) -> int:
     """The first unit stating the kind of fact asked for; for an open question, the unit sharing most words
     with it (two at least); else 0."""
+    if after_step(question) and (items := [i for i, u in enumerate(parts) if u.before == "\n"]):
+        return items[max(0, len(items) - AFTER_ITEMS)]  # a list's last steps: what comes after the one named
     kinds = expected(question)
     if kinds:
         hits = [i for i, u in enumerate(parts) if any(k.sentence.search(u.text) for k in kinds)]

@@ -85,6 +85,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
     soft = False
+    if not follows and not programme and topic.document and topic.programme in pages and focus.after_step(question):
+        follows = soft = True  # "after registration anything else to do?": the steps just shown go on
     if (not follows and not programme and topic.programme in pages
             and not off_topic and not turn_reader.changes_topic(question) and not about_other_things(question)
             and 2 <= len(turn_reader.content_words(question)) <= SOFT_WORDS and _close_to_topic(question, topic, search)):
@@ -136,7 +138,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
             wider = _without_other_packages(search(question, _search_topic(Topic(topic.programme), pages)), topic)
             if wider.answerable and _stated_on_page(wider, question, topic.programme) is not None:
                 response = wider  # "what does it cost?" after IYB: SIYB's fees (never GYB's days for EYB)
-        passage = _parallel(response, question, topic.document or "") or _not_again(response, question, topic)
+        passage = (_step_after(response, question, topic.document or "") or _parallel(response, question, topic.document or "")
+                   or _not_again(response, question, topic))
         if passage is None and not (topic.document or "programmes/").startswith("guides/"):
             passage = _stated_on_page(response, question, topic.programme, about, topic.subject)  # "is it free?"
             if passage is None and (fees := _fees_of_any_programme(question, search)):
@@ -412,6 +415,14 @@ def _parallel(response: SearchResponse, question: str, shown: str):
         if r.doc_id == doc and len(other ^ words) == 2 and (other - words) & asked:
             return r
     return None
+
+
+def _step_after(response: SearchResponse, question: str, shown: str):
+    """For "after registering, anything else?": the passage just shown when it is a list of steps that names that
+    step (the answer gives the list's last steps), or None."""
+    stem = focus.after_step(question)
+    return next((r for r in response.results if f"{r.doc_id}#{r.section}" == shown and stem
+                 and re.search(rf"\n\s*(?:\d+\.|-)[^\n]*{stem}", r.text, re.IGNORECASE)), None)
 
 
 FEES_QUESTION = "how much does ILO training cost, what are the fees"

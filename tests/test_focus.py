@@ -217,3 +217,13 @@ def test_a_how_to_question_gets_the_passage_that_tells_how_over_one_that_says_wh
 def test_who_pays_for_a_programme_in_other_words_asks_for_its_funders() -> None:
     for question in ("who is paying for it", "who gave the money for it", "who is supporting it"):
         assert "funder" in [k.name for k in focus.expected(question)], question
+
+
+def test_what_comes_after_a_step_is_the_end_of_its_list() -> None:
+    assert focus.after_step("after registration anything else to do?") == "regis"
+    assert focus.after_step("after registering is there more to do") == "regis"
+    assert focus.after_step("after that what") is None and focus.after_step("what happens after the course") is None
+    steps = ("Registering usually involves these steps:\n1. Find the right office.\n2. Choose a legal form.\n"
+             "3. Pay the registration fee.\n4. Get a tax number.\n5. Get any licence.\n6. Register as an employer.")
+    body, _ = focus.window("after registration anything else to do?", steps)
+    assert body.startswith("4. Get a tax number.") and "6. Register as an employer." in body, body
