@@ -43,6 +43,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:second|another|new|more) (?:shop|branch|outlet|factory|location|store)s?", r"bigger", r"grew",
         r"(?:sales|turnover|revenue|orders|demand) (?:went up|have gone up|has gone up|are going up|grew|rose|"
         r"doubled|tripled|increased)", r"more volume",
+        # a concrete target ("i want grow to 10 buses"); wanting to grow alone is not a growing business
+        r"(?:want|wants|plan|planning|hope|need|would like) (?:to )?grow (?:to|into) (?:\d+|an? |one of)",
     ),
     "starting": (
         r"(?:have|got) (?:a |an |my )?(?:clear |good )?(?:business )?idea", r"(?:my|the|an?) idea",

@@ -73,6 +73,11 @@ def test_sales_going_up_is_a_growing_business():
     assert finder.read_stage("we are 18 workers, our sales went up 40% in last 2 years") == ["growing"]
 
 
+def test_a_growth_target_is_a_growing_business_but_wanting_to_grow_alone_is_not():
+    assert finder.read_stage("transport company, profit is steady, i want grow to 10 buses") == ["growing"]
+    assert finder.read_stage("I sell vegetables in a market and want to grow") == ["running"]
+
+
 def test_savings_are_not_a_business_and_a_sector_ruled_out_is_not_read():
     assert finder.read_stage("finished school no job. i have small savings, i dont know what business to do") == ["idea"]
     assert finder.read_sector("i have small grocery shop not factory") == "trade"
