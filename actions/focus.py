@@ -127,10 +127,10 @@ FACT_KINDS = (
                          r"\bnext step\b|\bwhat (?:comes|happens) (?:next|after)\b"),
              _rx(r"\bnext step\b|\bafter (?:the|this|that) (?:course|training)\b|\b(?:usual|natural) next\b|"
                  r"\bthen (?:move|go) on\b|\bfollow-?up\b|\bsupport continues\b")),
-    FactKind("module", _rx(r"\b(?:only|just) (?:one|a|the|this)?\s?(?:[\w-]+ ){0,2}(?:part|module|topic)\b|"
+    FactKind("module", _rx(r"\b(?:only|just) (?:one|a|the|this)?\s?(?:[\w-]+ ){0,4}(?:parts?|modules?|topics?)\b|"
                            r"\b(?:single|one|separate) module\b|\b(?:part|module) (?:alone|only|separately)\b"),
              _rx(r"\bsingle module\b|\bonly the modules\b|\bone at a time\b|\bone by one\b|\bon its own\b|"
-                 r"\bas a single\b|\bseparately\b")),
+                 r"\bas a single\b|\bseparately\b|\bmodule alone\b")),
     FactKind("training", _rx(r"\b(?:is there|are there|any|do you have|you have|offer)\b.{0,15}\b(?:training|course|"
                              r"class(?:es)?|workshop)s?\b"),
              _rx(r"\b(?:training|course|workshop)s? (?:for|called|named|on)\b|\b(?:[A-Z][a-z]+ ){1,3}\([A-Z]{2,5}\) is "

@@ -81,7 +81,9 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"
     follows = not programme and topic.programme in pages and (
         turn_reader.is_follow_up(question) or bool(focus.expected(question)) and _few_own_words(question)
-        and not turn_reader.changes_topic(question))  # "my sister is 19, can she join?", "how long the mission takes"
+        and not turn_reader.changes_topic(question)  # "my sister is 19, can she join?", "how long the mission takes"
+        or bool(topic.package) and any(k.name == "module" for k in focus.expected(question)))  # "can i take only
+    # record keeping part" after IYB: how the course is taken, not the record-keeping guide
     if not programme and topic.subject and (side := _side_meant(question, topic.subject, pages)):
         topic, follows = Topic(side[0], side[1]), True  # "ok the second one, in which countries" after "X vs Y"
     soft = False

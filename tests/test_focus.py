@@ -227,3 +227,11 @@ def test_what_comes_after_a_step_is_the_end_of_its_list() -> None:
              "3. Pay the registration fee.\n4. Get a tax number.\n5. Get any licence.\n6. Register as an employer.")
     body, _ = focus.window("after registration anything else to do?", steps)
     assert body.startswith("4. Get a tax number.") and "6. Register as an employer." in body, body
+
+
+def test_taking_only_some_parts_of_a_course_asks_how_its_modules_are_taken() -> None:
+    for question in ("can i take only record keeping part", "can i do only the records and costing parts?",
+                     "cn i do only the parts i need"):
+        assert [k.name for k in focus.expected(question)] == ["module"], question
+    module = focus.expected("can i take only record keeping part")
+    assert focus.fits(result("Where the ILO can help", "You can take the record-keeping module alone.", 0.5), module)
