@@ -127,6 +127,10 @@ FACT_KINDS = (
                          r"\bnext step\b|\bwhat (?:comes|happens) (?:next|after)\b"),
              _rx(r"\bnext step\b|\bafter (?:the|this|that) (?:course|training)\b|\b(?:usual|natural) next\b|"
                  r"\bthen (?:move|go) on\b|\bfollow-?up\b|\bsupport continues\b")),
+    FactKind("teacher", _rx(r"\bwho (?:will |would |is going to |is |are )?(?:leads?|leading|teach(?:es|ing)?|runs?|running|"
+                            r"facilitates?|guides?|trains?|training) (?:it|us|them|the (?:group|sessions?|class(?:es)?|"
+                            r"course|training|members))\b|\bwho (?:is|are|will be) (?:the )?(?:teacher|trainer|facilitator)s?\b"),
+             _rx(r"\b(?:facilitators?|no teacher|teachers?|led by|certified (?:\w+ )?trainers?|trainers? (?:teach|lead|run))\b")),
     FactKind("module", _rx(r"\b(?:only|just) (?:one|a|the|this)?\s?(?:[\w-]+ ){0,4}(?:parts?|modules?|topics?)\b|"
                            r"\b(?:single|one|separate) module\b|\b(?:part|module) (?:alone|only|separately)\b"),
              _rx(r"\bsingle module\b|\bonly the modules\b|\bone at a time\b|\bone by one\b|\bon its own\b|"

@@ -235,3 +235,11 @@ def test_taking_only_some_parts_of_a_course_asks_how_its_modules_are_taken() -> 
         assert [k.name for k in focus.expected(question)] == ["module"], question
     module = focus.expected("can i take only record keeping part")
     assert focus.fits(result("Where the ILO can help", "You can take the record-keeping module alone.", 0.5), module)
+
+
+def test_who_leads_or_teaches_it_asks_for_the_teacher_not_for_who_may_join() -> None:
+    for question in ("who leads it? no trainer here", "so who teach us", "who is teaching it?"):
+        assert [k.name for k in focus.expected(question)] == ["teacher"], question
+    teacher = focus.expected("so who teach us")
+    assert focus.fits(result("How a C-BED session works", "A C-BED session has no teacher.", 0.5), teacher)
+    assert focus.expected("who is running this, ILO alone?") == []
