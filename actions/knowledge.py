@@ -33,6 +33,9 @@ TOPIC_MARGIN = 0.1  # a question after an answer whose words find the topic this
 SOFT_WORDS = 10  # ... when it has at most this many content words
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
+# "which is better for a factory with 60 workers?" after "X vs Y": who each side is for
+WHICH_FITS = re.compile(r"\bwhich (?:one |of them |of the two )?(?:is |would be |will be )?(?:better|best|right|more suitable|"
+                        r"fits?|suits?)\b", re.IGNORECASE)
 CAN_JOIN = re.compile(r"\b(?:can|could|may|is it ok (?:if|for))\b.{0,30}\b(?:join|attend|come|take part|participate|"
                       r"do it|take it)\b", re.IGNORECASE)
 DEFINITION = re.compile(r"^\W*(?:what|wat|wht)(?: is|'s| are|s) (?:an? |the )?[\w' ().-]{2,60}?(?: exactly| all about)?\W*$|"
@@ -76,6 +79,8 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         ladder = f"{before} and {step}" if before else None
         question, programme, package = f"What is {step}?", "siyb", step[-4:-1].lower()
     sides = turn_reader.named_all(topic.subject, pages) if topic.subject and not programme else []
+    if len(sides) >= 2 and WHICH_FITS.search(question) and not ORDINAL.search(question):
+        return compare(f"who is it for? {question}", sides[:2], pages, search, follow_up=True)
     if len(sides) >= 2 and (BOTH.search(question) or focus.expected(question) and not ORDINAL.search(question)
                             and sides[0][0] != sides[1][0] and turn_reader.is_follow_up(question)):
         return compare(question, sides[:2], pages, search, follow_up=True)  # "how many days each?" after "X or Y?"

@@ -396,3 +396,10 @@ def test_after_a_wed_recommendation_follow_ups_are_about_get_ahead_and_where_fin
     say(stack, sender, opening)
     where = say(stack, sender, "where i can find it in senegal")
     assert "Saint-Louis, Senegal" in text(where), text(where)
+
+
+def test_which_is_better_after_a_comparison_says_who_each_side_is_for(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "difference between score and siyb")
+    reply = text(say(stack, sender, "which is better for a factory with 60 workers"))
+    assert "side by side" in reply and "not start-ups" in reply and "SIYB - Who it is for" in reply, reply
