@@ -55,7 +55,7 @@ STOP_HINT = "Type “find a trainer in” and a town to search somewhere else."
 _FILLER = re.compile(r"\b(?:then|please|pls|plz|now|instead|too|also|area|region|side|town|city)\b\W*$", re.IGNORECASE)
 _ABOUT_TRAINING = re.compile(r"\b(?:trainers?|training|courses?|teachers?)\b", re.IGNORECASE)
 _STOP = re.compile(r"^\W*(?:stop|cancel|quit|exit|never ?mind|forget it|no thanks|i'?m done|abort)\W*$", re.IGNORECASE)
-_QUESTION = re.compile(r"\?\s*$|^\s*(?:what|which|who|when|why|how|is|are|can|could|do|does|should|tell me)\b",
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:what|whats|wats|which|who|when|why|how|is|are|can|could|do|does|should|tell me)\b",
                        re.IGNORECASE)
 INTERRUPTING_INTENTS = {"help", "bot_challenge", "greet", "thank", "goodbye", "no_answer", "find_programme", "start_over"}
 _SKIP = re.compile(r"^\W*(?:skip|pass|next|don'?t know|i don'?t know|not sure|no idea|dunno|anywhere)\W*$", re.IGNORECASE)

@@ -17,7 +17,7 @@ from typing import Literal
 from actions import finder, focus
 from actions.answering import off_topic
 from actions.programmes import TOOL_NAMES, Pages, aliases, name_key
-from index.places import edit_distance
+from index.places import edit_distance, names_in_text
 from index.trainers import language_code
 from index.vocabulary import APOSTROPHES
 
@@ -421,6 +421,13 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if (re.search(_TRAINER_WORDS, text, re.IGNORECASE) and not ABOUT_TRAINERS.search(text) and len(text.split()) <= 8
             and (rest := place_words(text)) and len(rest.split()) <= 4 and place_named(rest)):
         return reading("trainers")  # "nairobi kenya SIYB trainer?", "dhaka bangladesh trainer list"
+    if re.search(_TRAINER_WORDS, text, re.IGNORECASE) and not ABOUT_TRAINERS.search(text) and not focus.expected(text) and any(
+            place_named(name) for name in names_in_text(text)[:3]):
+        return reading("trainers")  # "score trainer india? we have garment unit, 60 tailors"
+    if (trainers_context or context.trainers_shown and context.last_bot == "action_read_turn") and (
+            len(text.split()) <= 10 and not off_topic(text) and not programme and _only_group_asked(text)
+            and place_named(text)):  # after a list: "someone in osh? bishkek too far", "and one for women in tamale?",
+        return Reading("trainers", _programme_for(text, pages))  # "my cousin in cucuta colombia also need one"
     if (trainers_context or context.trainers_shown) and HOW_FAR.search(text):
         return reading("trainers")  # "how far from bogota?" after a trainer list: the list again, with distances
     asks = re.match(r"\W*(?:what|whats|wats|how|why|who|when|which|is|are|does|do|can|could|will)\b", text, re.IGNORECASE)
@@ -437,6 +444,12 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if looks_like_gibberish(text):
         return reading("unclear")
     return reading("question", values=values)  # the values start the finder if nothing answers it
+
+
+def _only_group_asked(text: str) -> bool:
+    """Whether a message asks for no kind of fact, or only for a group ("one for women"): a place to search, not a
+    question about a programme ("is SYB in kenya?")."""
+    return all(k.name in focus.GROUP_KINDS for k in focus.expected(text))
 
 
 ANY_PROGRAMME = re.compile(r"\bany (?:programm?e|program|kind|type)s?(?: is)? (?:ok|okay|fine|good)\b|\b(?:all|any) "

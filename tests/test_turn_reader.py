@@ -412,3 +412,15 @@ def test_texting_a_condition_and_ways_to_are_questions(pages, text: str, kind: s
 def test_texting_shorthand_for_tomorrow_people_and_about() -> None:
     assert tr.spelled_out("will it rain tmrw, ppl talk bout it tho") == "will it rain tomorrow, people talk about it though"
     assert tr.as_read("hw cn i cut it, 3 yrs") == "how can i cut it, 3 years"
+
+
+def test_a_place_after_a_trainer_list_or_beside_a_trainer_word_is_a_search_there(pages) -> None:
+    after_list = dict(last_bot="action_read_turn", trainers_shown=2)  # the list, then "how do i contact"
+    assert read("someone in osh? bishkek too far for us", pages, **after_list).kind == "trainers"
+    assert read("my cousin in cucuta colombia also need one", pages, **after_list).kind == "trainers"
+    women = read("and one for women in tamale?", pages, **after_list)
+    assert women.kind == "trainers" and women.programme == "wed"
+    assert read("score trainer india? we have garment unit, 60 tailors", pages).kind == "trainers"
+    # a question about a programme's countries is still a question; no list, no search
+    assert read("is SYB in kenya?", pages, **after_list).kind == "question"
+    assert read("my cousin in cucuta colombia also need one", pages).kind != "trainers"
