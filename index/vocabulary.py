@@ -58,8 +58,10 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?!(?:savings?|money|capital|ideas?|plans?|dreams?|skills?|questions?|experience|problems?|kids|children|"
         r"loans?|debts?|land|time)\b)\w+",  # "I have small savings": not a business
         r"running", r"already (?:have|run|own|open|started)", r"existing", r"established",
-        r"(?:i|we) (?:already |still |now )?(?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep)"
+        r"(?:i|we) (?:already |still |now )?(?:sell|make|produce|grow|cook|sew|bake|repair|trade|import|farm|rent|keep|"
+        r"process|print|weld|fix|raise|smoke|mill|brew|roast|knit|weave|supply|distribute|export|transport|manufacture)"
         r"\w* (?!a business)",
+        r"\b\d+ (?:years?|yrs) (?:now|already)\b",  # "i run hardware shop 3 yrs now"
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:\d+ )?(?:[a-z]+ )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|"
         r"seller|shop ?keeper|carpenter|grower|producer|fisher(?:man|men)?|weaver|potter)s?\b",
         _DURATION_CUE,

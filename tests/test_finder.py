@@ -78,6 +78,11 @@ def test_a_growth_target_is_a_growing_business_but_wanting_to_grow_alone_is_not(
     assert finder.read_stage("I sell vegetables in a market and want to grow") == ["running"]
 
 
+def test_years_now_and_processing_say_the_business_runs():
+    assert finder.read_stage("i run hardware shop 3 yrs now") == ["running"]
+    assert finder.read_stage("i process cassava to gari, sales are good") == ["running"]
+
+
 def test_savings_are_not_a_business_and_a_sector_ruled_out_is_not_read():
     assert finder.read_stage("finished school no job. i have small savings, i dont know what business to do") == ["idea"]
     assert finder.read_sector("i have small grocery shop not factory") == "trade"
