@@ -255,8 +255,8 @@ def place_step(turn: PlaceTurn, resolver: Callable[[str], PlaceResult] = resolve
         if turn.intent == "find_trainer" and not turn.place_entity:  # "find a trainer" again: just ask again
             return PlaceStep()
         if turn.intent in INTERRUPTING_INTENTS or _QUESTION.search(text) and (
-                turn.intent == "ask_question" or spoken_language(text)):  # "speak somali?" is not a town
-            return PlaceStep(interrupt=True)
+                turn.intent == "ask_question" or spoken_language(text) or not names_in_text(text)):
+            return PlaceStep(interrupt=True)  # "speak somali?", "whats the email": not a town
         return unresolved
     if unresolved and (turn.place_entity or turn.opening and place_in_text(text)):
         return unresolved  # a place was named but is unknown or ambiguous: say so, then ask

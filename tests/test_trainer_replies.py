@@ -454,3 +454,9 @@ def test_a_request_naming_a_country_among_other_words_searches_that_country():
     turn = PlaceTurn(text="salam, i need get ahead trainer in egypt for my sister, arabic speaking", fresh=True,
                      opening=True)
     assert place_step(turn).label.startswith("Egypt (around"), place_step(turn)
+
+
+def test_a_question_without_a_place_in_answer_to_which_town_is_not_taken_for_a_town():
+    step = place_step(PlaceTurn(text="whats the email", requested="place", fresh=True, opening=False,
+                                intent="trainer_details"))
+    assert step.interrupt
