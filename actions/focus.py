@@ -159,7 +159,7 @@ FACT_KINDS = (
                           r"\bhow (?:do|can|should) (?:i|we) (?:do it|start|begin|go about it)\b|\bwhere (?:do|should) (?:i|we) start\b"),
              re.compile(r"(?m)^\s*\d+[.)]\s|\b[Ss]teps?\b[^.\n]{0,80}:(?:\s|$)"),
              _rx(r"\bsteps?\b|\bhow to\b|\bprocess\b")),
-    FactKind("selection", _rx(r"\bhow (?:do|does|are|is|will) (?:they|you|the ilo|firms|businesses|people|participants)? ?"
+    FactKind("selection", _rx(r"\bhow (?:do |does |are |is |will )?(?:they|you|the ilo|firms|businesses|people|participants)? ?"
                               r"(?:pick|choose|select|chosen|selected|picked)\b|\bwho (?:gets|get|is|are) (?:in|chosen|selected|"
                               r"picked|accepted)\b|\bselection\b|\bcriteria\b"),
              _rx(r"\b(?:chosen|selected|selection|criteria|picked)\b")),
