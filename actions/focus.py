@@ -127,6 +127,11 @@ FACT_KINDS = (
                          r"\bnext step\b|\bwhat (?:comes|happens) (?:next|after)\b"),
              _rx(r"\bnext step\b|\bafter (?:the|this|that) (?:course|training)\b|\b(?:usual|natural) next\b|"
                  r"\bthen (?:move|go) on\b|\bfollow-?up\b|\bsupport continues\b")),
+    FactKind("partner", _rx(r"\bwho (?:is |are )?(?:running|runs|behind|manages?|managing|implements?|implementing|in charge of|"
+                            r"works? with|partners? with)\b(?: (?:it|this|that|the \w+))?\W*(?:$|\?|,)|\bilo alone\b|"
+                            r"\b(?:with|which) (?:whom|partners?|organi[sz]ations?) (?:do|does|is|are)\b"),
+             _rx(r"\b(?:together with|(?:and|with) UNHCR|partnership|jointly|partners? (?:include|such as|are)|"
+                 r"runs? (?:by|through)|(?:delivered|run|carried out|implemented) (?:by|through))\b")),
     FactKind("teacher", _rx(r"\bwho (?:will |would |is going to |is |are )?(?:leads?|leading|teach(?:es|ing)?|runs?|running|"
                             r"facilitates?|guides?|trains?|training) (?:it|us|them|the (?:group|sessions?|class(?:es)?|"
                             r"course|training|members))\b|\bwho (?:is|are|will be) (?:the )?(?:teacher|trainer|facilitator)s?\b"),

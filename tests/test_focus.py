@@ -242,9 +242,17 @@ def test_who_leads_or_teaches_it_asks_for_the_teacher_not_for_who_may_join() -> 
         assert [k.name for k in focus.expected(question)] == ["teacher"], question
     teacher = focus.expected("so who teach us")
     assert focus.fits(result("How a C-BED session works", "A C-BED session has no teacher.", 0.5), teacher)
-    assert focus.expected("who is running this, ILO alone?") == []
+    assert [k.name for k in focus.expected("who is running this, ILO alone?")] == ["partner"]
 
 
 def test_how_they_choose_who_joins_asks_for_the_selection() -> None:
     assert [k.name for k in focus.expected("how they choose which company can join")] == ["selection"]
     assert [k.name for k in focus.expected("how to choose a business idea")] == []
+
+
+def test_who_runs_it_asks_for_the_partners_behind_a_programme() -> None:
+    partner = focus.expected("who is running this, ILO alone?")
+    assert [k.name for k in partner] == ["partner"]
+    assert focus.fits(result("What it is", "AIMS is an approach that the ILO built together with UNHCR.", 0.5),
+                      partner)
+    assert focus.expected("who is running a business") == []
