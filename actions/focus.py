@@ -194,6 +194,7 @@ def expected(question: str) -> list[FactKind]:
     ("can my wife join?") asks for a sentence about that group, not any sentence saying who a course is for."""
     if _asks_a_term(question):
         return []  # "what is indirect cost?" asks what a term means, not for a fee
+    question = HOUSEHOLD_COSTS.sub(" ", question)  # "school fees come from shop money": not a course's fee
     kinds = [k for k in FACT_KINDS if k.question.search(question)]
     if ONLY_WOMEN.search(question):  # "is GET Ahead only for women?": whether men can join
         kinds = [k for k in kinds if k.name not in ("women", "who")] + [k for k in FACT_KINDS if k.name == "men"]
@@ -215,6 +216,7 @@ def expected(question: str) -> list[FactKind]:
     return kinds
 
 
+HOUSEHOLD_COSTS = re.compile(r"\b(?:school|hospital|medical|rent|water|electricity|light) (?:fees?|bills?)\b", re.IGNORECASE)
 ONLY_WOMEN = re.compile(r"\bonly (?:for|open to) (?:women|woman|ladies|females?|girls)\b", re.IGNORECASE)
 _JOINING = re.compile(r"\b(?:join|attend|come|take part|participate|enrol|sign up)\w*", re.IGNORECASE)
 
@@ -302,7 +304,7 @@ TRAINER_GUIDE = "-trainer"  # guides/becoming-a-get-ahead-trainer, guides/becomi
 TRAINER_GUIDE_PENALTY = 0.15
 # "how do I keep records?", "i want to become siyb trainer hw": a passage that tells how (its heading says so) over one
 # that says why or who
-HOW_TO = re.compile(r"^\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw|hoe)\s+(?:can|cn|do|does|should|shud|could|must|to|would|"
+HOW_TO = re.compile(r"(?:^|[.!?,;]\s*)\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw|hoe)\s+(?:can|cn|do|does|should|shud|could|must|to|would|"
                     r"shall)\b(?!\s+(?:i|we|you|u)\s+(?:know|tell|find out) (?:if|whether))|\b(?:how|hw)\W*$|"
                     r"\bsteps? (?:to|for)\b|\b(?:which|what) [\w ]{0,20}(?:(?:should|shud|must|do) (?:i|we)|(?:i|we) (?:should|shud|"
                     r"must|need to|have to)) (?:keep|do|start|use)\b",
@@ -346,7 +348,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     programme = programme or max(results, key=lambda r: r.score - away(r)).programme
     about = f" {_key(subject)} " if subject and len(subject.split()) <= SUBJECT_WORDS else None
     kinds = expected(question)
-    how = not kinds and bool(HOW_TO.search(question) or after_step(question))
+    how = all(k.name in GROUP_KINDS for k in kinds) and bool(HOW_TO.search(question) or after_step(question))
     pool = [r for r in results if r.programme == programme] or list(results)
 
     def value(r: SearchResult) -> tuple[bool, float]:

@@ -256,3 +256,12 @@ def test_who_runs_it_asks_for_the_partners_behind_a_programme() -> None:
     assert focus.fits(result("What it is", "AIMS is an approach that the ILO built together with UNHCR.", 0.5),
                       partner)
     assert focus.expected("who is running a business") == []
+
+
+def test_a_how_to_after_a_description_and_household_bills_are_not_course_fees() -> None:
+    said = ("me and my wife run mobile money kiosk + small shop, all money go in one purse and school fees come "
+            "from shop money. how to stop this mess")
+    assert "cost" not in [k.name for k in focus.expected(said)]
+    why = result("Why separate household and business money", "Mixing money hides the profit.", 0.703)
+    steps = result("Steps to separate your money", "1. Use two places for money.", 0.701)
+    assert focus.choose(said, [why, steps]) is steps
