@@ -216,7 +216,10 @@ def expected(question: str) -> list[FactKind]:
     return kinds
 
 
-HOUSEHOLD_COSTS = re.compile(r"\b(?:school|hospital|medical|rent|water|electricity|light) (?:fees?|bills?)\b", re.IGNORECASE)
+HOUSEHOLD_COSTS = re.compile(r"\b(?:school|hospital|medical|rent|water|electricity|light) (?:fees?|bills?)\b|"
+                             r"\b(?:can'?t|cannot|can not|unable to) pay\b|\bpay (?:him|her|them|back)\b|"
+                             r"\bpay (?:my|the|our) (?:suppliers?|rent|loans?|debts?|workers|staff|salar\w+|wages|bills?)\b",
+                             re.IGNORECASE)
 ONLY_WOMEN = re.compile(r"\bonly (?:for|open to) (?:women|woman|ladies|females?|girls)\b", re.IGNORECASE)
 _JOINING = re.compile(r"\b(?:join|attend|come|take part|participate|enrol|sign up)\w*", re.IGNORECASE)
 

@@ -265,3 +265,8 @@ def test_a_how_to_after_a_description_and_household_bills_are_not_course_fees() 
     why = result("Why separate household and business money", "Mixing money hides the profit.", 0.703)
     steps = result("Steps to separate your money", "1. Use two places for money.", 0.701)
     assert focus.choose(said, [why, steps]) is steps
+
+
+def test_money_the_user_cannot_pay_is_not_a_course_fee() -> None:
+    assert focus.expected("supplier want his money next week, i cant pay") == []
+    assert [k.name for k in focus.expected("do i pay for the training")] == ["cost"]
