@@ -533,7 +533,7 @@ STOPWORDS = frozenset(
     "also too very just really please pls plz tell know want need get give like ok okay".split())
 _REFERS = re.compile(r"\bthe [\w' -]{2,30} (?:part|module|section|bit|topic)\b|\beach (?:one|of them)\b|\bboth\b|"
                      r"\b(?:is|are) [\w-]+ (?:also )?(?:included|covered)\b|"  # "is automotive included in SA?"
-                     r"\b(?:the|that|this) group\b|\bthen(?: what)?\W*$|\beach\W*$|\bwhich one\b|"
+                     r"\b(?:the|that|this) group\b|\bthen(?: what)?\W*$|\beach\W*$|\bwhich one\b|\bnext time\b|"
                      r"\b(?:it|its|this|that|they|them|there|the (?:course|training|programm?e|program|package|tool|"
                      r"project|initiative|approach|method|game|workshop|assessment|guide|plan|kit|manual|book|study|"
                      r"toolkit|checklist|fund|model))\b|^\W*(?:and|what about|how about"

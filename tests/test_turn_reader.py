@@ -424,3 +424,7 @@ def test_a_place_after_a_trainer_list_or_beside_a_trainer_word_is_a_search_there
     # a question about a programme's countries is still a question; no list, no search
     assert read("is SYB in kenya?", pages, **after_list).kind == "question"
     assert read("my cousin in cucuta colombia also need one", pages).kind != "trainers"
+
+
+def test_for_next_time_refers_back_to_what_happened() -> None:
+    assert tr.is_follow_up("how to be ready for next time")
