@@ -315,6 +315,10 @@ HOW_TO = re.compile(r"(?:^|[.!?,;]\s*)\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw
 HOW_HEADING = re.compile(r"^(?:[\w-]+ ){0,2}(?:steps?|ways|tips)\b|^(?:how to|simple|what to do|where to start)\b",
                          re.IGNORECASE)
 HOW_BONUS = 0.08
+# "any ILO tool to plan for next typhoon": the section named for the ILO's tool ("The ILO six-step ... plan")
+TOOL_QUESTION = re.compile(r"\b(?:ilo )?(?:tools?|templates?|toolkits?)\b", re.IGNORECASE)
+ILO_TOOL_HEADING = re.compile(r"^(?:the )?ILO(?:'s)? (?!can\b|help)", re.IGNORECASE)
+TOOL_BONUS = 0.1
 # "after registering is there more to do?": the steps that come after the one named
 AFTER_STEP = re.compile(r"\bafter (?:i |we |you |u )?(?:have |has |had |am |are )?(?:the |my |our |i |we )?"
                         r"(?!that\b|this\b|it\b|them\b)([a-z]{4,})", re.IGNORECASE)
@@ -352,6 +356,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     about = f" {_key(subject)} " if subject and len(subject.split()) <= SUBJECT_WORDS else None
     kinds = expected(question)
     how = all(k.name in GROUP_KINDS for k in kinds) and bool(HOW_TO.search(question) or after_step(question))
+    tool = bool(TOOL_QUESTION.search(question))
     pool = [r for r in results if r.programme == programme] or list(results)
 
     def value(r: SearchResult) -> tuple[bool, float]:
@@ -363,7 +368,8 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
         named = SUBJECT_BONUS if about and about in f" {_key(r.section)} {_key(r.text[:400])} " else 0.0
         for_no_trainer = NO_TRAINER_BONUS if no_trainer and NO_TRAINER.search(f"{r.title} {r.section}") else 0.0
         telling_how = HOW_BONUS if how and HOW_HEADING.match(r.section) else 0.0
-        return fit > 0, r.score + fit + near + named + for_no_trainer + telling_how - away(r)
+        the_tool = TOOL_BONUS if tool and ILO_TOOL_HEADING.search(r.section) else 0.0
+        return fit > 0, r.score + fit + near + named + for_no_trainer + telling_how + the_tool - away(r)
 
     return max(pool, key=value)
 

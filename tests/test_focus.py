@@ -270,3 +270,10 @@ def test_a_how_to_after_a_description_and_household_bills_are_not_course_fees() 
 def test_money_the_user_cannot_pay_is_not_a_course_fee() -> None:
     assert focus.expected("supplier want his money next week, i cant pay") == []
     assert [k.name for k in focus.expected("do i pay for the training")] == ["cost"]
+
+
+def test_a_question_for_an_ilo_tool_gets_the_section_named_for_the_tool() -> None:
+    steps = result("General steps to protect your business", "These steps are not the ILO tool itself.", 0.635)
+    tool = result("The ILO six-step business continuity plan", "A free tool for small firms.", 0.549)
+    assert focus.choose("any ILO tool to plan for next typhoon", [steps, tool]) is tool
+    assert focus.choose("how to protect my business next time", [steps, tool]) is steps
