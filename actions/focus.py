@@ -331,6 +331,13 @@ def after_step(question: str) -> str | None:
     or None."""
     m = AFTER_STEP.search(question)
     return m.group(1).lower()[:5] if m and MORE_TO_DO.search(question[m.end():]) else None
+
+
+def lists_step_asked(question: str, text: str) -> bool:
+    """Whether a passage is a list with an item naming the step the question asks what comes after (the list
+    items `window` then answers from)."""
+    stem = after_step(question)
+    return stem is not None and any(u.before == "\n" and stem in u.text.lower() for u in units(text))
 NO_TRAINER_BONUS = 0.1  # a question saying no trainer is near: a passage titled for that case ("... when no trainers are available")
 NO_TRAINER = re.compile(r"\b(?:no|not any|without|there (?:is|are) no)\s+(?:\w+\s+)?trainers?\b|\btrainers? (?:never|don'?t|do not) "
                         r"come\b", re.IGNORECASE)

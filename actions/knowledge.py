@@ -19,6 +19,7 @@ from actions.answering import off_topic as about_other_things
 from actions.programmes import Pages
 from index.search import TOPIC_BONUS, SearchResponse, SearchResult
 from index.search import Topic as SearchTopic
+from index.vocabulary import STAGES
 
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
 _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
@@ -202,8 +203,6 @@ def more(topic: Topic, pages: Pages, passages: Callable[[str], list]) -> tuple[A
     return reply, Topic(topic.programme, topic.package, reply.document, topic.subject, reply.more_at)
 
 
-# SIYB's ladder: each package's usual next step
-NEXT_PACKAGE = {"gyb": "syb", "syb": "iyb", "iyb": "eyb"}
 NEXT_STEP = re.compile(r"\b(?:once|after|when|if) (?:i|we|u|you) (?:have|has|had|got|get|found|find|finish\w*|"
                        r"complete\w*|done|did)\b|\bthen (?:what|wat|wht)\b|\bwhat(?: comes| do (?:i|we) do)? next\b|"
                        r"\bnext (?:step|course|level|stage|one)\b|\bafter (?:that|this|it|gyb|syb|iyb)\b",
@@ -217,14 +216,24 @@ def next_package(question: str, topic: Topic, pages: Pages) -> str | None:
     (SYB)"), for "and once i have the idea?" / "what next?" after GYB; None for any other question."""
     if "siyb" not in pages or turn_reader.changes_topic(question) or len(turn_reader.content_words(question)) > 8:
         return None
-    if IDEA_IN_HAND.search(question) and topic.programme in (None, "siyb") and topic.package in (None, "gyb"):
-        after = "syb"  # having the idea is what GYB gives: SYB comes next
-    elif topic.programme == "siyb" and topic.package in NEXT_PACKAGE and NEXT_STEP.search(question):
-        after = NEXT_PACKAGE[topic.package]
+    packages = pages["siyb"].meta.get("packages") or {}
+    ladder = sorted(packages, key=lambda p: _first_stage(packages[p]))  # GYB, SYB, IYB, EYB: by the stage each serves
+    if len(ladder) < 2:
+        return None
+    if IDEA_IN_HAND.search(question) and topic.programme in (None, "siyb") and topic.package in (None, ladder[0]):
+        after = ladder[1]  # having the idea is what the first package gives: the next one comes next
+    elif topic.programme == "siyb" and topic.package in ladder[:-1] and NEXT_STEP.search(question):
+        after = ladder[ladder.index(topic.package) + 1]
     else:
         return None
-    data = (pages["siyb"].meta.get("packages") or {}).get(after)
+    data = packages.get(after)
     return f"{data['name']} ({after.upper()})" if isinstance(data, dict) and data.get("name") else None
+
+
+def _first_stage(package: object) -> int:
+    """Where a SIYB package sits on the ladder: the first of its `stages` in the order of index.vocabulary.STAGES."""
+    stages = (package.get("stages") or []) if isinstance(package, dict) else []
+    return min((STAGES.index(s) for s in stages if s in STAGES), default=len(STAGES))
 
 
 ORDINAL = re.compile(r"\b(?:the )?(first|second|1st|2nd|former|latter|last|other) (?:one|programme|program|course|"
@@ -427,9 +436,8 @@ def _parallel(response: SearchResponse, question: str, shown: str):
 def _step_after(response: SearchResponse, question: str, shown: str):
     """For "after registering, anything else?": the passage just shown when it is a list of steps that names that
     step (the answer gives the list's last steps), or None."""
-    stem = focus.after_step(question)
-    return next((r for r in response.results if f"{r.doc_id}#{r.section}" == shown and stem
-                 and re.search(rf"\n\s*(?:\d+\.|-)[^\n]*{stem}", r.text, re.IGNORECASE)), None)
+    return next((r for r in response.results
+                 if f"{r.doc_id}#{r.section}" == shown and focus.lists_step_asked(question, r.text)), None)
 
 
 FEES_QUESTION = "how much does ILO training cost, what are the fees"
