@@ -120,9 +120,11 @@ FACT_KINDS = (
     FactKind("content", _rx(r"\bwhat (?:do|does|will|did) (?:they|it|you|the (?:course|training|trainers?)|we|i) "
                             r"(?:teach|cover|learn|study|include|contain)\b|\bwhat is (?:in|inside) (?:it|the course)\b|"
                             r"\b(?:topics|syllabus|curriculum|contents?)\b|\bwhat (?:they|it|you|we) (?:teach|cover|learn|"
-                            r"include)\w*\b|\b(?:what|which) modules\b|\bwhat (?:will|would|do|can) (?:i|we) learn\b|\bwhat (?:i|we) (?:will )?learn\b"),
+                            r"include)\w*\b|\b(?:what|which) modules\b|\bwhat (?:will|would|do|can) (?:i|we) learn\b|\bwhat (?:i|we) (?:will )?learn\b|"
+                            r"\bwhat (?:goes|go|should go|must go|to put|to write) (?:in|into|inside)\b|"  # "a business plan. wat goes in it"
+                            r"\bwhat (?:should|must|do) (?:i|we) (?:put|include|write) in\b"),
              _rx(r"\b(?:covers?|teach(?:es)?|topics|modules?|learn(?:s)?|skills|sessions on|includes?)\b"),
-             _rx(r"what participants get|modules|content|topics")),
+             _rx(r"what participants get|modules|content|topics|what to put")),
     FactKind("next", _rx(r"\bwhat(?:'s| is)? next\b|\b(?:and )?after (?:that|this|it|the course|that one)\b|"
                          r"\bnext step\b|\bwhat (?:comes|happens) (?:next|after)\b"),
              _rx(r"\bnext step\b|\bafter (?:the|this|that) (?:course|training)\b|\b(?:usual|natural) next\b|"
@@ -132,10 +134,18 @@ FACT_KINDS = (
                             r"\b(?:with|which) (?:whom|partners?|organi[sz]ations?) (?:do|does|is|are)\b"),
              _rx(r"\b(?:together with|(?:and|with) UNHCR|partnership|jointly|partners? (?:include|such as|are)|"
                  r"runs? (?:by|through)|(?:delivered|run|carried out|implemented) (?:by|through))\b")),
+    FactKind("comparison", _rx(r"\b(?:difference|differs?|different from|compared?|comparison|vs\.?|versus)\b"),
+             _rx(r"\b(?:unlike|whereas|compared (?:with|to)|differs? from|instead of|while [A-Z])"),
+             _rx(r"\b(?:compared|differs?|difference|vs)\b")),
+    FactKind("maker", _rx(r"\bwho (?:has |have |had )?(?:made|makes|created|creates|developed|develops|designed|wrote|written|"
+                          r"published|publishes|produced|produces|prepared|built|came up with|invented)\b"),
+             _rx(r"\b(?:made|created|developed|designed|written|published|produced|prepared|built|invented) (?:it |them )?"
+                 r"(?:by|with|in \d{4})\b|\bpublished it\b|\bfrom the ITCILO\b")),  # not "a free download from the ILO"
     FactKind("teacher", _rx(r"\bwho (?:will |would |is going to |is |are )?(?:leads?|leading|teach(?:es|ing)?|runs?|running|"
                             r"facilitates?|guides?|trains?|training) (?:it|us|them|the (?:group|sessions?|class(?:es)?|"
                             r"course|training|members))\b|\bwho (?:is|are|will be) (?:the )?(?:teacher|trainer|facilitator)s?\b"),
-             _rx(r"\b(?:facilitators?|no teacher|teachers?|led by|certified (?:\w+ )?trainers?|trainers? (?:teach|lead|run))\b")),
+             _rx(r"\b(?:facilitators?|no (?:teacher|expert|trainer)s?|teachers?|led by|no (?:\w+ )?leading|take turns|"
+                 r"certified (?:\w+ )?trainers?|trainers? (?:teach|lead|run))\b")),
     FactKind("module", _rx(r"\b(?:only|just) (?:one|a|the|this)?\s?(?:[\w-]+ ){0,4}(?:parts?|modules?|topics?)\b|"
                            r"\b(?:single|one|separate) module\b|\b(?:part|module) (?:alone|only|separately)\b"),
              _rx(r"\bsingle module\b|\bonly the modules\b|\bone at a time\b|\bone by one\b|\bon its own\b|"
@@ -174,8 +184,9 @@ FACT_KINDS = (
              _rx(r"\b(?:ways|tips|how to|quick)\b")),
     FactKind("results", _rx(r"\b(?:results?|impact|evidence|proof|worth|benefits?|effective\w*|successful)\b|"
                             r"\bhow much (?:\w+ ){0,3}(?:improve|increase|rise|grow|go up)\w*\b|"
-                            r"\b(?:does|did|do|will) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
-                            r"(?:work(?! for)|help|increase|improve|raise|boost)\b"),
+                            r"\b(?:does|did|do|will|has|have) (?:it|this|that|they|[\w-]+(?: [\w-]+)?) (?:really |actually )?"
+                            r"(?:work(?:ed)?(?! for)|help(?:ed)?|increased?|improved?|raised?|boost(?:ed)?)\b|"
+                            r"\b(?:figures|statistics|stats)\b|\b(?:any|in|the) numbers\b|\bnumbers (?:pl[sz]|please)\b"),
              _rx(r"\b\d+(?:\.\d+)? ?(?:%|per ?cent\b)|\b(?:increas\w*|rose|higher|more likely|evaluat\w*|stud(?:y|ies)|"
                  r"trial|results?|gains)\b"),
              _rx(r"results|evidence|key facts|figures|what participants get")),
@@ -312,6 +323,9 @@ HOW_TO = re.compile(r"(?:^|[.!?,;]\s*)\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw
                     r"\bsteps? (?:to|for)\b|\b(?:which|what) [\w ]{0,20}(?:(?:should|shud|must|do) (?:i|we)|(?:i|we) (?:should|shud|"
                     r"must|need to|have to)) (?:keep|do|start|use)\b",
                     re.IGNORECASE)
+# "... its eating all my profit. help", "i want to start a green business, ideas pls": a plea for what to do
+ASKS_HELP = re.compile(r"[.,!]\s*(?:pl[sz] |please )?help(?: (?:me|us|pl[sz]|please))?\W*$|\b(?:pl[sz]|please) help\b|"
+                       r"\b(?:ideas?|tips|advice) (?:pl[sz]|please)\b", re.IGNORECASE)
 HOW_HEADING = re.compile(r"^(?:[\w-]+ ){0,2}(?:steps?|ways|tips)\b|^(?:how to|simple|what to do|where to start)\b",
                          re.IGNORECASE)
 HOW_BONUS = 0.08
@@ -362,7 +376,7 @@ def choose(question: str, results: Sequence[SearchResult], programme: str | None
     programme = programme or max(results, key=lambda r: r.score - away(r)).programme
     about = f" {_key(subject)} " if subject and len(subject.split()) <= SUBJECT_WORDS else None
     kinds = expected(question)
-    how = all(k.name in GROUP_KINDS for k in kinds) and bool(HOW_TO.search(question) or after_step(question))
+    how = all(k.name in GROUP_KINDS for k in kinds) and bool(HOW_TO.search(question) or ASKS_HELP.search(question) or after_step(question))
     tool = bool(TOOL_QUESTION.search(question))
     pool = [r for r in results if r.programme == programme] or list(results)
 

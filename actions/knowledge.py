@@ -32,6 +32,8 @@ OTHER_TOPIC_MARGIN = 0.05  # a follow-up's words alone find another programme th
 NAMED_MARGIN = 0.1  # a named programme's best passage this close to the best one answers the question
 TOPIC_MARGIN = 0.1  # a question after an answer whose words find the topic this close to the best stays on it
 SOFT_WORDS = 10  # ... when it has at most this many content words
+AS_ASKER = re.compile(r"\b(?:as|being) (?:an? )?(?:\w+ ){0,2}?\w+(?= (?:join|take|attend|apply|sign up|enrol|enroll|register|"
+                      r"participate|benefit|use)\b)", re.IGNORECASE)
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
 # "which is better for a factory with 60 workers?" after "X vs Y": who each side is for
@@ -72,7 +74,7 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
         question, topic = rest, Topic()  # "different question: social security for my workers?"
     sides = compared(question, pages)
     if sides:
-        return compare(question, sides, pages, search)
+        return overview(question, sides, pages, search) or compare(question, sides[:2], pages, search)
     programme, package = turn_reader.named(question, pages)
     ladder = None  # "and once i have the idea?" after GYB: SYB, and "the first one" is GYB again
     if not programme and (step := next_package(question, topic, pages)):
@@ -104,15 +106,16 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     response = None
     if follows:
         response = search(question, _search_topic(topic, pages))
-        if not soft and not _few_own_words(question) and (own := search(question, None)).answerable and own.results:
-            if (own.results[0].programme != topic.programme
+        if not soft and turn_reader.content_words(question) and (own := search(question, None)).answerable and own.results:
+            if (not _few_own_words(question) and own.results[0].programme != topic.programme
                     and own.results[0].score > _best(own, topic) + OTHER_TOPIC_MARGIN
                     and not _topic_has_its_words(question, own.results[0], response, topic.programme)):
                 response = None  # "what is that continuity plan tool of ILO" after SIYB: its words name another topic
             elif (own.results[0].programme == topic.programme and not focus.expected(question)
                   and own.results[0].doc_id != (topic.document or "").partition("#")[0]):
                 response = own  # "and for the defects problem?" after SCORE: its words find SCORE's quality guide,
-                # where the programme's name alone finds its page
+                # where the programme's name alone finds its page; "how do i register" after why to formalize: the
+                # registration guide
     if response is None or not response.answerable:
         follows = False
         response = search(question, None)
@@ -181,12 +184,14 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     subject = subject_of(question, pages)
     if not programme and (reply.document or "").startswith("programmes/") and _names_a_thing(reply.section or ""):
         subject = reply.section  # "is there training just for women?" -> "GET Ahead training": what the reply is about
+    if reply.document and not reply.document.startswith("programmes/") and reply.sources and (
+            not programme or len((subject or "").split()) > focus.SUBJECT_WORDS):
+        subject = reply.sources[0]["title"]  # a guide is the topic: "Community-based business training (C-BED) ..."
+        # (a name the question gave stays: "how long is the think coop" is about Think.COOP)
     if programme:
         return reply, Topic(programme, package, reply.document, ladder or subject, reply.more_at), response
     m = _PACKAGE_SECTION.search(reply.section or "")
     package = m.group(1).lower() if m and reply.programme == "siyb" else None
-    if reply.document and not reply.document.startswith("programmes/") and reply.sources:
-        subject = reply.sources[0]["title"]  # a guide is the topic: "Community-based business training (C-BED) ..."
     return reply, Topic(reply.programme, package, reply.document, subject, reply.more_at), response
 
 
@@ -486,7 +491,8 @@ def _few_own_words(question: str) -> bool:
 def _own_words(question: str) -> int:
     """How many words of its own a question has beyond those any question about a programme uses."""
     without_places = turn_reader.IN_PLACE.sub(" ", question)  # "is it in kenya? i am in lodwar": places are not topics
-    return len([w for w in turn_reader.content_words(without_places) if w not in turn_reader.GENERIC])
+    without_asker = AS_ASKER.sub(" ", without_places)  # "can i as a small trader join it": who asks, not what about
+    return len([w for w in turn_reader.content_words(without_asker) if w not in turn_reader.GENERIC])
 
 
 def _best(response: SearchResponse, topic: Topic) -> float:
@@ -515,11 +521,30 @@ def _names_a_thing(heading: str) -> bool:
 
 
 def compared(question: str, pages: Pages) -> list[tuple[str, str | None, str]]:
-    """The two sides of "IYB vs SYB?" / "difference between SCORE and SIYB": (programme, package, name)."""
+    """The sides of "IYB vs SYB?" / "difference between SCORE and SIYB" / "GYB, SYB, IYB and EYB?":
+    (programme, package, name)."""
     if not COMPARISON.search(question):
         return []
     sides = turn_reader.named_all(question, pages)
-    return sides[:2] if len(sides) >= 2 else []
+    return sides if len(sides) >= 2 else []
+
+
+def overview(question: str, sides, pages: Pages, search: Search) -> tuple[Answer, Topic, SearchResponse] | None:
+    """For three or more parts of one programme compared ("difference btw GYB SYB IYB and EYB"), the passage of
+    the programme that names the most of them (SIYB's "Who it is for": each package and its stage), or None."""
+    programme = sides[0][0]
+    if len(sides) < 3 or any(p != programme for p, _, _ in sides):
+        return None
+    response = search(question, _search_topic(Topic(programme), pages))
+    keys = [(package or name).upper() for _, package, name in sides]
+    named = [(sum(k in r.text.upper() for k in keys), -i, r) for i, r in enumerate(response.results)
+             if r.programme == programme]
+    if not named or max(named)[0] < len(keys):
+        return None
+    best = max(named)[2]
+    reply = compose_answer(response, question, programme, names=short_names(pages), passage=best)
+    reply.buttons = next_steps(pages, programme)
+    return reply, Topic(programme, None, reply.document, " and ".join(name for _, _, name in sides)), response
 
 
 def compare(question: str, sides, pages: Pages, search: Search,

@@ -61,6 +61,8 @@ GROUP_WHY = {"women": "women entrepreneurs", "refugees": "refugees and host comm
              "informal": "informal businesses"}
 HOW_TO_REACH = ("Ask a national partner (a training provider, chamber of commerce or business association) or the "
                 "ILO country office, or tap “Find a trainer” for certified trainers near you.")
+GENERAL_NEEDS = (None, "manage", "plan", "grow")  # needs every business course covers, no specialist programme
+LEADING_GROUPS = ("women", "refugees")  # groups with a programme of their own (WED, AIMS) that leads for those needs
 SAID_BY_STAGE = {("idea", "idea"), ("growing", "grow")}  # the need only repeats the stage
 
 
@@ -97,7 +99,10 @@ def choose(recommended: Sequence, values: dict, pages: Pages) -> list[Choice]:
             package = pages_.package_for_stage(doc, stage) or package
         chosen.append(Choice(rec.programme, package))
     for group in groups_of(values):  # a programme made for the user's group is never left out
-        if any(group in (pages[c.programme].meta.get("groups") or []) for c in chosen):
+        if (made_for := next((c for c in chosen if group in (pages[c.programme].meta.get("groups") or [])), None)):
+            if values.get("need") in GENERAL_NEEDS and group in LEADING_GROUPS:
+                chosen.remove(made_for)  # a woman who wants to manage better: GET Ahead, made for her, leads
+                chosen.insert(0, made_for)
             continue
         extra = next((pid for pid, doc in sorted(pages.items())
                       if group in (doc.meta.get("groups") or []) and _fits_stage(doc, stage)), None)

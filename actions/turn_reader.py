@@ -89,7 +89,8 @@ TELL_MORE = _whole(r"(?:please |pls |can you |could you )?tell me more(?: about 
 QUESTION = re.compile(r"\?|^\W*(?:what|whats|wats|wat|wht|which|wich|who|whom|whose|when|where|why|how|hw|is|are|can|could|since|"
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
-                      r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice)|ways? to|tips)\b", re.IGNORECASE)
+                      r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice)|ways? to|tips)\b|"
+                      r"\bany (?:\w+ )?(?:guides?|tools?|manuals?|books?|materials?|resources?)\b", re.IGNORECASE)  # "any ilo guide on this"
 HOW_FAR = re.compile(r"\bhow (?:far|many (?:km|kilometres|kilometers|miles))\b|\bdistance\b", re.IGNORECASE)
 # "are you a bot?", "am I talking to a real person?", "who made you": what the user is talking to
 BOT_CHALLENGE = re.compile(
@@ -127,7 +128,8 @@ ABOUT_TRAINERS = re.compile(  # questions about trainers, not requests for one
     rf"|if (?:there (?:is|are)|we (?:have|find|get)|i (?:have|find|get)) (?:an? |any |some )?(?:\w+ ){{0,2}}{_TRAINER_WORDS})\b",
     re.IGNORECASE)
 # "which course for him", "which training": with what the message says about the business, a finder request
-WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b|"
+WHICH_PROGRAMME = re.compile(r"\b(?:which|what|wich|wat|any)\s+(?:\w+\s+)?(?:programm?e|program|training|course|package)s?\b"
+                             r"(?! (?:on|about) )|"  # "is there any online course on surviving a crisis" asks about it
                              r"[.,!]\s*which one\W*$|"  # "... we want a second branch. which one"
                              r"\b(?:is|are) there (?:an? |any )?(?:ilo )?(?:programm?e|program|training|course)s? for\b|"
                              r"\bwhich (?:one|is (?:better|best|right)) (?:for (?:me|us)|should (?:i|we))\b|"
@@ -409,10 +411,12 @@ def read(text: str, intent: str | None, confidence: float, context: Context, pag
     if {"stage", "need"} <= set(values) and not programme and ILO_HAS.search(text):
         return reading("finder", values=values)  # "we are a chamber ... want to lobby ... does ILO have a method?"
     if not question and values and len(text.split()) >= 3 and (
-            {"stage", "need"} <= set(values) and not (values["need"] in PRACTICAL_NEEDS and len(_beyond_self(text))
-                                                      >= PROBLEM_WORDS) or only_self_description(text)):
+            {"stage", "need"} <= set(values) and not (values["need"] in PRACTICAL_NEEDS and (
+                len(_beyond_self(text)) >= PROBLEM_WORDS or focus.ASKS_HELP.search(text) or PROBLEM_NOUNS.search(text)))
+            or only_self_description(text)):
         return reading("finder", values=values)  # "I have an idea, not started yet": the finder asks the rest; a
-        # problem told in detail ("my factory throws lots of fabric offcuts, we want to cut waste") is answered
+        # problem told in detail ("my factory throws lots of fabric offcuts, we want to cut waste") or with a plea
+        # ("electricity bill too high at my bakery. help") is answered
     if trainers_context and (other := OTHER_PLACE.match(text)) and len(text.split()) <= 7 and place_named(
             text[other.end():].strip(" ,.!?")):
         return reading("trainers")  # "do you have any in bosnia", "other city cuzco"
@@ -495,6 +499,7 @@ _SELF_WORDS = frozenset("have has had am i'm yet already just started start star
 
 PROBLEM_WORDS = 6  # words beyond the finder's cues that make a statement a problem to answer, not a profile
 PRACTICAL_NEEDS = frozenset({"green", "productivity"})  # ... a problem the guides answer (waste, energy, defects)
+PROBLEM_NOUNS = re.compile(r"\bbills?\b", re.IGNORECASE)  # ... or a bill ("electricity bill is killing my workshop")
 
 
 def _beyond_self(text: str) -> list[str]:
@@ -550,7 +555,8 @@ GENERIC = frozenset(
     "benefits results impact work works help helps useful worth good evidence proof success contact reach "
     "find sign signup next steps step request ask apply get include includes cover covers topics modules "
     "content learn teach taught trainer trainers trained course training more details detail else other module "
-    "first order level levels session sessions class classes exam test materials manual manuals book books".split())
+    "first order level levels session sessions class classes exam test materials manual manuals book books "
+    "have has ilo programme programmes program programs tried tested used piloted before earlier previous".split())
 
 
 def content_words(text: str) -> list[str]:

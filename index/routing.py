@@ -175,6 +175,16 @@ def _closest_clause(text: str, vocabulary: frozenset[str]) -> tuple[int, int] | 
     return span
 
 
+@dataclass(frozen=True)
+class _Profiles:
+    """The programme profiles and their vectors, replaced as a whole when the pages change."""
+
+    profiles: list[Profile]
+    phrase_owner: np.ndarray  # the profile each keyword phrase belongs to
+    phrase_vectors: dict[str, np.ndarray]  # per model: one vector per keyword phrase
+    package_vectors: dict[str, dict[str, np.ndarray]]  # per model: package id -> vector of its name and summary
+
+
 class Router:
     """Routes free text to programmes; build once (loads profiles, embeds keyword phrases), call
     often."""
@@ -206,18 +216,25 @@ class Router:
         return cls(knowledge, encode, index_dir, threshold, multilingual_encode)
 
     def _load(self, knowledge: Knowledge) -> None:
-        self.profiles = [Profile.from_meta(doc.meta) for _, doc in sorted(knowledge.programmes.items())]
-        phrases = [(i, k) for i, p in enumerate(self.profiles) for k in p.keywords]
-        self._phrase_owner = np.array([i for i, _ in phrases], dtype=np.int64)
-        packages = [(p, pkg) for p in self.profiles for pkg in p.packages]
+        """Build the profiles and their vectors aside, then swap them in at once: a route running in another
+        thread while staff publish new pages sees the old set or the new one, never half of each."""
+        profiles = [Profile.from_meta(doc.meta) for _, doc in sorted(knowledge.programmes.items())]
+        phrases = [(i, k) for i, p in enumerate(profiles) for k in p.keywords]
+        packages = [(p, pkg) for p in profiles for pkg in p.packages]
         # per model ("en", and "multilingual" when there is one): keyword phrase and package vectors
-        self._phrase_vectors: dict[str, np.ndarray] = {}
-        self._package_vectors: dict[str, dict[str, np.ndarray]] = {}
+        phrase_vectors: dict[str, np.ndarray] = {}
+        package_vectors: dict[str, dict[str, np.ndarray]] = {}
         for model, encode in self._encoders().items():
-            self._phrase_vectors[model] = encode([k for _, k in phrases])
+            phrase_vectors[model] = encode([k for _, k in phrases])
             vectors: np.ndarray | list[np.ndarray] = (
                 encode([f"{pkg.name}. {pkg.summary}" for _, pkg in packages]) if packages else [])
-            self._package_vectors[model] = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
+            package_vectors[model] = {pkg.id: v for (_, pkg), v in zip(packages, vectors)}
+        self._profiles = _Profiles(profiles, np.array([i for i, _ in phrases], dtype=np.int64), phrase_vectors,
+                                   package_vectors)
+
+    @property
+    def profiles(self) -> list[Profile]:
+        return self._profiles.profiles
 
     def _encoders(self) -> dict[str, Callable[[list[str]], np.ndarray]]:
         return {"en": self._encode} | ({"multilingual": self._multilingual_encode} if self._multilingual_encode else {})
@@ -255,10 +272,11 @@ class Router:
         passages, relevant = self._passages(text, language)
         stages, groups = detect_stages(text), detect_groups(text)
         main, tokens = self._main_stage(text, stages), _token_spans(text)
-        similarity = np.full(len(self.profiles), -1.0)
-        np.maximum.at(similarity, self._phrase_owner, self._phrase_vectors[model] @ query[0])
+        loaded = self._profiles  # one consistent set for this call, even if staff publish meanwhile
+        similarity = np.full(len(loaded.profiles), -1.0)
+        np.maximum.at(similarity, loaded.phrase_owner, loaded.phrase_vectors[model] @ query[0])
         scored = []
-        for i, p in enumerate(self.profiles):
+        for i, p in enumerate(loaded.profiles):
             hits = [span for span in (keyword_hit(s, tokens) for s in p.keyword_stems) if span]
             score = (passages.get(p.id, min(passages.values(), default=0.0))
                      + KEYWORD_SIMILARITY_WEIGHT * max(float(similarity[i]), 0.0)
@@ -273,7 +291,7 @@ class Router:
             return []
         scored.sort(key=lambda s: s[0], reverse=True)
         best = scored[0][0]
-        return [self._recommend(text, query[0], model, score, p, hits, stages, groups)
+        return [self._recommend(loaded, text, query[0], model, score, p, hits, stages, groups)
                 for score, p, hits, _ in scored[:MAX_RECOMMENDATIONS] if score >= best - MARGIN]
 
     @staticmethod
@@ -300,7 +318,8 @@ class Router:
             best.setdefault(r.programme, r.score)
         return best, response.answerable
 
-    def _package(self, p: Profile, query: np.ndarray, model: str,
+    @staticmethod
+    def _package(loaded: _Profiles, p: Profile, query: np.ndarray, model: str,
                  stages: dict[str, list[Cue]]) -> tuple[Package | None, list[Cue]]:
         """The package for the main person stage spotted, else the closest package summary."""
         for stage in STAGE_PRIORITY:
@@ -309,11 +328,12 @@ class Router:
                     return pkg, stages[stage]
         if not p.packages:
             return None, []
-        return max(p.packages, key=lambda pkg: float(self._package_vectors[model][pkg.id] @ query)), []
+        return max(p.packages, key=lambda pkg: float(loaded.package_vectors[model][pkg.id] @ query)), []
 
-    def _recommend(self, text: str, query: np.ndarray, model: str, score: float, p: Profile, hits: list[tuple[int, int]],
-                   stages: dict[str, list[Cue]], groups: dict[str, list[Cue]]) -> Recommendation:
-        package, package_cues = self._package(p, query, model, stages)
+    def _recommend(self, loaded: _Profiles, text: str, query: np.ndarray, model: str, score: float, p: Profile,
+                   hits: list[tuple[int, int]], stages: dict[str, list[Cue]], groups: dict[str, list[Cue]]
+                   ) -> Recommendation:
+        package, package_cues = self._package(loaded, p, query, model, stages)
         # Evidence, most telling first: the package's stage cue, keyword hits, group cues, the
         # clause closest to the programme's words, stage cues; else the first clause. longest first
         spans = [(c.start, c.end) for c in sorted(package_cues, key=lambda c: c.start - c.end)]

@@ -40,7 +40,7 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"(?:business|shop|company|firm|it|sales|we|enterprise) (?:is|are|'s|'re|has been|have been) "
         r"(?:growing|expanding)", r"growing (?:fast|quickly|business|company|firm)", r"(?:has|have) grown",
         r"expan(?:ding|ded|sion)", r"scal(?:e|ing) up", r"grow(?:s|ing)? (?:big|bigger|fast|quickly)", r"expand",
-        r"(?:second|another|new|more) (?:shop|branch|outlet|factory|location|store)s?", r"bigger", r"grew",
+        r"(?:second|2nd|third|3rd|another|new|more|extra) (?:shop|branch|outlet|factory|location|store)s?", r"bigger", r"grew",
         r"(?:sales|turnover|revenue|orders|demand) (?:went up|have gone up|has gone up|are going up|grew|rose|"
         r"doubled|tripled|increased)", r"more volume",
         # a concrete target ("i want grow to 10 buses"); wanting to grow alone is not a growing business
@@ -85,7 +85,7 @@ NEED_CUES: dict[str, tuple[str, ...]] = {
     "formalise": (r"regist\w*", r"formal(?:i[sz]\w*)?\b", r"licen[cs]e", r"permits?", r"\btax(?:es)?\b", r"legal\w*",
                   r"social security", r"papers"),
     "green": (r"green", r"energy", r"environment\w*", r"climate", r"waste", r"recycl\w*", r"solar", r"pollution",
-              r"circular"),
+              r"circular", r"electricity", r"power bills?", r"fuel"),
     "policy": (r"polic(?:y|ies)", r"reforms?", r"business environment", r"regulations?", r"red tape", r"advocacy",
                r"lobby\w*", r"laws?\b", r"enabling environment"),
     "markets": (r"market systems?", r"value chains?", r"buyers", r"better prices?", r"middle ?m[ae]n", r"market access",

@@ -24,6 +24,18 @@ def test_the_kind_of_fact_a_question_asks_for() -> None:
     assert kinds("What is Improve Your Business (IYB)?") == [], "a programme's name is not a question about results"
     assert kinds("Does GET Ahead actually increase profits?") == ["results"]
     assert kinds("is it in nigeria") == ["countries"]
+    assert kinds("has SIYB actually helped anyone? numbers pls") == ["results"]
+    assert kinds("who made the course") == ["maker"] and "maker" in kinds("the continuity plan tool, who published it")
+    assert kinds("wats the difference between cbed and siyb") == ["comparison"]
+
+
+def test_who_made_it_and_who_leads_it_are_stated_in_so_many_words() -> None:
+    maker = next(k for k in focus.FACT_KINDS if k.name == "maker")
+    assert maker.sentence.search("The ILO Bureau for Employers' Activities published it in April 2020.")
+    assert maker.sentence.search('"Supporting SMEs" is a free online course from the ITCILO, in Turin.')
+    assert not maker.sentence.search("The continuity-plan tool is a free download from the ILO.")
+    teacher = next(k for k in focus.FACT_KINDS if k.name == "teacher")
+    assert teacher.sentence.search("There is no expert leading. Members take turns to read aloud.")
 
 
 def test_country_lists_with_accents_and_the_gambia_are_facts() -> None:

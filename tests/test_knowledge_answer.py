@@ -100,3 +100,24 @@ def test_a_question_right_after_an_answer_stays_on_its_topic_unless_another_is_m
     assert not close("how do i pay social security?", topic, search_finding(social, far))
     # the topic's programme first: the usual answer already keeps it
     assert not close("q", topic, search_finding(first, social))
+
+
+def test_three_or_more_parts_of_one_programme_compared_get_the_passage_naming_all(pages) -> None:
+    each = passage("siyb", "programmes/siyb", "Who it is for",
+                   "Each package fits one stage: no idea yet, GYB; an idea, SYB; running, IYB; "
+                   "growing, EYB.", 0.6)
+    one = passage("siyb", "programmes/siyb", "Expand Your Business (EYB)", "EYB grows firms.", 0.7)
+    search = lambda question, topic: SearchResponse(question, [one, each], True)  # noqa: E731
+    question = "wats the difference btw GYB SYB IYB and EYB"
+    sides = knowledge.compared(question, pages)
+    assert [package for _, package, _ in sides] == ["gyb", "syb", "iyb", "eyb"]
+    reply, topic, _ = knowledge.overview(question, sides, pages, search)
+    assert reply.document == "programmes/siyb#Who it is for" and topic.programme == "siyb"
+    two = knowledge.compared("IYB vs SYB?", pages)
+    assert knowledge.overview("IYB vs SYB?", two, pages, search) is None
+
+
+def test_who_the_asker_is_is_not_what_a_follow_up_is_about() -> None:
+    assert knowledge._own_words("can i as a small trader join it") == 0
+    assert knowledge._own_words("does ilo have a program for this") == 0
+    assert knowledge._own_words("and what about social security") == 2

@@ -46,6 +46,14 @@ def test_a_programme_for_the_users_group_is_never_left_out(pages):
     assert "women" in pages["wed"].meta["groups"]
 
 
+def test_the_programme_made_for_the_users_group_leads_for_a_need_every_course_covers(pages):
+    router_order = [rec("siyb", "iyb"), rec("wed")]
+    woman = values(stage="running", need="manage", group="women")
+    assert [c.programme for c in choose(router_order, woman, pages)] == ["wed", "siyb"]
+    registering = values(stage="running", need="formalise", group="women")  # a specialist need keeps its programme
+    assert [c.programme for c in choose([rec("formalization"), rec("wed")], registering, pages)][0] == "formalization"
+
+
 def test_at_most_three_and_never_none(pages):
     many = [rec(p) for p in ("score", "sme-resilience", "greening", "formalization")]
     assert len(choose(many, values(stage="running"), pages)) == 3

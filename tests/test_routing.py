@@ -170,3 +170,41 @@ def test_cli_route_empty_text_is_refused(state_dir: Path) -> None:
     done = run_cli("   ", "--json", state_dir=state_dir)
     assert done.returncode != 0 and done.stdout == ""
     assert len(done.stderr.strip().splitlines()) == 1 and "empty" in done.stderr
+
+
+def test_routing_while_the_pages_are_reloaded_never_sees_half_a_set(router: Router) -> None:
+    """Staff publish new pages while users are being routed: every route sees the old set or the new one."""
+    import threading
+    import time
+
+    knowledge = load_knowledge(PROJECT_ROOT / "knowledge")
+    errors: list[BaseException] = []
+    done = threading.Event()
+    encode = router._encode
+
+    def slow_when_reloading(texts: list[str]):  # a reload takes a while on a busy machine
+        if threading.current_thread() is thread:
+            time.sleep(0.02)
+        return encode(texts)
+
+    reloads = []
+
+    def reload() -> None:
+        try:
+            while not done.is_set() and len(reloads) < 3:
+                router._load(knowledge)
+                reloads.append(1)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=reload)
+    router._encode = slow_when_reloading
+    thread.start()
+    try:
+        while thread.is_alive():  # route all the while the pages are reloaded, three times over
+            assert router.route("I run a small shop and want to keep better records")[0].programme == "siyb"
+    finally:
+        done.set()
+        thread.join()
+        router._encode = encode
+    assert not errors

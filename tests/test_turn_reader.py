@@ -46,6 +46,11 @@ def read(text: str, pages, intent: str | None = None, confidence: float = 0.5, *
     ("which programme is right for me?", "finder"),
     ("I have an idea, not started yet", "finder"),  # only says where the business stands: the finder asks the rest
     ("electricity bill is killing my welding workshop!!", "question"),  # a problem to answer
+    ("electricity bill too high at my bakery, its eating all my profit. help", "question"),  # ... with a plea
+    ("hello. im a widow with small tailoring shop, i want more customers, business is slow now. please help",
+     "finder"),  # a profile with a general need: the programme that fits, however she ends
+    ("is there any online course on helping small businesses survive a crisis like covid", "question"),  # on a topic
+    ("any ilo guide on this", "question"),  # asks for the guide on the topic, not for a programme finder
     ("I sell vegetables in a market and want to grow", "finder"),
     ("my clothing factory in Ho Chi Minh City throws lot of fabric, we want cut waste", "question"),  # tips
     ("am 24 yrs from gulu, finished school no job. i have small savings want to do business but i dont know "

@@ -403,3 +403,41 @@ def test_which_is_better_after_a_comparison_says_who_each_side_is_for(stack) -> 
     say(stack, sender, "difference between score and siyb")
     reply = text(say(stack, sender, "which is better for a factory with 60 workers"))
     assert "side by side" in reply and "not start-ups" in reply and "SIYB - Who it is for" in reply, reply
+
+
+def test_a_bill_with_a_plea_gets_the_ways_to_save_and_the_ilo_guide_on_it_after(stack) -> None:
+    sender = fresh()
+    bill = say(stack, sender, "electricity bill too high at my bakery, its eating all my profit. help")
+    assert first_source(bill) == "greening" and "LED" in text(bill), text(bill)  # tips, not the programme finder
+    guide = say(stack, sender, "any ilo guide on this")
+    assert first_source(guide) == "greening" and "Green Business Guide" in text(guide), text(guide)
+    year = say(stack, sender, "when was that guide published")
+    assert "2023" in text(year), text(year)
+
+
+def test_how_do_i_register_after_why_formalize_is_the_registration_guide(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "i sell clothes on the street in Dakar without papers, police keep taking my goods. wat can i do")
+    register = say(stack, sender, "how do i register")
+    assert [s["title"] for m in register for s in m["sources"]][:1] == ["Registering your business"], text(register)
+
+
+def test_a_woman_who_wants_to_manage_money_and_confidence_gets_get_ahead_first(stack) -> None:
+    sender = fresh()
+    reply = say(stack, sender, "i am a woman running a small beauty salon in Lahore, i want to learn to manage money "
+                               "better and be more confident")
+    assert first_source(reply) == "wed", text(reply)
+    join = say(stack, sender, "how do i join the course")
+    assert first_source(join) == "wed", text(join)
+
+
+def test_all_four_siyb_packages_compared_and_results_and_makers_asked_for(stack) -> None:
+    sender = fresh()
+    each = text(say(stack, sender, "wats the difference btw GYB SYB IYB and EYB"))
+    assert all(name in each for name in ("GYB", "SYB", "IYB", "EYB")), each
+    numbers = text(say(stack, fresh(), "has SIYB actually helped anyone? numbers pls"))
+    assert "28 million" in numbers, numbers
+    sender = fresh()
+    say(stack, sender, "is there any online course on helping small businesses survive a crisis like covid")
+    made = text(say(stack, sender, "who made the course"))
+    assert "ITCILO" in made, made
