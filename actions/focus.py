@@ -121,7 +121,8 @@ FACT_KINDS = (
                             r"(?:teach|cover|learn|study|include|contain)\b|\bwhat is (?:in|inside) (?:it|the course)\b|"
                             r"\b(?:topics|syllabus|curriculum|contents?)\b|\bwhat (?:they|it|you|we) (?:teach|cover|learn|"
                             r"include)\w*\b|\b(?:what|which) modules\b|\bwhat (?:will|would|do|can) (?:i|we) learn\b|\bwhat (?:i|we) (?:will )?learn\b|"
-                            r"\bwhat (?:goes|go|should go|must go|to put|to write) (?:in|into|inside)\b|"  # "a business plan. wat goes in it"
+                            r"\bwhat (?:goes|go|should go|must go|to put|to write) (?:in|into|inside)\b|\bwhat to (?:put|include)\W*$|"
+                            # "a business plan. wat goes in it", "... i never wrote one. what to put"
                             r"\bwhat (?:should|must|do) (?:i|we) (?:put|include|write) in\b"),
              _rx(r"\b(?:covers?|teach(?:es)?|topics|modules?|learn(?:s)?|skills|sessions on|includes?)\b"),
              _rx(r"what participants get|modules|content|topics|what to put")),
@@ -147,7 +148,8 @@ FACT_KINDS = (
              _rx(r"\b(?:facilitators?|no (?:teacher|expert|trainer)s?|teachers?|led by|no (?:\w+ )?leading|take turns|"
                  r"certified (?:\w+ )?trainers?|trainers? (?:teach|lead|run))\b")),
     FactKind("module", _rx(r"\b(?:only|just) (?:one|a|the|this)?\s?(?:[\w-]+ ){0,4}(?:parts?|modules?|topics?)\b|"
-                           r"\b(?:single|one|separate) module\b|\b(?:part|module) (?:alone|only|separately)\b"),
+                           r"\b(?:single|one|separate) module\b|\b(?:part|module) (?:alone|only|separately)\b|"
+                           r"\b(?:take|do|join|attend|choose|pick) (?:only|just) (?:one|1|a few|some|two|2)\b(?! (?:day|week|hour))"),
              _rx(r"\bsingle module\b|\bonly the modules\b|\bone at a time\b|\bone by one\b|\bon its own\b|"
                  r"\bas a single\b|\bseparately\b|\bmodule alone\b")),
     FactKind("training", _rx(r"\b(?:is there|are there|any|do you have|you have|offer)\b.{0,15}\b(?:training|course|"
@@ -161,9 +163,13 @@ FACT_KINDS = (
                  r"cannot read|can'?t read|do not read|low education)\b")),
     FactKind("place", _rx(r"\bwhere (?:did|was|were) (?:they|it|the \w+|this|that)\b|\bwhere\b.{0,30}\bfirst\b|"
                           r"\bwhere (?:they|it|we|you|did they) (?:used?|tested|piloted|started|began|ran)\b|"
+                          r"\bwhere (?:it|they|this|that) (?:was|were|has been|have been) (?:done|used|tried|tested|piloted|"
+                          r"applied|run)\b|"  # "any example where it was done"
                           r"\bin which (?:city|town|place)\b"),
              re.compile(r"\b(?:held|took place|started|began|piloted|launched|tested|introduced|developed|used)"
-                        r"(?: \w+){0,2} in (?:(?:[A-Z][a-z]+ )?\d{4} in )?[A-Z][a-zà-ÿ]+")),
+                        r"(?: \w+){0,2} in (?:(?:[A-Z][a-z]+ )?\d{4} in )?(?:(?:the )?(?:(?:south|north|east|west)(?:ern)?|central)"
+                        r"(?: and (?:(?:south|north|east|west)(?:ern)?|central))? )?[A-Z][a-zà-ÿ]+|"  # "in southern and eastern Africa"
+                        r"\b(?:in|across) (?:more than |over |about |some )?\d+ countries\b")),
     FactKind("binding", _rx(r"\b(?:a law|the law|by law|legal(?:ly)?|binding|oblig\w*|compulsory|mandatory|must (?:i |we )?"
                             r"(?:follow|obey|do it)|is it (?:a )?must|required)\b"),
              _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"
@@ -206,6 +212,8 @@ def expected(question: str) -> list[FactKind]:
     if _asks_a_term(question):
         return []  # "what is indirect cost?" asks what a term means, not for a fee
     question = HOUSEHOLD_COSTS.sub(" ", question)  # "school fees come from shop money": not a course's fee
+    if not _JOINING.search(question):  # "im woman with small boutique ... wat can i do": who asks, not for whom
+        question = ASKER_IS.sub(" ", question)  # ("as a woman can i join?" does ask about women)
     kinds = [k for k in FACT_KINDS if k.question.search(question)]
     if ONLY_WOMEN.search(question):  # "is GET Ahead only for women?": whether men can join
         kinds = [k for k in kinds if k.name not in ("women", "who")] + [k for k in FACT_KINDS if k.name == "men"]
@@ -236,6 +244,8 @@ _JOINING = re.compile(r"\b(?:join|attend|come|take part|participate|enrol|sign u
 
 
 GROUP_KINDS = frozenset({"men", "women"})
+ASKER_IS = re.compile(r"\b(?:i'?m|i am|im|as|we are|we'?re)(?: an?| \d+| a group of)? (?:young |single |poor |rural )?"
+                      r"(?:woman|women|man|men|lady|ladies|girls?|mother|widow)\b", re.IGNORECASE)
 # Facts about a programme as a whole, which its page states rather than a guide about one subject
 PROGRAMME_LEVEL = frozenset({"funder", "countries", "contact", "join", "training", "year"})
 HOW_MANY = re.compile(r"\bhow many ([a-z]{3,})\b", re.IGNORECASE)
@@ -321,14 +331,14 @@ TRAINER_GUIDE_PENALTY = 0.15
 HOW_TO = re.compile(r"(?:^|[.!?,;]\s*)\W*(?:ok\W+|so\W+|and\W+|but\W+)?(?:how|hw|hoe)\s+(?:can|cn|do|does|should|shud|could|must|to|would|"
                     r"shall)\b(?!\s+(?:i|we|you|u)\s+(?:know|tell|find out) (?:if|whether))|\b(?:how|hw)\W*$|"
                     r"\bsteps? (?:to|for)\b|\b(?:which|what) [\w ]{0,20}(?:(?:should|shud|must|do) (?:i|we)|(?:i|we) (?:should|shud|"
-                    r"must|need to|have to)) (?:keep|do|start|use)\b",
+                    r"must|need to|have to)) (?:keep|do|start|use)\b|\bwhat (?:can|could|should|shud|must) (?:i|we) do\b",
                     re.IGNORECASE)
 # "... its eating all my profit. help", "i want to start a green business, ideas pls": a plea for what to do
 ASKS_HELP = re.compile(r"[.,!]\s*(?:pl[sz] |please )?help(?: (?:me|us|pl[sz]|please))?\W*$|\b(?:pl[sz]|please) help\b|"
                        r"\b(?:ideas?|tips|advice) (?:pl[sz]|please)\b", re.IGNORECASE)
 HOW_HEADING = re.compile(r"^(?:[\w-]+ ){0,2}(?:steps?|ways|tips)\b|^(?:how to|simple|what to do|where to start)\b",
                          re.IGNORECASE)
-HOW_BONUS = 0.08
+HOW_BONUS = 0.13
 # "any ILO tool to plan for next typhoon": the section named for the ILO's tool ("The ILO six-step ... plan")
 TOOL_QUESTION = re.compile(r"\b(?:ilo )?(?:tools?|templates?|toolkits?)\b", re.IGNORECASE)
 ILO_TOOL_HEADING = re.compile(r"^(?:the )?ILO(?:'s)? (?!can\b|help)", re.IGNORECASE)

@@ -19,7 +19,7 @@ from actions.answering import off_topic as about_other_things
 from actions.programmes import Pages
 from index.search import TOPIC_BONUS, SearchResponse, SearchResult
 from index.search import Topic as SearchTopic
-from index.vocabulary import STAGES
+from index.vocabulary import STAGES, read_stage
 
 Search = Callable[[str, "SearchTopic | None"], SearchResponse]
 _PACKAGE_SECTION = re.compile(r"\((GYB|SYB|IYB|EYB)\)\s*$")
@@ -33,7 +33,9 @@ NAMED_MARGIN = 0.1  # a named programme's best passage this close to the best on
 TOPIC_MARGIN = 0.1  # a question after an answer whose words find the topic this close to the best stays on it
 SOFT_WORDS = 10  # ... when it has at most this many content words
 AS_ASKER = re.compile(r"\b(?:as|being) (?:an? )?(?:\w+ ){0,2}?\w+(?= (?:join|take|attend|apply|sign up|enrol|enroll|register|"
-                      r"participate|benefit|use)\b)", re.IGNORECASE)
+                      r"participate|benefit|use)\b)|"
+                      r"^\W*(?:i|we) (?:make|sell|run|own|have|produce|grow|do|work in|am an?|are an?) [^,.?!]{2,40}[,.!]\s*(?=\w)",
+                      re.IGNORECASE)  # "can i as a small trader join it", "i make car parts in durban, can i sign up?"
 SHORT_WORDS = 6  # an unanswerable question this short is tried again in the context of the topic
 BOTH = re.compile(r"\b(?:each|both|the two|either of them)\b", re.IGNORECASE)
 # "which is better for a factory with 60 workers?" after "X vs Y": who each side is for
@@ -134,10 +136,13 @@ def answer(question: str, topic: Topic, pages: Pages, search: Search,
     if programme and not follows and response.answerable and focus.expected(question):
         named_topic = Topic(programme, package)  # "how much does SYB cost?": the fees on the SIYB page
         response = _without_other_packages(response, named_topic)  # ... never GYB's 2 to 3 days for EYB
+        own = response
         if (fact := _stated_on_page(response, question, programme)) is None:
             wider = _without_other_packages(search(question, _search_topic(named_topic, pages)), named_topic)
             if wider.answerable and (fact := _stated_on_page(wider, question, programme)) is not None:
                 response = wider
+        if fact is not None and _guide_states_it_better(own, fact, question, programme):
+            fact = None
     if follows:
         about = topic.document or _package_section(topic, pages)  # "who can join?" after EYB: EYB's section
         response = _without_other_packages(response, topic)
@@ -212,6 +217,8 @@ NEXT_STEP = re.compile(r"\b(?:once|after|when|if) (?:i|we|u|you) (?:have|has|had
                        r"complete\w*|done|did)\b|\bthen (?:what|wat|wht)\b|\bwhat(?: comes| do (?:i|we) do)? next\b|"
                        r"\bnext (?:step|course|level|stage|one)\b|\bafter (?:that|this|it|gyb|syb|iyb)\b",
                        re.IGNORECASE)
+STAGE_ASKED = re.compile(r"^\W*(?:and|but|what about|how about|wat about|ok|then)\b(?!.*\b(?:cost|fee|days?|long)\b)",
+                         re.IGNORECASE)  # "and to grow bigger later?", "what about if i already run a shop"
 IDEA_IN_HAND = re.compile(r"\b(?:once|after|when|if) (?:i|we|u|you) (?:have|has|had|got|get|found|find) "
                           r"(?:the|my|our|an?|a good|one)? ?(?:business )?idea\b", re.IGNORECASE)
 
@@ -229,6 +236,9 @@ def next_package(question: str, topic: Topic, pages: Pages) -> str | None:
         after = ladder[1]  # having the idea is what the first package gives: the next one comes next
     elif topic.programme == "siyb" and topic.package in ladder[:-1] and NEXT_STEP.search(question):
         after = ladder[ladder.index(topic.package) + 1]
+    elif topic.programme == "siyb" and STAGE_ASKED.match(question) and len(stage := read_stage(question)) == 1 and (
+            fits := [p for p in ladder if stage[0] in ((packages[p] or {}).get("stages") or [])]):
+        after = fits[0]  # "and to grow bigger later?" after SYB vs IYB: the package for that stage
     else:
         return None
     data = packages.get(after)
@@ -304,6 +314,19 @@ def _stated_on_page(response: SearchResponse, question: str, programme: str, doc
     if own_language := [r for r in on_page if r.language == response.language]:
         on_page = own_language  # "combien ça coûte ?": the French page's fees, not the English page's
     return focus.choose(question, on_page, programme, document, subject) if on_page else None
+
+
+def _guide_states_it_better(own: SearchResponse, fact: SearchResult, question: str, programme: str) -> bool:
+    """Whether the best passage the question's own words found (`own`) is a guide of the programme that states the
+    kind of fact asked for, well ahead of the page's passage `fact` stating it ("i want to become siyb trainer,
+    how": the trainer guide's steps, not the page's way to a course)."""
+    if not own.results:
+        return False
+    best = own.results[0]
+    scores = {(r.doc_id, r.section): r.score for r in own.results}
+    fact_score = scores.get((fact.doc_id, fact.section), own.results[-1].score)  # not found: below them all
+    return (best.programme == programme and not _programme_page(best, programme)
+            and focus.fits(best, focus.expected(question)) and best.score - NAMED_MARGIN > fact_score)
 
 
 def _programme_page(result: SearchResult, programme: str) -> bool:
@@ -490,9 +513,9 @@ def _few_own_words(question: str) -> bool:
 
 def _own_words(question: str) -> int:
     """How many words of its own a question has beyond those any question about a programme uses."""
-    without_places = turn_reader.IN_PLACE.sub(" ", question)  # "is it in kenya? i am in lodwar": places are not topics
-    without_asker = AS_ASKER.sub(" ", without_places)  # "can i as a small trader join it": who asks, not what about
-    return len([w for w in turn_reader.content_words(without_asker) if w not in turn_reader.GENERIC])
+    without_asker = AS_ASKER.sub(" ", question)  # "can i as a small trader join it": who asks, not what about
+    without_places = turn_reader.IN_PLACE.sub(" ", without_asker)  # "is it in kenya? i am in lodwar": places are not
+    return len([w for w in turn_reader.content_words(without_places) if w not in turn_reader.GENERIC])  # topics
 
 
 def _best(response: SearchResponse, topic: Topic) -> float:
@@ -536,6 +559,8 @@ def overview(question: str, sides, pages: Pages, search: Search) -> tuple[Answer
     if len(sides) < 3 or any(p != programme for p, _, _ in sides):
         return None
     response = search(question, _search_topic(Topic(programme), pages))
+    if response.language not in (None, "en"):
+        return None  # the translated pages name the packages their own way: each side from its own passage
     keys = [(package or name).upper() for _, package, name in sides]
     named = [(sum(k in r.text.upper() for k in keys), -i, r) for i, r in enumerate(response.results)
              if r.programme == programme]

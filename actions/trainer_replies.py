@@ -457,8 +457,11 @@ def details_reply(directory: TrainerDirectory, pages: Mapping[str, object], lati
     if not found:
         return no_place_reply()
     # the list may also have shown trainers of any programme nearby
-    named = _named_trainers(text, found + _nearest(directory, latitude, longitude, label, None, country, PAGE_SIZE))
+    nearby = _nearest(directory, latitude, longitude, label, None, country, PAGE_SIZE)
+    named = _named_trainers(text, found + nearby)
     found = named or (found[:1] if first_only else found[:shown or PAGE_SIZE])
+    if not named and first_only and found[0][1] > DEFAULT_RADIUS_KM and nearby and nearby[0][1] <= DEFAULT_RADIUS_KM:
+        found = [nearby[0], *found]  # "his email?" after "none within 300 km ... of any programme nearby": both
     lines = []
     for i, (t, km) in enumerate(found, 1):
         spoken = languages_text(t) or "not listed"

@@ -90,7 +90,8 @@ QUESTION = re.compile(r"\?|^\W*(?:what|whats|wats|wat|wht|which|wich|who|whom|wh
                       r"do|does|did|should|would|will|tell me|explain|define|describe)\b|"
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
                       r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice)|ways? to|tips)\b|"
-                      r"\bany (?:\w+ )?(?:guides?|tools?|manuals?|books?|materials?|resources?)\b", re.IGNORECASE)  # "any ilo guide on this"
+                      r"\bany (?:\w+ )?(?:guides?|tools?|manuals?|books?|materials?|resources?)\b|"  # "any ilo guide on this"
+                      r"\bany (?:\w+ )?(?:trainings?|courses?|programm?es?|programs?) (?:on|about)\b", re.IGNORECASE)
 HOW_FAR = re.compile(r"\bhow (?:far|many (?:km|kilometres|kilometers|miles))\b|\bdistance\b", re.IGNORECASE)
 # "are you a bot?", "am I talking to a real person?", "who made you": what the user is talking to
 BOT_CHALLENGE = re.compile(
@@ -220,6 +221,7 @@ TEXTING = {
     "tomoro": "tomorrow", "ppl": "people", "bout": "about", "tho": "though", "alot": "a lot", "wats": "what's",
     "thats": "that's", "shud": "should", "cud": "could", "wud": "would", "b4": "before", "knw": "know", "dnt": "don't", "thx": "thanks", "ok.": "ok", "wanna": "want to", "gonna": "going to",
     "cn": "can", "hav": "have", "evry": "every", "evrything": "everything", "yrs": "years", "yr": "year", "gud": "good",
+    "dont no": "don't know", "don't no": "don't know", "dnt no": "don't know",  # "dont no wat to do"
 }
 _TEXTING = re.compile(r"(?<![\w'])(" + "|".join(re.escape(k) for k in sorted(TEXTING, key=len, reverse=True))
                       + r")(?![\w'])", re.IGNORECASE)
@@ -556,7 +558,8 @@ GENERIC = frozenset(
     "find sign signup next steps step request ask apply get include includes cover covers topics modules "
     "content learn teach taught trainer trainers trained course training more details detail else other module "
     "first order level levels session sessions class classes exam test materials manual manuals book books "
-    "have has ilo programme programmes program programs tried tested used piloted before earlier previous".split())
+    "have has ilo programme programmes program programs tried tested used piloted before earlier previous "
+    "up myself ourselves directly personally".split())
 
 
 def content_words(text: str) -> list[str]:

@@ -62,6 +62,8 @@ STAGE_CUES: dict[str, tuple[str, ...]] = {
         r"process|print|weld|fix|raise|smoke|mill|brew|roast|knit|weave|supply|distribute|export|transport|manufacture)"
         r"\w* (?!a business)",
         r"\b\d+ (?:years?|yrs) (?:now|already)\b",  # "i run hardware shop 3 yrs now"
+        r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:\w+ )?(?:selling|making|farming|sewing|baking|trading|cooking|"
+        r"processing)\b",  # "im a woman selling vegetables"
         r"(?:i'?m|i am|we are|we'?re) (?:an? )?(?:\d+ )?(?:[a-z]+ )?(?:tailor|trader|farmer|vendor|baker|hairdresser|mechanic|"
         r"seller|shop ?keeper|carpenter|grower|producer|fisher(?:man|men)?|weaver|potter)s?\b",
         _DURATION_CUE,

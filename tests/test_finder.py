@@ -57,6 +57,7 @@ def test_only_the_first_question_of_a_run_has_the_introduction():
     ("my stall is running since 5 years", "running"),
     ("I run a shop and want to open a second shop", "growing"),
     ("my bakery in Accra has 12 staff and we want to open a 2nd branch", "growing"),  # not "want to open": starting
+    ("im a woman selling vegetables in market in Tamale, i want to grow", "running"),
     ("My business is growing", "growing"),
     ("we are an NGO that supports women", "organisation"),
     ("We support businesses (organisation)", "organisation"),

@@ -27,6 +27,18 @@ def test_the_kind_of_fact_a_question_asks_for() -> None:
     assert kinds("has SIYB actually helped anyone? numbers pls") == ["results"]
     assert kinds("who made the course") == ["maker"] and "maker" in kinds("the continuity plan tool, who published it")
     assert kinds("wats the difference between cbed and siyb") == ["comparison"]
+    assert kinds("can i take only one") == ["module"] and kinds("can i take only one day off") == []
+    assert kinds("bank says i need a business plan. what to put in it") == ["content"]
+    assert kinds("bank want business plan for loan, i never wrote one. what to put") == ["content"]
+    # who asks is not whom the question is about, unless they ask whether they can join
+    assert kinds("im woman with small boutique, bank refuse loan, what can i do") == []
+    assert kinds("as a woman can i join SYB") == ["women"]
+
+
+def test_where_it_started_is_stated_with_a_region() -> None:
+    place = next(k for k in focus.FACT_KINDS if k.name == "place")
+    assert place.sentence.search("GYB was first developed in 1998 in southern and eastern Africa.")
+    assert place.sentence.search("It was piloted in Cambodia in August 2017.")
 
 
 def test_who_made_it_and_who_leads_it_are_stated_in_so_many_words() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,8 @@ def test_a_follow_up_keeps_its_topic_when_the_topic_has_the_words_that_find_anot
     ("what comes next", "iyb", "Expand Your Business (EYB)"),
     ("then what", "eyb", None),  # the last rung: nothing comes after it
     ("how many days", "gyb", None),  # not a question about what comes next
+    ("and to grow bigger later?", "iyb", "Expand Your Business (EYB)"),  # the stage it names
+    ("and how long for a growing firm", "syb", None),  # asks for a fact, not for another package
 ])
 def test_what_comes_after_a_siyb_package_is_the_next_package(pages, question, package, after):
     topic = knowledge.Topic("siyb", package)
@@ -121,3 +124,17 @@ def test_who_the_asker_is_is_not_what_a_follow_up_is_about() -> None:
     assert knowledge._own_words("can i as a small trader join it") == 0
     assert knowledge._own_words("does ilo have a program for this") == 0
     assert knowledge._own_words("and what about social security") == 2
+
+
+def test_a_guide_well_ahead_that_states_the_fact_beats_the_named_programmes_page() -> None:
+    question = "i want to become siyb trainer how"
+    guide = "guides/becoming-an-siyb-trainer"
+    steps = passage("siyb", guide, "Steps to become an SIYB trainer",
+                    "1. Ask a partner.\n2. Take the training of trainers.", 0.92)
+    page = passage("siyb", "programmes/siyb", "How to take part",
+                   "1. Ask a provider.\n2. Ask the ILO.", 0.91)
+    levels = passage("siyb", guide, "The SIYB trainer levels", score=0.79)
+    own = SearchResponse(question, [steps, levels], True)  # the page's passage is further down
+    assert knowledge._guide_states_it_better(own, page, question, "siyb")
+    close = SearchResponse(question, [steps, dataclasses.replace(page, score=0.88)], True)
+    assert not knowledge._guide_states_it_better(close, page, question, "siyb")

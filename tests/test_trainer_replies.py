@@ -460,3 +460,11 @@ def test_a_question_without_a_place_in_answer_to_which_town_is_not_taken_for_a_t
     step = place_step(PlaceTurn(text="whats the email", requested="place", fresh=True, opening=False,
                                 intent="trainer_details"))
     assert step.interrupt
+
+
+def test_his_email_after_none_of_that_programme_nearby_gives_the_nearby_one_of_any_programme_too(directory, pages):
+    la_paz = tr.resolve("La Paz, Bolivia")  # the nearest SIYB trainer is in Cusco; the list also showed La Paz's
+    details = tr.details_reply(directory, pages, la_paz.latitude, la_paz.longitude, la_paz.label, "siyb", 1, True,
+                               "his email?")
+    assert "sample.trainer39@" in details.text and "sample.trainer36@" in details.text, details.text
+    assert details.text.index("Sample Trainer 39") < details.text.index("Sample Trainer 36"), "the nearest first"

@@ -51,6 +51,7 @@ def read(text: str, pages, intent: str | None = None, confidence: float = 0.5, *
      "finder"),  # a profile with a general need: the programme that fits, however she ends
     ("is there any online course on helping small businesses survive a crisis like covid", "question"),  # on a topic
     ("any ilo guide on this", "question"),  # asks for the guide on the topic, not for a programme finder
+    ("any training on saving and budget", "question"),  # a course on a topic: the answer names it
     ("I sell vegetables in a market and want to grow", "finder"),
     ("my clothing factory in Ho Chi Minh City throws lot of fabric, we want cut waste", "question"),  # tips
     ("am 24 yrs from gulu, finished school no job. i have small savings want to do business but i dont know "
@@ -433,3 +434,8 @@ def test_a_place_after_a_trainer_list_or_beside_a_trainer_word_is_a_search_there
 
 def test_for_next_time_refers_back_to_what_happened() -> None:
     assert tr.is_follow_up("how to be ready for next time")
+
+
+def test_dont_no_is_dont_know(pages) -> None:
+    reading = read("im in dakar, i want to start business but dont no wat to do. i have small savings", pages)
+    assert reading.kind == "finder" and reading.values["stage"] == "idea", reading

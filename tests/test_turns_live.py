@@ -441,3 +441,14 @@ def test_all_four_siyb_packages_compared_and_results_and_makers_asked_for(stack)
     say(stack, sender, "is there any online course on helping small businesses survive a crisis like covid")
     made = text(say(stack, sender, "who made the course"))
     assert "ITCILO" in made, made
+
+
+def test_growing_later_after_two_packages_and_becoming_a_trainer_and_a_womans_loan(stack) -> None:
+    sender = fresh()
+    say(stack, sender, "difference between SYB and IYB?")
+    later = text(say(stack, sender, "and to grow bigger later?"))
+    assert "Expand Your Business (EYB)" in later, later
+    trainer = say(stack, fresh(), "i want to become siyb trainer hw")
+    assert [s["title"] for m in trainer for s in m["sources"]][:1] == ["Becoming an SIYB trainer"], text(trainer)
+    loan = text(say(stack, fresh(), "im woman with small boutique, bank refuse loan bcoz no collateral, wat can i do"))
+    assert "Ways to get money" in loan, loan  # the ways, not why finance matters for women
