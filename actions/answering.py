@@ -64,6 +64,24 @@ OFF_TOPIC = re.compile(r"\b(?:bitcoins?|crypto\w*|forex|lottery|lotto|betting|be
                        r"how (?:to|do i|do you|can i) cook)\b", re.IGNORECASE)
 
 
+# "how long is it?" after EYB, whose materials give no length: say so, then show what they do say
+NOT_STATED = {"duration": "how long it takes", "cost": "what it costs", "year": "when it started",
+              "funder": "who funds it", "countries": "which countries it runs in", "online": "whether it runs online",
+              "language": "which languages it is in"}
+
+
+def _not_stated(question: str, best: SearchResult, language: str | None) -> str | None:
+    """The line saying the materials do not state the fact asked for, when the passage answering does not
+    (English questions only: the kinds of fact are read from English words)."""
+    kinds = focus.expected(question)
+    if language not in (None, "en") or not kinds or focus.fits(best, kinds):
+        return None
+    labels = [NOT_STATED[k.name] for k in kinds if k.name in NOT_STATED]
+    if len(labels) != len(kinds):
+        return None  # a kind without a plain name (who, steps, ...): the passage may answer it in other words
+    return f"The ILO materials I have don't say {' or '.join(labels)}. Here is what they say:"
+
+
 def off_topic(text: str) -> bool:
     """Whether a message is about a subject that is never the unit's (and says too little of business to be
     one of its questions: "football club business plan" stays a question)."""
@@ -112,6 +130,8 @@ def compose_answer(response: SearchResponse, question: str | None = None, progra
             sources.append({"title": r.title, "url": r.source_url, "programme": r.programme})
     shown = f"{best.doc_id}#{best.section}" in (document, seen)  # the passage the user just read
     body, more_at = focus.window(question, best.text, limit, lead=shown)
+    if (unstated := _not_stated(question, best, response.language)):
+        body = f"{unstated}\n\n{body}"
     return Answer(text=f"**{heading(best, names)}**\n\n{body}", answered=True, programme=best.programme,
                   sources=sources, document=f"{best.doc_id}#{best.section}", section=best.section, more_at=more_at)
 

@@ -169,7 +169,8 @@ FACT_KINDS = (
              re.compile(r"\b(?:held|took place|started|began|piloted|launched|tested|introduced|developed|used)"
                         r"(?: \w+){0,2} in (?:(?:[A-Z][a-z]+ )?\d{4} in )?(?:(?:the )?(?:(?:south|north|east|west)(?:ern)?|central)"
                         r"(?: and (?:(?:south|north|east|west)(?:ern)?|central))? )?[A-Z][a-zà-ÿ]+|"  # "in southern and eastern Africa"
-                        r"\b(?:in|across) (?:more than |over |about |some )?\d+ countries\b")),
+                        r"\b(?:in|across) (?:more than |over |about |some )?\d+ countries\b|"
+                        r"\bpilot\w*(?: [\w-]+){0,4} in [A-Z][a-zà-ÿ]+")),  # "a livestock pilot with refugees ... in Jijiga"
     FactKind("binding", _rx(r"\b(?:a law|the law|by law|legal(?:ly)?|binding|oblig\w*|compulsory|mandatory|must (?:i |we )?"
                             r"(?:follow|obey|do it)|is it (?:a )?must|required)\b"),
              _rx(r"\b(?:not binding|binding|legal duty|required by law|by law|the law|laws? of (?:your|the|each) country|"

@@ -138,3 +138,19 @@ def test_a_guide_well_ahead_that_states_the_fact_beats_the_named_programmes_page
     assert knowledge._guide_states_it_better(own, page, question, "siyb")
     close = SearchResponse(question, [steps, dataclasses.replace(page, score=0.88)], True)
     assert not knowledge._guide_states_it_better(close, page, question, "siyb")
+
+
+def test_a_fact_the_passage_does_not_state_is_said_to_be_missing_before_what_it_says() -> None:
+    from actions.answering import compose_answer
+
+    eyb = passage("siyb", "programmes/siyb", "Expand Your Business (EYB)",
+                  "EYB is for firms with growth potential. It combines training with support.", 0.8)
+    response = SearchResponse("how long is it", [eyb], True, "en")
+    reply = compose_answer(response, "how long is it", "siyb")
+    assert "don't say how long it takes" in reply.text and "growth potential" in reply.text
+    syb = passage("siyb", "programmes/siyb", "Start Your Business (SYB)", "It takes about 5 days.")
+    question = "how long is it"
+    stated = compose_answer(SearchResponse(question, [syb], True, "en"), question, "siyb")
+    assert "don't say" not in stated.text
+    french = compose_answer(SearchResponse(question, [eyb], True, "fr"), question, "siyb")
+    assert "don't say" not in french.text  # kinds of fact are read from English words only

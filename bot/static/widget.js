@@ -269,8 +269,8 @@ button:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f
 .panel{position:fixed;bottom:92px;right:20px;width:380px;max-width:calc(100vw - 40px);height:600px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);overflow:hidden;z-index:2147483001}
 .panel[hidden]{display:none}
 header{display:flex;align-items:center;gap:6px;padding:6px 8px 6px 12px;background:var(--c);color:var(--fg)}
-h2{flex:1;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-header button{min-height:44px;min-width:44px;background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px;line-height:1.2}
+h2{flex:1;min-width:6.5em;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+header button{min-height:44px;min-width:44px;max-width:96px;background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px;line-height:1.2;white-space:normal}
 header .x{border:0;padding:4px;display:flex;align-items:center;justify-content:center}
 header svg{width:20px;height:20px}
 .log{position:relative;flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f4f5f7;overscroll-behavior:contain}
