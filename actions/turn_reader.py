@@ -91,7 +91,8 @@ QUESTION = re.compile(r"\?|^\W*(?:what|whats|wats|wat|wht|which|wich|who|whom|wh
                       r"\b(?:what|which|who|where|why|how|wat|hw|is there|are there|can (?:i|we|you|someone|anyone)|"
                       r"should (?:i|we)|tell me|help me|advise|advice|any (?:idea|tips?|advice)|ways? to|tips)\b|"
                       r"\bany (?:\w+ )?(?:guides?|tools?|manuals?|books?|materials?|resources?)\b|"  # "any ilo guide on this"
-                      r"\bany (?:\w+ )?(?:trainings?|courses?|programm?es?|programs?) (?:on|about)\b", re.IGNORECASE)
+                      r"\bany (?:\w+ )?(?:trainings?|courses?|programm?es?|programs?) (?:on|about)\b|"
+                      r"\b(?:ideas?|tips) (?:pl[sz]|please)\b", re.IGNORECASE)  # "i want to start a green business, ideas pls"
 HOW_FAR = re.compile(r"\bhow (?:far|many (?:km|kilometres|kilometers|miles))\b|\bdistance\b", re.IGNORECASE)
 # "are you a bot?", "am I talking to a real person?", "who made you": what the user is talking to
 BOT_CHALLENGE = re.compile(

@@ -52,6 +52,7 @@ def read(text: str, pages, intent: str | None = None, confidence: float = 0.5, *
     ("is there any online course on helping small businesses survive a crisis like covid", "question"),  # on a topic
     ("any ilo guide on this", "question"),  # asks for the guide on the topic, not for a programme finder
     ("any training on saving and budget", "question"),  # a course on a topic: the answer names it
+    ("i want to start a green business, ideas pls", "question"),  # asks for ideas: the guide's list
     ("I sell vegetables in a market and want to grow", "finder"),
     ("my clothing factory in Ho Chi Minh City throws lot of fabric, we want cut waste", "question"),  # tips
     ("am 24 yrs from gulu, finished school no job. i have small savings want to do business but i dont know "

@@ -163,6 +163,11 @@
   const ICON_CHAT = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z";
   const ICON_CLOSE = "M18.3 5.7 12 12l6.3 6.3-1.4 1.4L10.6 13.4 4.3 19.7l-1.4-1.4L9.2 12 2.9 5.7l1.4-1.4 6.3 6.3 6.3-6.3z";
   const ICON_SEND = "M2 21 23 12 2 3v7l15 2-15 2z";
+  // thumbs as drawings, not emoji: a phone without an emoji font showed empty boxes
+  const ICON_UP = "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.3l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 " +
+    "7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z";
+  const ICON_DOWN = "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.3l-.95 4.57-.03.32c0 " +
+    ".41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z";
 
   // ---------------------------------------------------------------- safe markdown
 
@@ -287,7 +292,8 @@ header svg{width:20px;height:20px}
 .error .choices button{border-color:#7d1a10;color:#7d1a10}
 .choices button:disabled{opacity:.45;cursor:default}
 .fb{display:flex;align-items:center;gap:4px;margin-top:6px;font-size:13px;color:#4a4f59}
-.fb button{min-width:44px;min-height:44px;border:1px solid #dfe2e8;background:#fff;border-radius:22px;padding:0 10px}
+.fb button{min-width:44px;min-height:44px;border:1px solid #dfe2e8;background:#fff;border-radius:22px;padding:0 10px;color:#4a4f59}
+.fb svg{width:18px;height:18px;vertical-align:middle}
 .typing{display:flex;gap:4px;padding:12px 14px}
 .typing i{width:7px;height:7px;border-radius:50%;background:#8a8f99;animation:b 1.2s infinite ease-in-out}
 .typing i:nth-child(3){animation-delay:.2s}.typing i:nth-child(4){animation-delay:.4s}
@@ -490,8 +496,8 @@ textarea[aria-invalid=true]{border-color:#b3261e}
     const rate = (rating) => () => giveFeedback(entry, rating, box);
     box.append(
       el("span", { "aria-hidden": "true" }, T.wasHelpful),
-      el("button", { type: "button", "aria-label": T.helpful, title: T.helpful, onclick: rate(1) }, "👍"),
-      el("button", { type: "button", "aria-label": T.notHelpful, title: T.notHelpful, onclick: rate(-1) }, "👎")
+      el("button", { type: "button", "aria-label": T.helpful, title: T.helpful, onclick: rate(1) }, svg(ICON_UP)),
+      el("button", { type: "button", "aria-label": T.notHelpful, title: T.notHelpful, onclick: rate(-1) }, svg(ICON_DOWN))
     );
     return box;
   }
